@@ -1,0 +1,171 @@
+/**
+ * The contract between a venue adapter (runs inside a worker thread) and the connection task
+ * that owns the socket. One adapter module per venue, registered by one line in `registry.ts`.
+ */
+
+/** Normalized channel names a user asks for. */
+export type Channel = 'trades' | 'aggTrades' | 'quotes' | 'ticker' | 'book' | 'candles';
+export const CHANNELS: readonly Channel[] = [
+  'trades',
+  'aggTrades',
+  'quotes',
+  'ticker',
+  'book',
+  'candles',
+];
+
+/** One channel of one symbol on one connection, as resolved by the main thread. */
+export interface StreamSpec {
+  readonly channel: Channel;
+  /** Normalized symbol, `BASE/QUOTE`. */
+  readonly symbol: string;
+  /** Interned symbol id (assigned on the main thread; written into every record). */
+  readonly symbolId: number;
+  /** Venue's own symbol spelling, e.g. `BTCUSDT`. */
+  readonly native: string;
+  /** Candle interval (`1m`, `5m`, `1h` …) for `candles`; ignored otherwise. */
+  readonly interval?: string;
+}
+
+/**
+ * Where an adapter writes normalized records. Arguments are plain numbers so that the hot path
+ * allocates nothing; the implementation encodes straight into the ring. The receive timestamp
+ * is set by the connection task once per socket read, not by the adapter.
+ */
+export interface RecordSink {
+  trade(
+    symbolId: number,
+    exchangeTs: number,
+    seq: number,
+    side: number,
+    price: number,
+    amount: number,
+  ): void;
+  quote(
+    symbolId: number,
+    exchangeTs: number,
+    seq: number,
+    bidPrice: number,
+    bidAmount: number,
+    askPrice: number,
+    askAmount: number,
+  ): void;
+  /** `fields` is a reusable object owned by the caller; the sink copies what it needs. */
+  ticker(symbolId: number, exchangeTs: number, seq: number, fields: TickerFields): void;
+  /**
+   * Levels are flat `[price0, amount0, price1, amount1, …]`; only the first `bidCount` /
+   * `askCount` levels are read (so callers can reuse one scratch array).
+   */
+  book(
+    symbolId: number,
+    exchangeTs: number,
+    firstSeq: number,
+    seq: number,
+    snapshot: boolean,
+    bids: ArrayLike<number>,
+    bidCount: number,
+    asks: ArrayLike<number>,
+    askCount: number,
+  ): void;
+  candle(
+    symbolId: number,
+    exchangeTs: number,
+    seq: number,
+    intervalSec: number,
+    openTs: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+    closed: boolean,
+  ): void;
+  /** A status record (see `StatusCode`); symbolId 0 = the whole connection. */
+  status(symbolId: number, code: number, detail: number): void;
+}
+
+/** Ticker fields; every field present, NaN when the venue does not provide it. */
+export interface TickerFields {
+  last: number;
+  open: number;
+  high: number;
+  low: number;
+  baseVolume: number;
+  quoteVolume: number;
+  bidPrice: number;
+  askPrice: number;
+  markPrice: number;
+  indexPrice: number;
+  fundingRate: number;
+  nextFundingTs: number;
+}
+
+export interface AdapterLog {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** What the connection task gives an adapter session. */
+export interface SessionContext {
+  readonly sink: RecordSink;
+  readonly log: AdapterLog;
+  /** REST base URL for this venue (configurable; the simulator stands in for tests). */
+  readonly restUrl: string;
+  /** GET a JSON document (already bounded in size and time by the connection task). */
+  fetchJson(url: string): Promise<unknown>;
+  /** Send a text frame on the current socket (no-op while disconnected). */
+  send(text: string): void;
+  /** Called when the session counts a book resync (for the connection's counters). */
+  onResync(symbolId: number, reason: number): void;
+}
+
+/**
+ * Protocol state for one logical connection. Messages from more than one socket may pass
+ * through one session (e.g. during a planned rotation both the old and the new socket feed
+ * it); sessions must therefore drop anything they have already emitted, by venue sequence.
+ */
+export interface VenueSession {
+  /** Frames to send right after a socket opens (besides what `connectUrl` already carries). */
+  openMessages(streams: readonly StreamSpec[]): string[];
+  /** Frames to add streams on a live socket. */
+  subscribeMessages(streams: readonly StreamSpec[]): string[];
+  /** Frames to remove streams on a live socket. */
+  unsubscribeMessages(streams: readonly StreamSpec[]): string[];
+  /** Streams were added (also called for the initial set). Starts book sync etc. */
+  addStreams(streams: readonly StreamSpec[]): void;
+  /** Streams were removed: forget their state. */
+  removeStreams(streams: readonly StreamSpec[]): void;
+  /**
+   * Parse and normalize one text frame, writing records to the sink. Throws an Error whose
+   * message names what was wrong for a frame it cannot understand; the caller counts and
+   * logs it and carries on.
+   */
+  onMessage(text: string): void;
+  /** The socket carrying data closed: book state is no longer trustworthy. */
+  onDisconnect(): void;
+}
+
+export interface VenueAdapter {
+  /** Exchange id, e.g. `binance`. */
+  readonly id: string;
+  /** Small integer written into records (1..255). */
+  readonly exchangeCode: number;
+  readonly channels: readonly Channel[];
+  readonly defaultWsUrl: string;
+  readonly defaultRestUrl: string;
+  /** Environment variables that override the endpoints. */
+  readonly wsUrlEnv: string;
+  readonly restUrlEnv: string;
+  /** The venue closes connections older than this; the task rotates before it (0 = never). */
+  readonly maxConnectionAgeMs: number;
+  /**
+   * Map a normalized symbol (`BTC/USDT`) to the venue's spelling; throws an Error naming the
+   * symbol when it is not a valid symbol for this venue.
+   */
+  nativeSymbol(symbol: string): string;
+  /** The URL to open for these streams (Binance puts combined streams in the URL). */
+  connectUrl(wsBaseUrl: string, streams: readonly StreamSpec[]): string;
+  createSession(ctx: SessionContext): VenueSession;
+}
