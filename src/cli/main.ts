@@ -1,0 +1,221 @@
+#!/usr/bin/env node
+import { type ChildProcess, fork } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { checkPolicy } from '../config.js';
+import { createEngine, type Engine, type EngineStats } from '../engine.js';
+import { startSimulator } from '../simulator/index.js';
+import { renderDashboard, summaryLine } from './dashboard.js';
+
+const USAGE = `ringfeed — real-time market data engine
+
+Usage:
+  ringfeed run [options]            run the engine (default: against the embedded simulator)
+                                    and show a live view; --json prints one summary line
+  ringfeed stream <venue> <channels> <symbols...> [options]
+                                    print normalized records, one JSON per line
+                                    e.g. ringfeed stream binance trades,depth BTC/USDT ETH/USDT
+  ringfeed simulate [options]       start the simulator alone
+
+Options (run, stream):
+  --seconds N        stop after N seconds (run: 0 = until Ctrl-C)
+  --json             run: print only the final JSON summary (last line of stdout)
+  --url URL          venue WebSocket base URL (else RINGFEED_<VENUE>_WS_URL, else live venue;
+                     run without --url starts the embedded simulator)
+  --rest-url URL     venue REST base URL (else RINGFEED_<VENUE>_REST_URL)
+  --symbols A,B      run: symbols (default BTC/USDT,ETH/USDT,SOL/USDT,BNB/USDT,XRP/USDT,ADA/USDT)
+  --channels A,B     run: channels (default trades,quotes,book,candles)
+  --policy P         backpressure policy: block | drop | conflate (default block)
+  --rate N           run with the embedded simulator: messages/s per stream (default 50)
+  --log-level L      trace | debug | info | warn | error (default warn; logs go to stderr)
+Options (simulate):
+  --host H --port N  listen address (default 127.0.0.1:9443; 0 = any free port)
+  --rate N --seed N  messages/s per stream, random seed
+  --replay FILE      replay a cryptofeed capture (with --rest FILE for its REST log)
+  --speed S          replay speed: recorded | max | a multiplier (default recorded)
+`;
+
+const DEFAULT_SYMBOLS = 'BTC/USDT,ETH/USDT,SOL/USDT,BNB/USDT,XRP/USDT,ADA/USDT';
+const DEFAULT_CHANNELS = 'trades,quotes,book,candles';
+
+function fail(message: string): never {
+  process.stderr.write(`ringfeed: ${message}\n`);
+  process.exit(2);
+}
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        seconds: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        url: { type: 'string' },
+        'rest-url': { type: 'string' },
+        symbols: { type: 'string', default: DEFAULT_SYMBOLS },
+        channels: { type: 'string', default: DEFAULT_CHANNELS },
+        policy: { type: 'string', default: 'block' },
+        rate: { type: 'string', default: '50' },
+        'log-level': { type: 'string', default: 'warn' },
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '9443' },
+        seed: { type: 'string', default: '1' },
+        replay: { type: 'string' },
+        rest: { type: 'string' },
+        speed: { type: 'string', default: 'recorded' },
+        announce: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    fail(`${(err as Error).message}\n\n${USAGE}`);
+  }
+}
+
+type Args = ReturnType<typeof parse>['values'];
+
+function number(value: string | undefined, name: string, min: number): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isFinite(n) || n < min) fail(`--${name} must be a number >= ${min}; got ${value}`);
+  return n;
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function logger(args: Args) {
+  const level = args['log-level']!;
+  if (!['trace', 'debug', 'info', 'warn', 'error'].includes(level)) fail(`--log-level must be trace|debug|info|warn|error`);
+  return pino({ name: 'ringfeed', level }, pino.destination({ dest: 2, sync: false }));
+}
+
+/** Starts the simulator in a child process so it does not share the consumer's thread. */
+async function spawnSimulator(rate: number): Promise<{ child: ChildProcess; wsUrl: string; restUrl: string }> {
+  const child = fork(fileURLToPath(import.meta.url), ['simulate', '--port', '0', '--rate', String(rate), '--announce'], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const first = await new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`simulator exited with code ${code} before it was ready`)));
+  });
+  lines.close();
+  const { wsUrl, restUrl } = JSON.parse(first) as { wsUrl: string; restUrl: string };
+  return { child, wsUrl, restUrl };
+}
+
+function onSignal(stop: () => void): void {
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+async function run(args: Args): Promise<void> {
+  const seconds = number(args.seconds ?? '0', 'seconds', 0);
+  const policy = checkPolicy(args.policy, '--policy');
+  const log = logger(args);
+  let simulator: Awaited<ReturnType<typeof spawnSimulator>> | undefined;
+  let wsUrl = args.url;
+  let restUrl = args['rest-url'];
+  if (!wsUrl) {
+    simulator = await spawnSimulator(number(args.rate, 'rate', 0));
+    wsUrl = simulator.wsUrl;
+    restUrl = simulator.restUrl;
+  }
+  const engine = createEngine({ logger: log, policy, venues: { binance: { wsUrl, restUrl } } });
+  engine.subscribe({ exchange: 'binance', channels: list(args.channels!) as never, symbols: list(args.symbols!) });
+  const started = Date.now();
+  let previous: EngineStats | undefined;
+  let previousAt = started;
+  const tty = process.stdout.isTTY && !args.json;
+  const view = setInterval(() => {
+    const stats = engine.stats();
+    const now = Date.now();
+    if (!args.json) {
+      const text = renderDashboard(stats, previous, now - previousAt);
+      process.stdout.write(tty ? `\x1b[2J\x1b[H${text}\n` : `${text.split('\n').slice(0, 3).join('\n')}\n`);
+    }
+    previous = stats;
+    previousAt = now;
+  }, 1000);
+  await new Promise<void>((resolve) => {
+    onSignal(resolve);
+    if (seconds > 0) setTimeout(resolve, seconds * 1000);
+  });
+  clearInterval(view);
+  const stats = engine.stats();
+  const elapsed = (Date.now() - started) / 1000;
+  await engine.close();
+  simulator?.child.kill('SIGTERM');
+  process.stdout.write(`${summaryLine(stats, elapsed)}\n`);
+}
+
+async function stream(args: Args, positionals: string[]): Promise<void> {
+  const [venue, channels, ...symbols] = positionals;
+  if (!venue || !channels || symbols.length === 0) fail(`stream needs <venue> <channels> <symbols...>\n\n${USAGE}`);
+  const seconds = number(args.seconds ?? '0', 'seconds', 0);
+  const engine: Engine = createEngine({
+    logger: logger(args),
+    policy: checkPolicy(args.policy, '--policy'),
+    venues: { [venue]: { wsUrl: args.url, restUrl: args['rest-url'] } },
+  });
+  try {
+    engine.subscribe({ exchange: venue, channels: list(channels) as never, symbols });
+  } catch (err) {
+    await engine.close();
+    fail((err as Error).message);
+  }
+  engine.onRecord((record) => {
+    process.stdout.write(`${JSON.stringify(record)}\n`);
+  });
+  await new Promise<void>((resolve) => {
+    onSignal(resolve);
+    if (seconds > 0) setTimeout(resolve, seconds * 1000);
+  });
+  await engine.close();
+}
+
+async function simulate(args: Args): Promise<void> {
+  const speed = args.speed === 'recorded' || args.speed === 'max' ? args.speed : number(args.speed, 'speed', 0);
+  const sim = await startSimulator({
+    host: args.host,
+    port: number(args.port, 'port', 0),
+    seed: number(args.seed, 'seed', 0),
+    ratePerStream: number(args.rate, 'rate', 0),
+    replay: args.replay ? { ws: args.replay, rest: args.rest, speed } : undefined,
+  });
+  const address = { wsUrl: sim.wsUrl, restUrl: sim.restUrl };
+  process.stdout.write(`${args.announce ? JSON.stringify(address) : `simulator listening: ${sim.wsUrl} (REST ${sim.restUrl})`}\n`);
+  await new Promise<void>((resolve) => {
+    onSignal(resolve);
+    process.once('disconnect', resolve);
+  });
+  await sim.close();
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parse(process.argv.slice(2));
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  switch (command) {
+    case 'run':
+      return run(values);
+    case 'stream':
+      return stream(values, rest);
+    case 'simulate':
+      return simulate(values);
+    default:
+      fail(`unknown command ${command}\n\n${USAGE}`);
+  }
+}
+
+main().catch((err) => fail(err instanceof Error ? err.message : String(err)));

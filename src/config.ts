@@ -1,0 +1,169 @@
+import { availableParallelism } from 'node:os';
+import { RingfeedError } from './errors.js';
+import { type BackoffOptions, DEFAULT_BACKOFF } from './supervisor/backoff.js';
+import { type CircuitBreakerOptions, DEFAULT_CIRCUIT_BREAKER } from './supervisor/circuit-breaker.js';
+import type { BackpressurePolicy, ConnectionLimits } from './worker-protocol.js';
+
+export interface VenueEndpoints {
+  /** WebSocket base URL (default: the venue's, or its `RINGFEED_<VENUE>_WS_URL`). */
+  readonly wsUrl?: string;
+  /** REST base URL (default: the venue's, or its `RINGFEED_<VENUE>_REST_URL`). */
+  readonly restUrl?: string;
+}
+
+export interface EngineOptions {
+  /** Worker threads in the pool. Default: cores − 1, between 1 and 4. */
+  readonly threads?: number;
+  /** Connections one worker thread may run at once. Default 8. */
+  readonly connectionsPerThread?: number;
+  /** Ring size per connection in bytes, a power of two. Default 4 MiB. */
+  readonly ringBytes?: number;
+  /** Backpressure policy for subscriptions that do not name one. Default `block`. */
+  readonly policy?: BackpressurePolicy;
+  /** Streams (channel × symbol) per connection before another is opened. Default 200. */
+  readonly maxStreamsPerConnection?: number;
+  /** Endpoint overrides per venue id. */
+  readonly venues?: Readonly<Record<string, VenueEndpoints>>;
+  /** Connection timing and size limits. */
+  readonly limits?: Partial<ConnectionLimits>;
+  /** Reconnect backoff. */
+  readonly backoff?: Partial<BackoffOptions>;
+  /** A connection up this long resets the backoff and the circuit breaker, ms. Default 30 s. */
+  readonly stableAfterMs?: number;
+  readonly circuitBreaker?: Partial<CircuitBreakerOptions>;
+  /** Records the async iterator buffers before the consumer stops draining. Default 10 000. */
+  readonly iteratorHighWaterMark?: number;
+  /** Worker heap limit in MB (`resourceLimits.maxOldGenerationSizeMb`). Default 512. */
+  readonly workerMaxOldGenerationMb?: number;
+}
+
+export const DEFAULT_LIMITS: ConnectionLimits = {
+  pingIntervalMs: 15_000,
+  pongTimeoutMs: 10_000,
+  staleTimeoutMs: 60_000,
+  connectTimeoutMs: 10_000,
+  maxFrameBytes: 4 * 1024 * 1024,
+  rotateAfterMs: 0,
+  restTimeoutMs: 10_000,
+  maxRestBytes: 16 * 1024 * 1024,
+};
+
+/** Rotate this long before a venue's connection age limit. */
+export const ROTATION_MARGIN_MS = 10 * 60_000;
+
+export interface ResolvedOptions {
+  readonly threads: number;
+  readonly connectionsPerThread: number;
+  readonly ringBytes: number;
+  readonly policy: BackpressurePolicy;
+  readonly maxStreamsPerConnection: number;
+  readonly venues: Readonly<Record<string, VenueEndpoints>>;
+  readonly limits: ConnectionLimits;
+  readonly backoff: BackoffOptions;
+  readonly stableAfterMs: number;
+  readonly circuitBreaker: CircuitBreakerOptions;
+  readonly iteratorHighWaterMark: number;
+  readonly workerMaxOldGenerationMb: number;
+}
+
+const POLICIES: readonly BackpressurePolicy[] = ['block', 'drop', 'conflate'];
+
+export function checkPolicy(value: unknown, option: string): BackpressurePolicy {
+  if (!POLICIES.includes(value as BackpressurePolicy)) {
+    throw new RingfeedError('ERR_BAD_OPTION', `${option} must be one of ${POLICIES.join(', ')}; got ${String(value)}`);
+  }
+  return value as BackpressurePolicy;
+}
+
+function int(value: unknown, option: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RingfeedError('ERR_BAD_OPTION', `${option} must be an integer from ${min} to ${max}; got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkUrl(value: unknown, option: string, protocols: string[]): string {
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw new RingfeedError('ERR_BAD_OPTION', `${option} is not a valid URL: ${String(value)}`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new RingfeedError('ERR_BAD_OPTION', `${option} must use ${protocols.join(' or ')}; got ${url.protocol}`);
+  }
+  return String(value).replace(/\/+$/, '');
+}
+
+export function checkWsUrl(value: unknown, option: string): string {
+  return checkUrl(value, option, ['ws:', 'wss:']);
+}
+
+export function checkRestUrl(value: unknown, option: string): string {
+  return checkUrl(value, option, ['http:', 'https:']);
+}
+
+const KNOWN_OPTIONS = new Set([
+  'threads',
+  'connectionsPerThread',
+  'ringBytes',
+  'policy',
+  'maxStreamsPerConnection',
+  'venues',
+  'limits',
+  'backoff',
+  'stableAfterMs',
+  'circuitBreaker',
+  'iteratorHighWaterMark',
+  'workerMaxOldGenerationMb',
+]);
+
+/** Validates options and fills defaults; throws `ERR_BAD_OPTION` naming the option. */
+export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) throw new RingfeedError('ERR_BAD_OPTION', `unknown option ${key}`);
+  }
+  const cores = availableParallelism();
+  const ringBytes = int(options.ringBytes ?? 4 * 1024 * 1024, 'ringBytes', 4096, 1 << 30);
+  if ((ringBytes & (ringBytes - 1)) !== 0) {
+    throw new RingfeedError('ERR_BAD_OPTION', `ringBytes must be a power of two; got ${ringBytes}`);
+  }
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  for (const [key, value] of Object.entries(limits)) {
+    if (!(key in DEFAULT_LIMITS)) throw new RingfeedError('ERR_BAD_OPTION', `unknown option limits.${key}`);
+    int(value, `limits.${key}`, 0);
+  }
+  for (const key of ['pongTimeoutMs', 'connectTimeoutMs', 'maxFrameBytes', 'restTimeoutMs', 'maxRestBytes'] as const) {
+    int(limits[key], `limits.${key}`, 1);
+  }
+  const backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+  int(backoff.initialDelayMs, 'backoff.initialDelayMs', 0);
+  int(backoff.maxDelayMs, 'backoff.maxDelayMs', backoff.initialDelayMs);
+  if (!(backoff.multiplier >= 1)) {
+    throw new RingfeedError('ERR_BAD_OPTION', `backoff.multiplier must be >= 1; got ${backoff.multiplier}`);
+  }
+  const circuitBreaker = { ...DEFAULT_CIRCUIT_BREAKER, ...options.circuitBreaker };
+  int(circuitBreaker.failureThreshold, 'circuitBreaker.failureThreshold', 1);
+  int(circuitBreaker.openMs, 'circuitBreaker.openMs', 0);
+  const venues: Record<string, VenueEndpoints> = {};
+  for (const [id, ep] of Object.entries(options.venues ?? {})) {
+    venues[id] = {
+      wsUrl: ep.wsUrl === undefined ? undefined : checkWsUrl(ep.wsUrl, `venues.${id}.wsUrl`),
+      restUrl: ep.restUrl === undefined ? undefined : checkRestUrl(ep.restUrl, `venues.${id}.restUrl`),
+    };
+  }
+  return {
+    threads: int(options.threads ?? Math.max(1, Math.min(4, cores - 1)), 'threads', 1, 64),
+    connectionsPerThread: int(options.connectionsPerThread ?? 8, 'connectionsPerThread', 1, 1024),
+    ringBytes,
+    policy: checkPolicy(options.policy ?? 'block', 'policy'),
+    maxStreamsPerConnection: int(options.maxStreamsPerConnection ?? 200, 'maxStreamsPerConnection', 1, 1024),
+    venues,
+    limits,
+    backoff,
+    stableAfterMs: int(options.stableAfterMs ?? 30_000, 'stableAfterMs', 0),
+    circuitBreaker,
+    iteratorHighWaterMark: int(options.iteratorHighWaterMark ?? 10_000, 'iteratorHighWaterMark', 1),
+    workerMaxOldGenerationMb: int(options.workerMaxOldGenerationMb ?? 512, 'workerMaxOldGenerationMb', 16),
+  };
+}

@@ -1,0 +1,36 @@
+export type { EngineOptions, VenueEndpoints } from './config.js';
+export { DEFAULT_LIMITS } from './config.js';
+export type {
+  ConnectionStats,
+  EngineStats,
+  RecordFilter,
+  StreamStats,
+  SubscribeRequest,
+  Subscription,
+} from './engine.js';
+export { createEngine, Engine } from './engine.js';
+export type { RingfeedErrorCode } from './errors.js';
+export { RingfeedError } from './errors.js';
+export type { LatencySummary } from './metrics/latency.js';
+export type {
+  BookRecord,
+  CandleRecord,
+  Level,
+  MarketRecord,
+  QuoteRecord,
+  RecordTypeName,
+  SideName,
+  StatusName,
+  StatusRecord,
+  TickerRecord,
+  TradeRecord,
+} from './records/types.js';
+export { RecordType, ResyncReason, Side, StatusCode } from './records/types.js';
+export { RecordView } from './records/view.js';
+export type { Simulator, SimulatorOptions } from './simulator/index.js';
+export { startSimulator } from './simulator/index.js';
+export type { BackoffOptions } from './supervisor/backoff.js';
+export type { CircuitBreakerOptions } from './supervisor/circuit-breaker.js';
+export type { ConnectionState, StateChange } from './supervisor/connection-supervisor.js';
+export type { Channel } from './venues/types.js';
+export type { BackpressurePolicy, ConnectionLimits } from './worker-protocol.js';

@@ -1,0 +1,24 @@
+/** ringfeed exchange simulator: Binance-spot protocol over uWebSockets.js, synthetic or replayed data, faults on demand. */
+
+export { binanceCaptureAdapter, handleControl, type ParsedStream, parseConnectUrl, parseStreamName } from './binance.js';
+export { type BookSnapshot, type BookView, DEFAULT_SYMBOLS, KLINE_INTERVALS, SyntheticMarket } from './market.js';
+export {
+  type CaptureAdapter,
+  type CaptureLine,
+  loadReplay,
+  parseCapture,
+  ReplayCursor,
+  type ReplayFrame,
+  type ReplayOptions,
+  ReplaySource,
+  type ReplaySpeed,
+} from './replay.js';
+export { mulberry32 } from './rng.js';
+export {
+  type Simulator,
+  type SimulatorFaults,
+  type SimulatorOptions,
+  type SimulatorStats,
+  type StallOptions,
+  startSimulator,
+} from './server.js';

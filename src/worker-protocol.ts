@@ -1,0 +1,109 @@
+/**
+ * Typed messages between the main thread and connection tasks in worker threads. Only plain
+ * data crosses: errors travel as `{ code, message, … }` objects, never as class instances.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { StreamSpec } from './venues/types.js';
+
+export type BackpressurePolicy = 'block' | 'drop' | 'conflate';
+
+/** Timing and size limits of one connection. */
+export interface ConnectionLimits {
+  /** Client ping interval, ms (dead-peer check). */
+  readonly pingIntervalMs: number;
+  /** A ping not answered within this is a dead peer, ms. */
+  readonly pongTimeoutMs: number;
+  /** No data frame for this long while the peer answers pings = stale, ms (0 = never). */
+  readonly staleTimeoutMs: number;
+  /** Opening handshake timeout, ms. */
+  readonly connectTimeoutMs: number;
+  /** Largest accepted frame in bytes; larger closes the socket with 1009. */
+  readonly maxFrameBytes: number;
+  /** Rotate (planned, gap-free reconnect) after this connection age, ms (0 = never). */
+  readonly rotateAfterMs: number;
+  /** REST request timeout, ms. */
+  readonly restTimeoutMs: number;
+  /** Largest accepted REST body in bytes. */
+  readonly maxRestBytes: number;
+}
+
+/** The task a connection runs in the pool (its input). */
+export interface ConnectionTask {
+  readonly connectionId: number;
+  readonly venue: string;
+  readonly wsUrl: string;
+  readonly restUrl: string;
+  readonly streams: readonly StreamSpec[];
+  readonly policy: BackpressurePolicy;
+  readonly limits: ConnectionLimits;
+  /** The connection's record ring (see src/ring). */
+  readonly ring: SharedArrayBuffer;
+  /** The engine-wide consumer doorbell. */
+  readonly doorbell: SharedArrayBuffer;
+  /** The connection's counters (see `CounterSlot`), written by the worker, read by main. */
+  readonly counters: SharedArrayBuffer;
+  /** Control channel; transferred with the task. */
+  readonly port: MessagePort;
+}
+
+/** Slots of the per-connection Float64Array counters shared with the main thread. */
+export const CounterSlot = {
+  frames: 0,
+  bytes: 1,
+  records: 2,
+  dropped: 3,
+  conflated: 4,
+  badMessages: 5,
+  resyncs: 6,
+  lastDataTs: 7,
+  connectedTs: 8,
+} as const;
+export const COUNTER_SLOTS = 9;
+
+/** Why a connection task ended (its result). */
+export type EndReason =
+  | 'stopped'
+  | 'closed'
+  | 'error'
+  | 'pong-timeout'
+  | 'stale'
+  | 'connect-failed'
+  | 'too-large';
+
+export interface ConnectionResult {
+  readonly reason: EndReason;
+  /** WebSocket close code when the peer closed (0 otherwise). */
+  readonly closeCode: number;
+  readonly message: string;
+  /** How long the socket was open, ms (0 if it never opened). */
+  readonly connectedMs: number;
+}
+
+/** Main → worker. */
+export type ControlMessage =
+  | { readonly type: 'subscribe'; readonly streams: readonly StreamSpec[] }
+  | { readonly type: 'unsubscribe'; readonly streams: readonly StreamSpec[] }
+  | { readonly type: 'stop' };
+
+/** An error as it crosses threads. */
+export interface WireError {
+  readonly code: string;
+  readonly message: string;
+  readonly exchange: string;
+  readonly connectionId: number;
+}
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+/** Worker → main. */
+export type WorkerMessage =
+  | { readonly type: 'open' }
+  | { readonly type: 'stale'; readonly idleMs: number }
+  | { readonly type: 'rotating' }
+  | {
+      readonly type: 'log';
+      readonly level: LogLevel;
+      readonly msg: string;
+      readonly fields?: Record<string, unknown>;
+    }
+  | { readonly type: 'error'; readonly error: WireError };

@@ -1,0 +1,389 @@
+/**
+ * Piscina task: one exchange connection. It owns the socket (and, during a planned rotation,
+ * its successor), the venue session (protocol, book sync) and the ring producer side. It ends
+ * when its socket ends and returns why; the main thread's supervisor decides what comes next.
+ */
+import WebSocket from 'ws';
+import { PolicySink } from '../src/backpressure/policy-sink.js';
+import { nowMs } from '../src/clock.js';
+import { fetchJsonBounded } from '../src/net/fetch-json.js';
+import { RecordEncoder } from '../src/records/encoder.js';
+import { StatusCode } from '../src/records/types.js';
+import { Doorbell } from '../src/ring/doorbell.js';
+import { RingWriter } from '../src/ring/ring.js';
+import { getVenue } from '../src/venues/registry.js';
+import type { AdapterLog, StreamSpec, VenueSession } from '../src/venues/types.js';
+import {
+  type ConnectionResult,
+  type ConnectionTask,
+  type ControlMessage,
+  CounterSlot,
+  type EndReason,
+  type WorkerMessage,
+} from '../src/worker-protocol.js';
+
+/** Bad frames logged in full per task before logging only every Nth. */
+const BAD_FRAME_LOG_LIMIT = 20;
+const BAD_FRAME_LOG_EVERY = 1000;
+/** How long the successor socket overlaps the old one during a planned rotation. */
+const ROTATION_OVERLAP_MS = 1000;
+/** Frames buffered from the successor socket during the overlap, at most. */
+const ROTATION_QUEUE_LIMIT = 100_000;
+
+export default function runConnection(task: ConnectionTask): Promise<ConnectionResult> {
+  return new Promise((resolve) => new Connection(task, resolve).start());
+}
+
+class Connection {
+  private readonly adapter;
+  private readonly counters: Float64Array;
+  private readonly writer: RingWriter;
+  private readonly encoder: RecordEncoder;
+  private readonly sink: PolicySink;
+  private readonly session: VenueSession;
+  private readonly log: AdapterLog;
+  private streams: StreamSpec[];
+  private socket: WebSocket | undefined;
+  private successor: WebSocket | undefined;
+  private successorQueue: Array<{ text: string; recvTs: number }> = [];
+  private openedAt = 0;
+  private ended = false;
+  private closed = false;
+  private stopRequested = false;
+  private publishScheduled = false;
+  private draining = false;
+  private badFrames = 0;
+  private pongDeadline: NodeJS.Timeout | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly task: ConnectionTask,
+    private readonly resolve: (r: ConnectionResult) => void,
+  ) {
+    this.adapter = getVenue(task.venue);
+    this.counters = new Float64Array(task.counters);
+    this.writer = new RingWriter(task.ring, new Doorbell(task.doorbell));
+    this.encoder = new RecordEncoder(this.writer, this.adapter.exchangeCode, this.counters[CounterSlot.records]!);
+    this.sink = new PolicySink(this.encoder, task.policy);
+    this.streams = [...task.streams];
+    this.log = {
+      debug: (msg, fields) => this.post({ type: 'log', level: 'debug', msg, fields }),
+      info: (msg, fields) => this.post({ type: 'log', level: 'info', msg, fields }),
+      warn: (msg, fields) => this.post({ type: 'log', level: 'warn', msg, fields }),
+      error: (msg, fields) => this.post({ type: 'log', level: 'error', msg, fields }),
+    };
+    const { restUrl } = task;
+    this.session = this.adapter.createSession({
+      sink: this.sink,
+      log: this.log,
+      restUrl,
+      fetchJson: (url) => this.fetchJson(url),
+      send: (text) => this.sendAll(text),
+      onResync: () => {
+        this.counters[CounterSlot.resyncs]!++;
+      },
+    });
+  }
+
+  /** REST answers become records outside any socket read: stamp and publish them too. */
+  private async fetchJson(url: string): Promise<unknown> {
+    const { restUrl, limits } = this.task;
+    const body = await fetchJsonBounded(url, restUrl, limits.restTimeoutMs, limits.maxRestBytes);
+    this.encoder.recvTs = nowMs();
+    setImmediate(() => this.schedulePublish());
+    return body;
+  }
+
+  start(): void {
+    this.task.port.on('message', (m: ControlMessage) => this.onControl(m));
+    this.socket = this.open(false);
+  }
+
+  private post(message: WorkerMessage): void {
+    if (!this.closed) this.task.port.postMessage(message);
+  }
+
+  private open(isSuccessor: boolean): WebSocket {
+    const { limits } = this.task;
+    const url = this.adapter.connectUrl(this.task.wsUrl, this.streams);
+    const ws = new WebSocket(url, {
+      handshakeTimeout: limits.connectTimeoutMs,
+      maxPayload: limits.maxFrameBytes,
+      perMessageDeflate: false,
+      allowSynchronousEvents: true,
+    });
+    ws.on('open', () => (isSuccessor ? this.onSuccessorOpen(ws) : this.onOpen(ws)));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (ws === this.socket) this.onFrame(data, isBinary);
+      else if (ws === this.successor) this.queueSuccessorFrame(data);
+    });
+    ws.on('pong', () => {
+      if (ws === this.socket) this.clearPongDeadline();
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      ws.terminate();
+      if (ws === this.socket) this.end('connect-failed', 0, `HTTP ${res.statusCode} on upgrade`);
+    });
+    ws.on('error', (err) => {
+      if (ws !== this.socket) {
+      this.abandonSuccessor(ws, err.message);
+      return;
+    }
+      const tooLarge = /max payload/i.test(err.message);
+      this.end(tooLarge ? 'too-large' : this.openedAt ? 'error' : 'connect-failed', 0, err.message);
+    });
+    ws.on('close', (code, reason) => {
+      if (ws === this.socket) this.end('closed', code, reason.toString() || `closed with ${code}`);
+      else if (ws === this.successor) this.abandonSuccessor(ws, `closed with ${code}`);
+    });
+    return ws;
+  }
+
+  private onOpen(ws: WebSocket): void {
+    const now = nowMs();
+    this.openedAt = now;
+    this.counters[CounterSlot.connectedTs] = now;
+    this.counters[CounterSlot.lastDataTs] = now;
+    for (const text of this.session.openMessages(this.streams)) ws.send(text);
+    this.session.addStreams(this.streams);
+    this.sink.status(0, StatusCode.connected, 0);
+    this.schedulePublish();
+    this.post({ type: 'open' });
+    this.startTimers();
+  }
+
+  private startTimers(): void {
+    const { limits } = this.task;
+    if (limits.pingIntervalMs > 0) {
+      this.timers.push(setInterval(() => this.ping(), limits.pingIntervalMs));
+    }
+    if (limits.staleTimeoutMs > 0) {
+      const every = Math.max(10, Math.min(1000, limits.staleTimeoutMs / 4));
+      this.timers.push(setInterval(() => this.checkStale(), every));
+    }
+    if (limits.rotateAfterMs > 0) {
+      this.timers.push(setTimeout(() => this.rotate(), limits.rotateAfterMs));
+    }
+  }
+
+  private ping(): void {
+    const ws = this.socket;
+    if (!ws || ws.readyState !== WebSocket.OPEN || this.pongDeadline) return;
+    ws.ping();
+    this.pongDeadline = setTimeout(() => {
+      this.end('pong-timeout', 0, `no pong within ${this.task.limits.pongTimeoutMs} ms`);
+    }, this.task.limits.pongTimeoutMs);
+  }
+
+  private clearPongDeadline(): void {
+    if (this.pongDeadline) clearTimeout(this.pongDeadline);
+    this.pongDeadline = undefined;
+  }
+
+  private checkStale(): void {
+    const idle = nowMs() - this.counters[CounterSlot.lastDataTs]!;
+    if (idle < this.task.limits.staleTimeoutMs || this.sink.queued) return;
+    this.sink.status(0, StatusCode.stale, Math.round(idle));
+    this.writer.publish();
+    this.post({ type: 'stale', idleMs: Math.round(idle) });
+    this.end('stale', 0, `no data for ${Math.round(idle)} ms while the peer answers pings`);
+  }
+
+  private onFrame(data: Buffer, isBinary: boolean): void {
+    const recvTs = nowMs();
+    const counters = this.counters;
+    counters[CounterSlot.frames]!++;
+    counters[CounterSlot.bytes]! += data.length;
+    counters[CounterSlot.lastDataTs] = recvTs;
+    if (isBinary) {
+      this.badFrame('binary frame where text was expected');
+      return;
+    }
+    this.deliver(data.toString('utf8'), recvTs);
+  }
+
+  private deliver(text: string, recvTs: number): void {
+    this.encoder.recvTs = recvTs;
+    if (this.sink.backlogged) this.sink.flush();
+    try {
+      this.session.onMessage(text);
+    } catch (err) {
+      this.badFrame((err as Error).message, text);
+    }
+    this.schedulePublish();
+    if (this.sink.queued) this.pauseUntilDrained();
+  }
+
+  private badFrame(problem: string, text?: string): void {
+    const n = ++this.badFrames;
+    this.counters[CounterSlot.badMessages]!++;
+    this.sink.status(0, StatusCode.badMessage, n);
+    if (n <= BAD_FRAME_LOG_LIMIT || n % BAD_FRAME_LOG_EVERY === 0) {
+      this.log.warn('bad frame skipped', {
+        problem,
+        badFrames: n,
+        frame: text === undefined ? undefined : text.slice(0, 200),
+      });
+    }
+  }
+
+  /** Publication is batched: all frames of one socket read become visible with one store. */
+  private schedulePublish(): void {
+    if (this.publishScheduled) return;
+    this.publishScheduled = true;
+    queueMicrotask(() => {
+      this.publishScheduled = false;
+      this.publish();
+    });
+  }
+
+  private publish(): void {
+    this.writer.publish();
+    this.counters[CounterSlot.records] = this.encoder.recordsWritten;
+    this.counters[CounterSlot.dropped] = this.sink.dropped;
+    this.counters[CounterSlot.conflated] = this.sink.conflated;
+  }
+
+  /** `block` backpressure: stop reading the socket until the ring has room for the backlog. */
+  private async pauseUntilDrained(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    this.socket?.pause();
+    try {
+      while (!this.ended && !this.sink.flush()) {
+        this.publish();
+        await this.writer.waitForSpace(this.writer.capacity / 4, 100);
+      }
+      this.publish();
+    } finally {
+      this.draining = false;
+      if (!this.ended) this.socket?.resume();
+    }
+  }
+
+  private onControl(m: ControlMessage): void {
+    switch (m.type) {
+      case 'subscribe': {
+        const added = m.streams.filter((s) => !this.streams.some((t) => sameStream(s, t)));
+        if (added.length === 0) return;
+        this.streams.push(...added);
+        this.session.addStreams(added);
+        for (const text of this.session.subscribeMessages(added)) this.sendAll(text);
+        return;
+      }
+      case 'unsubscribe': {
+        const removed = this.streams.filter((t) => m.streams.some((s) => sameStream(s, t)));
+        if (removed.length === 0) return;
+        this.streams = this.streams.filter((t) => !removed.includes(t));
+        this.session.removeStreams(removed);
+        for (const text of this.session.unsubscribeMessages(removed)) this.sendAll(text);
+        return;
+      }
+      case 'stop':
+        this.stopRequested = true;
+        this.end('stopped', 1000, 'stopped by the engine');
+    }
+  }
+
+  private sendAll(text: string): void {
+    for (const ws of [this.socket, this.successor]) {
+      if (ws?.readyState === WebSocket.OPEN) ws.send(text);
+    }
+  }
+
+  /**
+   * Planned rotation (Binance ends connections at 24 h): open a successor with the same
+   * streams, let both overlap, then switch. Frames from the successor are held until the
+   * switch and then pass through the session, which drops what it already emitted by
+   * sequence, so the consumer sees no gap and no duplicate.
+   */
+  private rotate(): void {
+    if (this.ended || this.successor) return;
+    this.log.info('planned rotation: opening successor connection', {
+      ageMs: Math.round(nowMs() - this.openedAt),
+    });
+    this.sink.status(0, StatusCode.rotating, 0);
+    this.schedulePublish();
+    this.post({ type: 'rotating' });
+    this.successorQueue = [];
+    this.successor = this.open(true);
+  }
+
+  private onSuccessorOpen(ws: WebSocket): void {
+    for (const text of this.session.openMessages(this.streams)) ws.send(text);
+    this.timers.push(setTimeout(() => this.switchToSuccessor(ws), ROTATION_OVERLAP_MS));
+  }
+
+  private queueSuccessorFrame(data: Buffer): void {
+    if (this.successorQueue.length >= ROTATION_QUEUE_LIMIT) {
+      this.abandonSuccessor(this.successor!, 'overlap queue full');
+      return;
+    }
+    this.successorQueue.push({ text: data.toString('utf8'), recvTs: nowMs() });
+  }
+
+  private switchToSuccessor(ws: WebSocket): void {
+    if (this.ended || ws !== this.successor) return;
+    const old = this.socket!;
+    this.socket = ws;
+    this.successor = undefined;
+    old.removeAllListeners('message');
+    old.on('error', () => {});
+    old.close(1000, 'rotated');
+    this.clearPongDeadline();
+    const queued = this.successorQueue;
+    this.successorQueue = [];
+    for (const frame of queued) this.deliver(frame.text, frame.recvTs);
+    this.openedAt = nowMs();
+    this.counters[CounterSlot.connectedTs] = this.openedAt;
+    this.log.info('planned rotation complete', { replayedFrames: queued.length });
+    this.timers.push(setTimeout(() => this.rotate(), this.task.limits.rotateAfterMs));
+  }
+
+  private abandonSuccessor(ws: WebSocket, why: string): void {
+    if (ws !== this.successor) return;
+    this.successor = undefined;
+    this.successorQueue = [];
+    ws.terminate();
+    this.log.warn('planned rotation failed; keeping the current connection', { problem: why });
+    this.timers.push(setTimeout(() => this.rotate(), Math.min(60_000, this.task.limits.rotateAfterMs)));
+  }
+
+  private end(reason: EndReason, closeCode: number, message: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.clearPongDeadline();
+    const connectedMs = this.openedAt ? Math.round(nowMs() - this.openedAt) : 0;
+    this.session.onDisconnect();
+    if (this.openedAt) this.sink.status(0, StatusCode.disconnected, closeCode);
+    for (const ws of [this.socket, this.successor]) {
+      if (!ws) continue;
+      ws.removeAllListeners();
+      ws.on('error', () => {});
+      if (reason === 'stopped' && ws.readyState === WebSocket.OPEN) ws.close(1000, 'client stopping');
+      else ws.terminate();
+    }
+    void this.drainBacklog().then(() => {
+      this.closed = true;
+      this.task.port.close();
+      this.resolve({ reason, closeCode, message, connectedMs });
+    });
+  }
+
+  /**
+   * Records already accepted are owed to the consumer: the task does not end before its
+   * backlog is in the ring, unless the engine itself is stopping.
+   */
+  private async drainBacklog(): Promise<void> {
+    while (!this.sink.flush() && !this.stopRequested) {
+      this.publish();
+      await this.writer.waitForSpace(this.writer.capacity / 4, 100);
+    }
+    this.publish();
+  }
+}
+
+function sameStream(a: StreamSpec, b: StreamSpec): boolean {
+  return a.channel === b.channel && a.symbolId === b.symbolId && a.interval === b.interval;
+}
