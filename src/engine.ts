@@ -51,6 +51,8 @@ export interface ConnectionStats {
   readonly badMessages: number;
   readonly resyncs: number;
   readonly reconnects: number;
+  /** Times the socket was paused for a full ring (`block`). */
+  readonly pauses: number;
 }
 
 export interface StreamStats {
@@ -306,6 +308,7 @@ export class Engine extends EventEmitter {
         badMessages: k[CounterSlot.badMessages]!,
         resyncs: k[CounterSlot.resyncs]!,
         reconnects: conn.supervisor.reconnects,
+        pauses: k[CounterSlot.pauses]!,
       });
       for (const s of list) {
         perStream.push({

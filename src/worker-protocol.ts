@@ -57,8 +57,10 @@ export const CounterSlot = {
   resyncs: 6,
   lastDataTs: 7,
   connectedTs: 8,
+  /** Times the socket was paused because the ring was full (`block`). */
+  pauses: 9,
 } as const;
-export const COUNTER_SLOTS = 9;
+export const COUNTER_SLOTS = 10;
 
 /** Why a connection task ended (its result). */
 export type EndReason =

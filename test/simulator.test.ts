@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { parseCapture, type Simulator, startSimulator } from '../src/simulator/index.js';
+import { parseCapture, type Simulator, SyntheticMarket, startSimulator } from '../src/simulator/index.js';
 
 const FIXTURES = '/work/shared/fixtures/cryptofeed';
 
@@ -429,6 +429,46 @@ describe('simulator: synthetic Binance spot market', () => {
     await c.until(() => c.closeCode !== undefined, 3000, 'terminate');
     expect(c.closeCode).toBe(1006);
     await waitFor(() => sim.stats().connections === 0, 2000, 'no connections');
+  });
+});
+
+describe('simulator: market model (no sockets)', () => {
+  it('stays uncrossed, keeps its depth and emits gap-free diffs that rebuild the book', () => {
+    const frames: { stream: string; data: string }[] = [];
+    const market = new SyntheticMarket(
+      {
+        seed: 3,
+        symbols: ['BTCUSDT', 'XRPUSDT', 'FOOBTC'],
+        ratePerStream: 50,
+        rates: {},
+        depthLevels: 50,
+        depthIntervalMs: 100,
+        epochMs: 1_700_000_000_000,
+      },
+      { wants: () => true, emit: (_t, stream, data) => frames.push({ stream, data }) },
+    );
+    const syncs = new Map<string, BookSync>();
+    for (const sym of ['BTCUSDT', 'XRPUSDT', 'FOOBTC']) syncs.set(sym, new BookSync(market.snapshot(sym, 5000)));
+    let checked = 0;
+    for (let t = 0; t <= 60_000; t += 50) {
+      market.advance(t);
+      for (const f of frames.splice(0)) {
+        if (!f.stream.endsWith('@depth@100ms')) continue;
+        const d = JSON.parse(f.data) as Diff & { s: string };
+        syncs.get(d.s)!.apply(d);
+      }
+      for (const [sym, sync] of syncs) {
+        const truth = market.book(sym);
+        expect(truth.bids[0][0]).toBeLessThan(truth.asks[0][0]);
+        expect(truth.bids.length).toBe(50);
+        expect(truth.asks.length).toBe(50);
+        if (truth.lastUpdateId === sync.lastU) {
+          expect(sync.view()).toEqual({ bids: truth.bids, asks: truth.asks });
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
   });
 });
 

@@ -248,6 +248,7 @@ class Connection {
   private async pauseUntilDrained(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
+    this.counters[CounterSlot.pauses]!++;
     this.socket?.pause();
     try {
       while (!this.ended && !this.sink.flush()) {

@@ -107,7 +107,8 @@ export class RingWriter extends RingSide {
   /**
    * Reserve `size` bytes (rounded up to 8) for one record and write its length word.
    * Returns the record's byte offset in the data region, or -1 when there is not enough free
-   * space (nothing is written then). The record becomes visible at the next publish().
+   * space (nothing is written then). The caller must write a non-zero type byte at +4 (type 0
+   * marks padding, which readers skip). The record becomes visible at the next publish().
    * Throws RangeError for sizes below 8 or above capacity/2 (a caller bug).
    */
   reserve(size: number): number {

@@ -489,7 +489,7 @@ export class SyntheticMarket {
     const side = bid ? s.bids : s.asks;
     const target = this.opts.depthLevels;
     while (side.length > target) this.setLevel(s, bid, side.px[side.length - 1], 0);
-    if (side.length < target) {
+    while (side.length < target) {
       const other = bid ? s.asks : s.bids;
       let p: number;
       if (side.length > 0) {
@@ -501,7 +501,8 @@ export class SyntheticMarket {
       } else {
         p = bid ? Math.floor(s.fair - 0.5) : Math.floor(s.fair + 0.5);
       }
-      if (p > 0) this.setLevel(s, bid, p, s.randomLots());
+      if (p <= 0) break;
+      this.setLevel(s, bid, p, s.randomLots());
     }
   }
 
@@ -515,6 +516,7 @@ export class SyntheticMarket {
     if (spread > 1 && rng() < 0.25) {
       const p = bid ? side.px[0] + 1 : side.px[0] - 1;
       this.setLevel(s, bid, p, s.randomLots());
+      this.maintain(s, bid);
     } else {
       const q = Math.max(1, Math.round(side.qty[0] * (0.5 + rng())));
       this.setLevel(s, bid, side.px[0], q === side.qty[0] ? q + 1 : q);
@@ -567,6 +569,7 @@ export class SyntheticMarket {
       );
     }
     this.setLevel(s, !takerBuy, price, avail - total);
+    this.maintain(s, !takerBuy);
   }
 
   private onTrade(s: SymbolState, price: number, lots: number, takerBuy: boolean): void {
