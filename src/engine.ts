@@ -92,6 +92,8 @@ interface Connection {
   readonly supervisor: ConnectionSupervisor;
   readonly adapter: VenueAdapter;
   readonly policy: BackpressurePolicy;
+  /** The adapter's connection key shared by all its streams. */
+  readonly key: string;
   readonly counters: Float64Array;
 }
 
@@ -102,17 +104,16 @@ const CHANNEL_RECORD: Record<Channel, number> = {
   ticker: RecordType.ticker,
   book: RecordType.book,
   candles: RecordType.candle,
+  funding: RecordType.ticker,
 };
 
-function workerEntry(): { filename: string; execArgv: string[] } {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) {
-    // Running from source (tests, tsx): workers load TypeScript through tsx too.
-    return { filename: new URL('../workers/connection.ts', import.meta.url).href, execArgv: ['--import', 'tsx'] };
-  }
-  const filename = new URL('../workers/connection.js', import.meta.url);
-  if (!existsSync(filename)) throw new Error(`worker entry missing: ${fileURLToPath(filename)} (run npm run build)`);
-  return { filename: filename.href, execArgv: [] };
+/** The pool task file for a transport: TypeScript through tsx when running from source. */
+function workerFile(transport: 'socket' | 'ccxt'): string {
+  const base = transport === 'ccxt' ? 'ccxt-connection' : 'connection';
+  const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
+  const file = new URL(`../workers/${base}.${fromSource ? 'ts' : 'js'}`, import.meta.url);
+  if (!existsSync(file)) throw new Error(`worker entry missing: ${fileURLToPath(file)} (run npm run build)`);
+  return file.href;
 }
 
 /**
@@ -135,10 +136,11 @@ export class Engine extends EventEmitter {
     super();
     this.options = resolveOptions(options);
     this.log = logger ?? pino({ name: 'ringfeed', level: 'info' }, pino.destination({ dest: 2, sync: false }));
-    const { filename, execArgv } = workerEntry();
+    const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
     this.pool = new Piscina({
-      filename,
-      execArgv,
+      filename: workerFile('socket'),
+      // Running from source (tests, tsx): worker threads load TypeScript through tsx too.
+      execArgv: fromSource ? ['--import', 'tsx'] : [],
       minThreads: 1,
       maxThreads: this.options.threads,
       concurrentTasksPerWorker: this.options.connectionsPerThread,
@@ -380,22 +382,26 @@ export class Engine extends EventEmitter {
   /** Puts new streams on connections of the same venue and policy with room, or new ones. */
   private place(adapter: VenueAdapter, policy: BackpressurePolicy, streams: StreamSpec[]): Map<Connection, StreamSpec[]> {
     const placed = new Map<Connection, StreamSpec[]>();
-    const max = this.options.maxStreamsPerConnection;
-    let rest = streams.filter((s) => !this.isSubscribed(adapter, s));
-    for (const conn of this.connections.values()) {
-      if (rest.length === 0) break;
-      if (conn.adapter !== adapter || conn.policy !== policy) continue;
-      const room = max - conn.supervisor.streamList.length;
-      if (room <= 0) continue;
-      const batch = rest.slice(0, room);
-      rest = rest.slice(room);
-      conn.supervisor.addStreams(batch);
-      placed.set(conn, batch);
-    }
-    while (rest.length > 0) {
-      const batch = rest.slice(0, max);
-      rest = rest.slice(max);
-      placed.set(this.openConnection(adapter, policy, batch), batch);
+    const max = Math.min(this.options.maxStreamsPerConnection, adapter.maxStreamsPerConnection ?? Number.POSITIVE_INFINITY);
+    const rest = streams.filter((s) => !this.isSubscribed(adapter, s));
+    const keyOf = (s: StreamSpec) => adapter.connectionKey?.(s) ?? '';
+    for (const key of new Set(rest.map(keyOf))) {
+      let group = rest.filter((s) => keyOf(s) === key);
+      for (const conn of this.connections.values()) {
+        if (group.length === 0) break;
+        if (conn.adapter !== adapter || conn.policy !== policy || conn.key !== key) continue;
+        const room = max - conn.supervisor.streamList.length;
+        if (room <= 0) continue;
+        const batch = group.slice(0, room);
+        group = group.slice(room);
+        conn.supervisor.addStreams(batch);
+        placed.set(conn, batch);
+      }
+      while (group.length > 0) {
+        const batch = group.slice(0, max);
+        group = group.slice(max);
+        placed.set(this.openConnection(adapter, policy, key, batch), batch);
+      }
     }
     return placed;
   }
@@ -410,7 +416,7 @@ export class Engine extends EventEmitter {
     return false;
   }
 
-  private openConnection(adapter: VenueAdapter, policy: BackpressurePolicy, streams: StreamSpec[]): Connection {
+  private openConnection(adapter: VenueAdapter, policy: BackpressurePolicy, key: string, streams: StreamSpec[]): Connection {
     const id = this.nextConnectionId++;
     const ring = createRing(this.options.ringBytes);
     const countersSab = new SharedArrayBuffer(COUNTER_SLOTS * 8);
@@ -439,9 +445,10 @@ export class Engine extends EventEmitter {
         stableAfterMs: this.options.stableAfterMs,
       },
       this.log,
+      adapter.transport === 'ccxt' ? workerFile('ccxt') : undefined,
     );
     supervisor.on('state', (change: StateChange) => this.emit('state', change));
-    const conn: Connection = { supervisor, adapter, policy, counters: new Float64Array(countersSab) };
+    const conn: Connection = { supervisor, adapter, policy, key, counters: new Float64Array(countersSab) };
     this.connections.set(id, conn);
     this.consumer.addRing(id, ring);
     supervisor.start(streams);

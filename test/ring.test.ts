@@ -306,7 +306,7 @@ describe('ring across threads', () => {
           expect(reader.next()).toBe(-1);
         },
       ),
-      { numRuns: 25 },
+      { numRuns: 60 },
     );
   }, 60_000);
 
@@ -362,6 +362,18 @@ describe('Doorbell', () => {
     const sab = Doorbell.create();
     new Doorbell(sab).ring();
     expect(new Int32Array(sab)[0]).toBe(0);
+  });
+
+  it('keeps a thread with nothing else to do alive while waiting', async () => {
+    const file = fileURLToPath(new URL('./fixtures-helpers/ring-keepalive.ts', import.meta.url));
+    const worker = startTsWorker(file, { workerData: { doorbell: Doorbell.create() } });
+    const outcome = await new Promise<unknown>((resolve) => {
+      worker.once('message', resolve);
+      worker.once('error', (err) => resolve(String(err)));
+      worker.once('exit', (code) => resolve(`exited (${code}) before finishing its waits`));
+    });
+    await worker.terminate();
+    expect(outcome).toEqual({ done: true, gotSpace: false });
   });
 
   it('does not burn a core while idle', async () => {

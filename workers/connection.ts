@@ -157,6 +157,8 @@ class Connection {
     if (limits.pingIntervalMs > 0) {
       this.timers.push(setInterval(() => this.ping(), limits.pingIntervalMs));
     }
+    const appPing = this.adapter.appPing;
+    if (appPing) this.timers.push(setInterval(() => this.sendAll(appPing.text), appPing.intervalMs));
     if (limits.staleTimeoutMs > 0) {
       const every = Math.max(10, Math.min(1000, limits.staleTimeoutMs / 4));
       this.timers.push(setInterval(() => this.checkStale(), every));

@@ -20,9 +20,15 @@ if (typeof waitAsyncImpl !== 'function') {
   throw new Error('Atomics.waitAsync is not available (Node >= 20 required)');
 }
 
+const noop = (): void => {};
+
 /**
  * Wait until `arr[index]` is notified or no longer equals `value`, or `timeoutMs` passes.
- * Resolves 'ok' (notified), 'not-equal' (value already changed) or 'timed-out'.
+ * Returns 'not-equal' / 'timed-out' synchronously when it does not wait; otherwise a promise of
+ * 'ok' (notified) or 'timed-out'.
+ *
+ * On Node 20 a pending waitAsync does not keep the event loop alive (a process or worker with
+ * nothing else to do exits with an unsettled promise), so a ref'd interval is held while waiting.
  */
 export function waitAsync(
   arr: Int32Array,
@@ -31,5 +37,7 @@ export function waitAsync(
   timeoutMs: number,
 ): Promise<'ok' | 'not-equal' | 'timed-out'> | 'not-equal' | 'timed-out' {
   const r = waitAsyncImpl!.call(Atomics, arr, index, value, Math.max(0, timeoutMs));
-  return r.value;
+  if (!r.async) return r.value;
+  const keepAlive = setInterval(noop, 2 ** 30);
+  return r.value.finally(() => clearInterval(keepAlive));
 }

@@ -57,6 +57,8 @@ export class ConnectionSupervisor extends EventEmitter {
     private readonly template: TaskTemplate,
     private readonly options: SupervisorOptions,
     private readonly log: Logger,
+    /** Pool task file when it is not the pool's default (another transport). */
+    private readonly taskFile?: string,
   ) {
     super();
     this.backoff = new Backoff(options.backoff, options.random);
@@ -151,7 +153,7 @@ export class ConnectionSupervisor extends EventEmitter {
     port1.on('message', (m: WorkerMessage) => this.onWorkerMessage(m));
     const task: ConnectionTask = { ...this.template, streams: this.streams, port: port2 };
     try {
-      return await this.pool.run(task, { transferList: [port2] as never });
+      return await this.pool.run(task, { transferList: [port2] as never, filename: this.taskFile });
     } catch (err) {
       // The worker thread died (crash, exit, memory limit); piscina replaces it.
       const message = err instanceof Error ? err.message : String(err);

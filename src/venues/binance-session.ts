@@ -35,7 +35,7 @@
 import { OrderBook } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { klineIntervalSec, streamName } from './binance-streams.js';
-import type { SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
+import type { Channel, SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
 
 export interface BinanceSessionOptions {
   /** Minimum time between two snapshot requests for one symbol (ms). Default 1000. */
@@ -83,14 +83,14 @@ const K_TICKER = 3;
 const K_BOOK = 4;
 const K_CANDLE = 5;
 
-const KIND_OF_CHANNEL = {
+const KIND_OF_CHANNEL: Readonly<Partial<Record<Channel, number>>> = {
   trades: K_TRADE,
   aggTrades: K_AGG,
   quotes: K_QUOTE,
   ticker: K_TICKER,
   book: K_BOOK,
   candles: K_CANDLE,
-} as const;
+};
 
 /** Book sync phases. */
 const P_NEEDS_SNAPSHOT = 0; // after a disconnect: the first diff starts the fetch
@@ -298,6 +298,7 @@ export class BinanceSession implements VenueSession {
         continue;
       }
       const kind = KIND_OF_CHANNEL[spec.channel];
+      if (kind === undefined) throw new Error(`binance: unsupported channel ${spec.channel} for ${spec.symbol}`);
       const st: StreamState = {
         name,
         kind,

@@ -31,7 +31,7 @@ export function klineIntervalSec(interval: unknown): number | undefined {
     : undefined;
 }
 
-const SUFFIX: Readonly<Record<Exclude<Channel, 'candles'>, string>> = {
+const SUFFIX: Readonly<Partial<Record<Channel, string>>> = {
   trades: '@trade',
   aggTrades: '@aggTrade',
   quotes: '@bookTicker',

@@ -4,7 +4,7 @@
  */
 
 /** Normalized channel names a user asks for. */
-export type Channel = 'trades' | 'aggTrades' | 'quotes' | 'ticker' | 'book' | 'candles';
+export type Channel = 'trades' | 'aggTrades' | 'quotes' | 'ticker' | 'book' | 'candles' | 'funding';
 export const CHANNELS: readonly Channel[] = [
   'trades',
   'aggTrades',
@@ -12,6 +12,7 @@ export const CHANNELS: readonly Channel[] = [
   'ticker',
   'book',
   'candles',
+  'funding',
 ];
 
 /** One channel of one symbol on one connection, as resolved by the main thread. */
@@ -119,6 +120,8 @@ export interface SessionContext {
   send(text: string): void;
   /** Called when the session counts a book resync (for the connection's counters). */
   onResync(symbolId: number, reason: number): void;
+  /** Credentials for this venue, when the user configured any. */
+  readonly credentials?: Credentials;
 }
 
 /**
@@ -168,4 +171,25 @@ export interface VenueAdapter {
   /** The URL to open for these streams (Binance puts combined streams in the URL). */
   connectUrl(wsBaseUrl: string, streams: readonly StreamSpec[]): string;
   createSession(ctx: SessionContext): VenueSession;
+  /**
+   * Streams with different keys never share a socket (e.g. Bybit spot vs linear endpoints,
+   * OKX public vs business). Default: one key for all streams.
+   */
+  connectionKey?(stream: StreamSpec): string;
+  /** An application-level ping the connection task sends on a timer (e.g. OKX `ping`). */
+  readonly appPing?: { readonly intervalMs: number; readonly text: string };
+  /** Largest number of streams one socket may carry on this venue. */
+  readonly maxStreamsPerConnection?: number;
+  /** Which worker task runs this venue: `socket` (default; ws owned by the task) or `ccxt`. */
+  readonly transport?: 'socket' | 'ccxt';
+}
+
+/**
+ * API credentials for authenticated channels. They are handed to the worker task only, used to
+ * sign requests there, and never logged, included in errors or stats.
+ */
+export interface Credentials {
+  readonly apiKey: string;
+  readonly secret: string;
+  readonly passphrase?: string;
 }
