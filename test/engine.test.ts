@@ -205,3 +205,29 @@ describe('engine against the simulator (real workers)', () => {
     expect(engine.stats().connections).toHaveLength(0);
   });
 });
+
+describe('supervisor against a venue that refuses connections', () => {
+  it('backs off, opens the circuit after repeated failures, then recovers on a trial', async () => {
+    sim = await startSimulator({ seed: 15, ratePerStream: 40 });
+    sim.faults.rejectConnections(true);
+    harness = engineFor(sim, {
+      backoff: { initialDelayMs: 10, maxDelayMs: 40, multiplier: 2 },
+      circuitBreaker: { failureThreshold: 3, openMs: 400 },
+    });
+    const { engine, records } = harness;
+    const changes: Array<{ state: string; delayMs: number; reason: string }> = [];
+    engine.on('state', (c) => changes.push(c));
+    engine.subscribe({ exchange: 'binance', channels: ['trades'], symbols: ['BTC/USDT'] });
+    await waitFor(() => changes.some((c) => c.state === 'failed'), 'the circuit to open');
+    const failed = changes.find((c) => c.state === 'failed')!;
+    expect(failed.reason).toMatch(/HTTP 503/);
+    expect(failed.delayMs).toBeGreaterThan(300);
+    // Before the circuit opened: exactly threshold − 1 backoff waits, each within the cap.
+    const retries = changes.slice(0, changes.indexOf(failed)).filter((c) => c.state === 'reconnecting');
+    expect(retries).toHaveLength(2);
+    for (const r of retries) expect(r.delayMs).toBeLessThanOrEqual(40);
+    sim.faults.rejectConnections(false);
+    await waitFor(() => count(records, 'trade') > 3, 'trades once the venue accepts again');
+    expect(changes.at(-1)!.state).toBe('connected');
+  });
+});

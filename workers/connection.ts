@@ -141,6 +141,7 @@ class Connection {
 
   private onOpen(ws: WebSocket): void {
     const now = nowMs();
+    this.encoder.recvTs = now;
     this.openedAt = now;
     this.counters[CounterSlot.connectedTs] = now;
     this.counters[CounterSlot.lastDataTs] = now;
@@ -185,6 +186,7 @@ class Connection {
   private checkStale(): void {
     const idle = nowMs() - this.counters[CounterSlot.lastDataTs]!;
     if (idle < this.task.limits.staleTimeoutMs || this.sink.queued) return;
+    this.encoder.recvTs = nowMs();
     this.sink.status(0, StatusCode.stale, Math.round(idle));
     this.writer.publish();
     this.post({ type: 'stale', idleMs: Math.round(idle) });
@@ -305,6 +307,7 @@ class Connection {
     this.log.info('planned rotation: opening successor connection', {
       ageMs: Math.round(nowMs() - this.openedAt),
     });
+    this.encoder.recvTs = nowMs();
     this.sink.status(0, StatusCode.rotating, 0);
     this.schedulePublish();
     this.post({ type: 'rotating' });
@@ -359,6 +362,7 @@ class Connection {
     this.clearPongDeadline();
     const connectedMs = this.openedAt ? Math.round(nowMs() - this.openedAt) : 0;
     this.session.onDisconnect();
+    this.encoder.recvTs = nowMs();
     if (this.openedAt) this.sink.status(0, StatusCode.disconnected, closeCode);
     for (const ws of [this.socket, this.successor]) {
       if (!ws) continue;
