@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Logger, pino } from 'pino';
 import { Piscina } from 'piscina';
+import { BookKeeper, type L2Book } from './book/book-keeper.js';
 import { checkPolicy, checkRestUrl, checkWsUrl, type EngineOptions, type ResolvedOptions, ROTATION_MARGIN_MS, resolveOptions } from './config.js';
 import { Consumer } from './consumer/consumer.js';
 import { RingfeedError } from './errors.js';
@@ -128,6 +129,7 @@ export class Engine extends EventEmitter {
   private readonly doorbell = Doorbell.create();
   private readonly consumer: Consumer;
   private readonly connections = new Map<number, Connection>();
+  private readonly books = new BookKeeper();
   private nextConnectionId = 1;
   private readonly startedAt = Date.now();
   private closed = false;
@@ -151,6 +153,7 @@ export class Engine extends EventEmitter {
       resourceLimits: { maxOldGenerationSizeMb: this.options.workerMaxOldGenerationMb },
     });
     this.consumer = new Consumer(this.symbols, this.doorbell);
+    this.consumer.addHandler(this.books.handle);
     this.consumer.start();
   }
 
@@ -281,6 +284,15 @@ export class Engine extends EventEmitter {
         return Promise.resolve({ value: undefined, done: true });
       },
     };
+  }
+
+  /**
+   * The current L2 book of a subscribed `book` stream, kept from the records already consumed
+   * (so it agrees with what handlers saw). A live accessor: reading it copies nothing.
+   */
+  book(exchange: string, symbol: string): L2Book | undefined {
+    const id = this.symbols.lookup(exchange, symbol);
+    return id === undefined ? undefined : this.books.get(id);
   }
 
   stats(): EngineStats {

@@ -1,3 +1,4 @@
+export type { L2Book } from './book/book-keeper.js';
 export type { EngineOptions, VenueEndpoints } from './config.js';
 export { DEFAULT_LIMITS } from './config.js';
 export type {

@@ -62,7 +62,7 @@ export const CounterSlot = {
 } as const;
 export const COUNTER_SLOTS = 10;
 
-/** Why a connection task ended (its result). */
+/** Why a connection task ended: the stable code of the result that crosses back to main. */
 export type EndReason =
   | 'stopped'
   | 'closed'
@@ -87,14 +87,6 @@ export type ControlMessage =
   | { readonly type: 'unsubscribe'; readonly streams: readonly StreamSpec[] }
   | { readonly type: 'stop' };
 
-/** An error as it crosses threads. */
-export interface WireError {
-  readonly code: string;
-  readonly message: string;
-  readonly exchange: string;
-  readonly connectionId: number;
-}
-
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
 /** Worker → main. */
@@ -107,5 +99,4 @@ export type WorkerMessage =
       readonly level: LogLevel;
       readonly msg: string;
       readonly fields?: Record<string, unknown>;
-    }
-  | { readonly type: 'error'; readonly error: WireError };
+    };

@@ -153,6 +153,17 @@ describe('engine against the simulator (real workers)', () => {
       [...m].sort((a, b) => (desc ? b[0] - a[0] : a[0] - b[0])).slice(0, 20);
     expect(top(bids, true)).toEqual(truth.bids.slice(0, 20));
     expect(top(asks, false)).toEqual(truth.asks.slice(0, 20));
+
+    // engine.book() keeps the same book on the consumer thread.
+    const live = engine.book('binance', 'BTC/USDT')!;
+    await waitFor(() => live.seq === sim!.book('BTCUSDT').lastUpdateId, 'engine.book() at the simulator update id');
+    const now = sim.book('BTCUSDT');
+    expect(live.synced).toBe(true);
+    expect(live.levels('bids', 20)).toEqual(now.bids.slice(0, 20));
+    expect(live.levels('asks', 20)).toEqual(now.asks.slice(0, 20));
+    expect(live.bestBid()).toBe(now.bids[0]![0]);
+    expect(live.bestAsk()).toBe(now.asks[0]![0]);
+    expect(engine.book('binance', 'DOGE/USDT')).toBeUndefined();
   });
 
   it('skips a malformed frame with a clear logged error and keeps streaming', async () => {

@@ -7,7 +7,6 @@ import type {
   ConnectionResult,
   ConnectionTask,
   ControlMessage,
-  WireError,
   WorkerMessage,
 } from '../worker-protocol.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
@@ -183,10 +182,6 @@ export class ConnectionSupervisor extends EventEmitter {
         return;
       case 'log':
         this.log[m.level]({ connectionId: this.id, exchange: this.exchange, ...m.fields }, m.msg);
-        return;
-      case 'error':
-        this.emit('error-report', m.error satisfies WireError);
-        this.log.error({ ...m.error }, m.error.message);
     }
   }
 
