@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { RingfeedError } from './errors.js';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './supervisor/backoff.js';
 import { type CircuitBreakerOptions, DEFAULT_CIRCUIT_BREAKER } from './supervisor/circuit-breaker.js';
+import type { Credentials } from './venues/types.js';
 import type { BackpressurePolicy, ConnectionLimits } from './worker-protocol.js';
 
 export interface VenueEndpoints {
@@ -9,6 +10,11 @@ export interface VenueEndpoints {
   readonly wsUrl?: string;
   /** REST base URL (default: the venue's, or its `RINGFEED_<VENUE>_REST_URL`). */
   readonly restUrl?: string;
+  /**
+   * API credentials for authenticated channels. Handed only to the venue's worker task, used
+   * there to sign requests; never logged, never in errors or stats.
+   */
+  readonly credentials?: Credentials;
 }
 
 export interface EngineOptions {
@@ -103,6 +109,19 @@ export function checkRestUrl(value: unknown, option: string): string {
   return checkUrl(value, option, ['http:', 'https:']);
 }
 
+function checkCredentials(value: Credentials, option: string): Credentials {
+  for (const key of ['apiKey', 'secret'] as const) {
+    // The message names the field, never its value.
+    if (typeof value?.[key] !== 'string' || value[key].length === 0) {
+      throw new RingfeedError('ERR_BAD_OPTION', `${option}.${key} must be a non-empty string`);
+    }
+  }
+  if (value.passphrase !== undefined && typeof value.passphrase !== 'string') {
+    throw new RingfeedError('ERR_BAD_OPTION', `${option}.passphrase must be a string`);
+  }
+  return { apiKey: value.apiKey, secret: value.secret, passphrase: value.passphrase };
+}
+
 const KNOWN_OPTIONS = new Set([
   'threads',
   'connectionsPerThread',
@@ -150,6 +169,7 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     venues[id] = {
       wsUrl: ep.wsUrl === undefined ? undefined : checkWsUrl(ep.wsUrl, `venues.${id}.wsUrl`),
       restUrl: ep.restUrl === undefined ? undefined : checkRestUrl(ep.restUrl, `venues.${id}.restUrl`),
+      credentials: ep.credentials === undefined ? undefined : checkCredentials(ep.credentials, `venues.${id}.credentials`),
     };
   }
   return {

@@ -16,7 +16,7 @@ import { Doorbell } from './ring/doorbell.js';
 import { createRing } from './ring/ring.js';
 import { type ConnectionState, ConnectionSupervisor, type StateChange } from './supervisor/connection-supervisor.js';
 import { getVenue } from './venues/registry.js';
-import { CHANNELS, type Channel, type StreamSpec, type VenueAdapter } from './venues/types.js';
+import { CHANNELS, type Channel, type Credentials, type StreamSpec, type VenueAdapter } from './venues/types.js';
 import { type BackpressurePolicy, COUNTER_SLOTS, CounterSlot } from './worker-protocol.js';
 
 export interface SubscribeRequest {
@@ -108,6 +108,9 @@ const CHANNEL_RECORD: Record<Channel, number> = {
   funding: RecordType.ticker,
 };
 
+/** Log paths that could carry secrets; censored even if a bug ever logs them. */
+export const REDACT_PATHS = ['credentials', '*.credentials', 'secret', '*.secret', 'apiKey', '*.apiKey', 'passphrase', '*.passphrase'];
+
 /** The pool task file for a transport: TypeScript through tsx when running from source. */
 function workerFile(transport: 'socket' | 'ccxt'): string {
   const base = transport === 'ccxt' ? 'ccxt-connection' : 'connection';
@@ -137,7 +140,9 @@ export class Engine extends EventEmitter {
   constructor(options: EngineOptions = {}, logger?: Logger) {
     super();
     this.options = resolveOptions(options);
-    this.log = logger ?? pino({ name: 'ringfeed', level: 'info' }, pino.destination({ dest: 2, sync: false }));
+    this.log =
+      logger ??
+      pino({ name: 'ringfeed', level: 'info', redact: REDACT_PATHS }, pino.destination({ dest: 2, sync: false }));
     const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
     this.pool = new Piscina({
       filename: workerFile('socket'),
@@ -381,13 +386,14 @@ export class Engine extends EventEmitter {
     }
   }
 
-  private endpoints(adapter: VenueAdapter): { wsUrl: string; restUrl: string } {
+  private endpoints(adapter: VenueAdapter): { wsUrl: string; restUrl: string; credentials?: Credentials } {
     const configured = this.options.venues[adapter.id] ?? {};
     const wsEnv = process.env[adapter.wsUrlEnv];
     const restEnv = process.env[adapter.restUrlEnv];
     return {
       wsUrl: configured.wsUrl ?? (wsEnv ? checkWsUrl(wsEnv, adapter.wsUrlEnv) : adapter.defaultWsUrl),
       restUrl: configured.restUrl ?? (restEnv ? checkRestUrl(restEnv, adapter.restUrlEnv) : adapter.defaultRestUrl),
+      credentials: configured.credentials,
     };
   }
 

@@ -3,7 +3,7 @@
  * data crosses: errors travel as `{ code, message, … }` objects, never as class instances.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { StreamSpec } from './venues/types.js';
+import type { Credentials, StreamSpec } from './venues/types.js';
 
 export type BackpressurePolicy = 'block' | 'drop' | 'conflate';
 
@@ -44,6 +44,8 @@ export interface ConnectionTask {
   readonly counters: SharedArrayBuffer;
   /** Control channel; transferred with the task. */
   readonly port: MessagePort;
+  /** Venue credentials, when configured (never logged). */
+  readonly credentials?: Credentials;
 }
 
 /** Slots of the per-connection Float64Array counters shared with the main thread. */

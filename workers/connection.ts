@@ -82,6 +82,7 @@ class Connection {
       onResync: () => {
         this.counters[CounterSlot.resyncs]!++;
       },
+      credentials: task.credentials,
     });
   }
 

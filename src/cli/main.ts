@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { checkPolicy } from '../config.js';
-import { createEngine, type Engine, type EngineStats } from '../engine.js';
+import { createEngine, type Engine, type EngineStats, REDACT_PATHS } from '../engine.js';
 import { startSimulator } from '../simulator/index.js';
 import { renderDashboard, summaryLine } from './dashboard.js';
 
@@ -93,7 +93,7 @@ function list(value: string): string[] {
 function logger(args: Args) {
   const level = args['log-level']!;
   if (!['trace', 'debug', 'info', 'warn', 'error'].includes(level)) fail(`--log-level must be trace|debug|info|warn|error`);
-  return pino({ name: 'ringfeed', level }, pino.destination({ dest: 2, sync: false }));
+  return pino({ name: 'ringfeed', level, redact: REDACT_PATHS }, pino.destination({ dest: 2, sync: false }));
 }
 
 /** Starts the simulator in a child process so it does not share the consumer's thread. */
