@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { RingfeedError } from './errors.js';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './supervisor/backoff.js';
 import { type CircuitBreakerOptions, DEFAULT_CIRCUIT_BREAKER } from './supervisor/circuit-breaker.js';
+import { getVenue } from './venues/registry.js';
 import type { Credentials } from './venues/types.js';
 import type { BackpressurePolicy, ConnectionLimits } from './worker-protocol.js';
 
@@ -166,6 +167,12 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
   int(circuitBreaker.openMs, 'circuitBreaker.openMs', 0);
   const venues: Record<string, VenueEndpoints> = {};
   for (const [id, ep] of Object.entries(options.venues ?? {})) {
+    try {
+      getVenue(id);
+    } catch (err) {
+      // A typo here would leave the real venue on its production endpoints without a word.
+      throw new RingfeedError('ERR_BAD_OPTION', `unknown venue venues.${id}: ${(err as Error).message}`);
+    }
     venues[id] = {
       wsUrl: ep.wsUrl === undefined ? undefined : checkWsUrl(ep.wsUrl, `venues.${id}.wsUrl`),
       restUrl: ep.restUrl === undefined ? undefined : checkRestUrl(ep.restUrl, `venues.${id}.restUrl`),

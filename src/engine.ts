@@ -30,6 +30,8 @@ export interface SubscribeRequest {
   readonly policy?: BackpressurePolicy;
   /** Candle interval for `candles` (default `1m`). */
   readonly interval?: string;
+  /** `ccxt`: use the ccxt transport even where a native adapter exists; `native`: never ccxt. */
+  readonly via?: 'native' | 'ccxt';
 }
 
 export interface Subscription {
@@ -165,7 +167,7 @@ export class Engine extends EventEmitter {
   /** Subscribes channels × symbols on a venue; validates everything before changing anything. */
   subscribe(request: SubscribeRequest): Subscription {
     this.assertOpen();
-    const adapter = this.venue(request.exchange);
+    const adapter = this.venue(request.exchange, request.via);
     const policy = checkPolicy(request.policy ?? this.options.policy, 'policy');
     if (!Array.isArray(request.channels) || request.channels.length === 0) {
       throw new RingfeedError('ERR_BAD_CHANNEL', 'channels must be a non-empty array');
@@ -200,6 +202,13 @@ export class Engine extends EventEmitter {
           native,
           interval: channel === 'candles' ? (request.interval ?? '1m') : undefined,
         });
+      }
+    }
+    for (const s of streams) {
+      try {
+        adapter.connectionKey?.(s);
+      } catch (err) {
+        throw new RingfeedError('ERR_BAD_CHANNEL', (err as Error).message);
       }
     }
     const placed = this.place(adapter, policy, streams);
@@ -376,9 +385,9 @@ export class Engine extends EventEmitter {
     if (this.closed) throw new RingfeedError('ERR_ENGINE_CLOSED', 'the engine is closed');
   }
 
-  private venue(id: string): VenueAdapter {
+  private venue(id: string, via?: 'native' | 'ccxt'): VenueAdapter {
     try {
-      const adapter = getVenue(id);
+      const adapter = getVenue(id, via);
       this.symbols.registerExchange(adapter.exchangeCode, adapter.id);
       return adapter;
     } catch (err) {

@@ -789,11 +789,11 @@ describe('binance: normalization and malformed frames', () => {
       [JSON.stringify({ stream: 'btcusdt@trade' }), /malformed frame for btcusdt@trade: missing "data"/],
       [
         wrap('btcusdt@trade', { e: 'trade', t: 1, T: 1, p: 'abc', q: '1', m: true }),
-        /malformed frame for btcusdt@trade: field "p" is not a decimal number, got "abc"/,
+        /malformed frame for btcusdt@trade: field "p" is not a finite decimal number, got "abc"/,
       ],
       [
         wrap('btcusdt@trade', { e: 'trade', t: '1', T: 1, p: '1', q: '1', m: true }),
-        /malformed frame for btcusdt@trade: field "t" is not a number/,
+        /malformed frame for btcusdt@trade: field "t" is not an integer/,
       ],
       [
         wrap('btcusdt@trade', { e: 'trade', t: 1, T: 1, p: '1', q: '', m: true }),

@@ -72,7 +72,10 @@ export class BookKeeper {
 
   readonly handle = (v: RecordView): void => {
     const type = v.typeCode;
-    if (type === RecordType.book) return this.apply(v);
+    if (type === RecordType.book) {
+      this.apply(v);
+      return;
+    }
     if (type !== RecordType.status) return;
     const code = v.statusCode;
     if (code === StatusCode.resync) {

@@ -18,7 +18,8 @@ export type StreamKind =
   | 'miniTicker'
   | 'depth'
   | 'partialDepth'
-  | 'kline';
+  | 'kline'
+  | 'markPrice';
 
 export interface ParsedStream {
   /** Canonical stream name (lower-case symbol), as used for routing and in `"stream"` fields. */
@@ -35,8 +36,20 @@ export const MAX_STREAMS_PER_CONNECTION = 1024;
 const STREAM_RE =
   /^([a-zA-Z0-9]+)@(trade|aggTrade|bookTicker|ticker|miniTicker|depth(?:5|10|20)?(?:@(?:100|1000)ms)?|kline_([0-9]+[smhdwM]))$/;
 
-/** Parse and canonicalise a Binance stream name; undefined if it is not one. */
-export function parseStreamName(name: string): ParsedStream | undefined {
+const MARK_PRICE_RE = /^([a-zA-Z0-9]+)@markPrice@1s$/;
+
+/**
+ * Parse and canonicalise a Binance stream name; undefined if it is not one. `futures`: USDⓈ-M
+ * grammar, which adds `<symbol>@markPrice@1s`.
+ */
+export function parseStreamName(name: string, futures = false): ParsedStream | undefined {
+  if (futures) {
+    const mp = MARK_PRICE_RE.exec(name);
+    if (mp) {
+      const lower = mp[1].toLowerCase();
+      return { stream: `${lower}@markPrice@1s`, symbol: mp[1].toUpperCase(), kind: 'markPrice' };
+    }
+  }
   const m = STREAM_RE.exec(name);
   if (!m) return undefined;
   const lower = m[1].toLowerCase();

@@ -1,7 +1,11 @@
 /** ringfeed exchange simulator: Binance-spot protocol over uWebSockets.js, synthetic or replayed data, faults on demand. */
 
 export { binanceCaptureAdapter, handleControl, type ParsedStream, parseConnectUrl, parseStreamName } from './binance.js';
+export { type BybitSimulator, type BybitSimulatorOptions, startBybitSimulator } from './bybit.js';
+export { type CoinbaseSimulator, type CoinbaseSimulatorOptions, startCoinbaseSimulator } from './coinbase.js';
+export { type KrakenSimulator, type KrakenSimulatorOptions, startKrakenSimulator } from './kraken.js';
 export { type BookSnapshot, type BookView, DEFAULT_SYMBOLS, KLINE_INTERVALS, SyntheticMarket } from './market.js';
+export { type OkxSimulator, type OkxSimulatorOptions, startOkxSimulator } from './okx.js';
 export {
   type CaptureAdapter,
   type CaptureLine,

@@ -32,6 +32,13 @@ export interface MarketOptions {
   depthIntervalMs: number;
   /** Unix ms corresponding to virtual time 0. */
   epochMs: number;
+  /**
+   * Emit Binance USDⓈ-M payloads instead of spot: depth diffs carry `T` and `pu` (the previous
+   * diff's `u`, so a hidden change shows as `pu` > the last received `u`), bookTicker carries
+   * `e`/`E`/`T`, trades carry `X`, tickers have no best bid/ask, snapshots carry `E`/`T`, and a
+   * `@markPrice@1s` stream exists. Spot output is unchanged when false (the default).
+   */
+  futures?: boolean;
 }
 
 /** Where the market sends payloads. `wants` lets it skip serialising streams nobody subscribed. */
@@ -144,7 +151,7 @@ interface Kline {
 }
 
 interface Gen {
-  kind: 'depth' | 'quote' | 'trade' | 'fast' | 'slow' | 'ticker' | 'kline';
+  kind: 'depth' | 'quote' | 'trade' | 'fast' | 'slow' | 'ticker' | 'kline' | 'mark';
   next: number;
   /** Poisson rate per ms (0 = fixed interval). */
   rate: number;
@@ -172,6 +179,9 @@ class SymbolState {
   readonly slowB = new Map<number, number>();
   readonly slowA = new Map<number, number>();
   slowFirst = 0;
+  /** USD-M `pu`: the `u` of the previous fast / slow diff. */
+  fastPrevU = 0;
+  slowPrevU = 0;
   /** When true, level changes are applied but not recorded in diffs (gap fault). */
   hidden = false;
   gapPending = false;
@@ -204,6 +214,8 @@ class SymbolState {
     this.fair = price / this.tick;
     this.notional = notionalFor(symbol);
     this.updateId = 1_000_000 + Math.floor(this.rng() * 1e9);
+    this.fastPrevU = this.updateId;
+    this.slowPrevU = this.updateId;
     this.tradeId = 100_000 + Math.floor(this.rng() * 1e8);
     this.aggId = 50_000 + Math.floor(this.rng() * 1e8);
     this.firstTradeId = this.tradeId + 1;
@@ -309,6 +321,10 @@ export class SyntheticMarket {
   /** REST-style snapshot, serialised exactly like the wire (string price/qty). */
   snapshotJson(symbol: string, limit: number): string {
     const s = this.state(symbol);
+    if (this.opts.futures) {
+      const E = this.epoch(this.now);
+      return `{"lastUpdateId":${s.updateId},"E":${E},"T":${E},"bids":${levelsJson(s, s.bids, limit)},"asks":${levelsJson(s, s.asks, limit)}}`;
+    }
     return `{"lastUpdateId":${s.updateId},"bids":${levelsJson(s, s.bids, limit)},"asks":${levelsJson(s, s.asks, limit)}}`;
   }
 
@@ -379,6 +395,7 @@ export class SyntheticMarket {
     fixed('slow', 1000);
     fixed('ticker', 1000 / (r.ticker ?? 1));
     fixed('kline', 1000 / (r.kline ?? 1));
+    if (this.opts.futures) fixed('mark', 1000);
     s.lastTop = this.topKey(s);
     this.states.set(sym, s);
   }
@@ -407,6 +424,9 @@ export class SyntheticMarket {
       case 'kline':
         for (const k of s.klines.values()) this.emitKline(s, k);
         break;
+      case 'mark':
+        this.emitMarkPrice(s);
+        break;
     }
   }
 
@@ -432,6 +452,9 @@ export class SyntheticMarket {
     this.depthEvent(s);
     s.updateId += randInt(s.rng, 1, 50);
     s.hidden = false;
+    // USD-M: the hidden changes went out in a diff this client "missed"; the next one points at it.
+    s.fastPrevU = s.updateId;
+    s.slowPrevU = s.updateId;
   }
 
   private depthEvent(s: SymbolState): void {
@@ -555,7 +578,9 @@ export class SyntheticMarket {
         this.sink.emit(
           this.now,
           `${s.lower}@trade`,
-          `{"e":"trade","E":${E},"s":"${s.symbol}","t":${s.tradeId},"p":"${p}","q":"${s.qtyStr(q)}","T":${E},"m":${m},"M":true}`,
+          this.opts.futures
+            ? `{"e":"trade","E":${E},"T":${E},"s":"${s.symbol}","t":${s.tradeId},"p":"${p}","q":"${s.qtyStr(q)}","X":"MARKET","m":${m}}`
+            : `{"e":"trade","E":${E},"s":"${s.symbol}","t":${s.tradeId},"p":"${p}","q":"${s.qtyStr(q)}","T":${E},"m":${m},"M":true}`,
         );
       }
       this.onTrade(s, price, q, takerBuy);
@@ -565,7 +590,9 @@ export class SyntheticMarket {
       this.sink.emit(
         this.now,
         `${s.lower}@aggTrade`,
-        `{"e":"aggTrade","E":${E},"s":"${s.symbol}","a":${s.aggId},"p":"${p}","q":"${s.qtyStr(total)}","f":${first},"l":${s.tradeId},"T":${E},"m":${m},"M":true}`,
+        this.opts.futures
+          ? `{"e":"aggTrade","E":${E},"a":${s.aggId},"s":"${s.symbol}","p":"${p}","q":"${s.qtyStr(total)}","f":${first},"l":${s.tradeId},"T":${E},"m":${m}}`
+          : `{"e":"aggTrade","E":${E},"s":"${s.symbol}","a":${s.aggId},"p":"${p}","q":"${s.qtyStr(total)}","f":${first},"l":${s.tradeId},"T":${E},"m":${m},"M":true}`,
       );
     }
     this.setLevel(s, !takerBuy, price, avail - total);
@@ -615,6 +642,15 @@ export class SyntheticMarket {
     s.lastTop = key;
     const stream = `${s.lower}@bookTicker`;
     if (!this.sink.wants(stream) || s.bids.length === 0 || s.asks.length === 0) return;
+    if (this.opts.futures) {
+      const E = this.epoch(this.now);
+      this.sink.emit(
+        this.now,
+        stream,
+        `{"e":"bookTicker","u":${s.updateId},"s":"${s.symbol}","b":"${s.priceStr(s.bids.px[0])}","B":"${s.qtyStr(s.bids.qty[0])}","a":"${s.priceStr(s.asks.px[0])}","A":"${s.qtyStr(s.asks.qty[0])}","T":${E},"E":${E}}`,
+      );
+      return;
+    }
     this.sink.emit(
       this.now,
       stream,
@@ -629,13 +665,19 @@ export class SyntheticMarket {
     const suffix = fast ? '@100ms' : '';
     if (first !== 0) {
       const stream = `${s.lower}@depth${suffix}`;
+      const pu = fast ? s.fastPrevU : s.slowPrevU;
       if (this.sink.wants(stream)) {
+        const E = this.epoch(this.now);
         this.sink.emit(
           this.now,
           stream,
-          `{"e":"depthUpdate","E":${this.epoch(this.now)},"s":"${s.symbol}","U":${first},"u":${s.updateId},"b":${diffJson(s, b, true)},"a":${diffJson(s, a, false)}}`,
+          this.opts.futures
+            ? `{"e":"depthUpdate","E":${E},"T":${E},"s":"${s.symbol}","U":${first},"u":${s.updateId},"pu":${pu},"b":${diffJson(s, b, true)},"a":${diffJson(s, a, false)}}`
+            : `{"e":"depthUpdate","E":${E},"s":"${s.symbol}","U":${first},"u":${s.updateId},"b":${diffJson(s, b, true)},"a":${diffJson(s, a, false)}}`,
         );
       }
+      if (fast) s.fastPrevU = s.updateId;
+      else s.slowPrevU = s.updateId;
       b.clear();
       a.clear();
       if (fast) s.fastFirst = 0;
@@ -680,10 +722,34 @@ export class SyntheticMarket {
     const bq = s.bids.length > 0 ? s.bids.qty[0] : 0;
     const ba = s.asks.length > 0 ? s.asks.px[0] : 0;
     const aq = s.asks.length > 0 ? s.asks.qty[0] : 0;
+    if (this.opts.futures) {
+      this.sink.emit(
+        this.now,
+        `${s.lower}@ticker`,
+        `{"e":"24hrTicker","E":${E},"s":"${s.symbol}","p":"${change.toFixed(8)}","P":"${pct.toFixed(3)}","w":"${w.toFixed(8)}","c":"${c}","Q":"${s.qtyStr(s.lastQty)}","o":"${o}","h":"${h}","l":"${l}","v":"${v}","q":"${q}","O":${E - 86_400_000},"C":${E},"F":${s.count > 0 ? s.firstTradeId : -1},"L":${s.count > 0 ? s.tradeId : -1},"n":${s.count}}`,
+      );
+      return;
+    }
     this.sink.emit(
       this.now,
       `${s.lower}@ticker`,
       `{"e":"24hrTicker","E":${E},"s":"${s.symbol}","p":"${change.toFixed(8)}","P":"${pct.toFixed(3)}","w":"${w.toFixed(8)}","x":"${o}","c":"${c}","Q":"${s.qtyStr(s.lastQty)}","b":"${s.priceStr(bb)}","B":"${s.qtyStr(bq)}","a":"${s.priceStr(ba)}","A":"${s.qtyStr(aq)}","o":"${o}","h":"${h}","l":"${l}","v":"${v}","q":"${q}","O":${E - 86_400_000},"C":${E},"F":${s.count > 0 ? s.firstTradeId : -1},"L":${s.count > 0 ? s.tradeId : -1},"n":${s.count}}`,
+    );
+  }
+
+  /** USD-M `markPriceUpdate`: mark = mid, index a little off it, a small funding rate, 8-hourly funding. */
+  private emitMarkPrice(s: SymbolState): void {
+    const stream = `${s.lower}@markPrice@1s`;
+    if (!this.sink.wants(stream) || s.bids.length === 0 || s.asks.length === 0) return;
+    const E = this.epoch(this.now);
+    const mid = (s.bids.px[0] + s.asks.px[0]) / 2;
+    const index = s.fair;
+    const rate = Math.max(-0.0075, Math.min(0.0075, 0.0001 + ((mid - index) / index) * 0.1));
+    const next = (Math.floor(E / 28_800_000) + 1) * 28_800_000;
+    this.sink.emit(
+      this.now,
+      stream,
+      `{"e":"markPriceUpdate","E":${E},"s":"${s.symbol}","p":"${s.priceStr(mid)}","ap":"${s.priceStr(mid)}","P":"${s.priceStr(index)}","i":"${s.priceStr(index)}","r":"${rate.toFixed(8)}","T":${next}}`,
     );
   }
 

@@ -61,6 +61,12 @@ export interface SimulatorOptions {
   maxBufferedBytes?: number;
   /** Serve a recorded capture instead of the synthetic market. */
   replay?: ReplayOptions;
+  /**
+   * Speak Binance USDⓈ-M futures instead of spot (synthetic market only): USD-M payloads (`pu`,
+   * `T`, `@markPrice@1s`, see `MarketOptions.futures`) on the same `/stream` and `/ws` paths, and
+   * REST under `/fapi/v1` (`depth`, `ping`, `time`) instead of `/api/v3`.
+   */
+  futures?: boolean;
   log?: (msg: string, fields?: object) => void;
 }
 
@@ -154,6 +160,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   let rejecting = false;
   const counters = { framesSent: 0, bytesSent: 0, framesDropped: 0, upgradesRejected: 0 };
 
+  const futures = opts.futures ?? false;
+  if (futures && opts.replay) throw new Error('simulator: futures mode serves the synthetic market only (no replay)');
   const replay: ReplaySource | undefined = opts.replay ? loadReplay(opts.replay, binanceCaptureAdapter) : undefined;
   const market = replay
     ? undefined
@@ -166,6 +174,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           depthLevels: opts.depthLevels ?? 100,
           depthIntervalMs: opts.depthIntervalMs ?? 100,
           epochMs: Date.now(),
+          futures: opts.futures ?? false,
         },
         {
           wants: (stream) => (subscribers.get(stream) ?? 0) > 0,
@@ -181,7 +190,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   function resolveStreams(names: string[]): string[] | string {
     const out: string[] = [];
     for (const name of names) {
-      const p = parseStreamName(name);
+      const p = parseStreamName(name, futures);
       if (!p) return `invalid stream name '${name}'`;
       if (market) {
         if (!market.ensureSymbol(p.symbol)) return `unknown symbol in stream '${name}'`;
@@ -444,7 +453,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           return undefined;
         },
         unsubscribe: (names) => {
-          const canon = names.map((n) => parseStreamName(n)?.stream ?? n);
+          const canon = names.map((n) => parseStreamName(n, futures)?.stream ?? n);
           removeSubs(conn, canon);
         },
         list: () => [...conn.subs],
@@ -477,9 +486,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   app.ws('/ws', behavior);
   app.ws('/ws/*', behavior);
 
-  app.get('/api/v3/ping', (res) => reply(res, '200 OK', '{}'));
-  app.get('/api/v3/time', (res) => reply(res, '200 OK', `{"serverTime":${Date.now()}}`));
-  app.get('/api/v3/depth', (res, req) => {
+  const restBase = futures ? '/fapi/v1' : '/api/v3';
+  app.get(`${restBase}/ping`, (res) => reply(res, '200 OK', '{}'));
+  app.get(`${restBase}/time`, (res) => reply(res, '200 OK', `{"serverTime":${Date.now()}}`));
+  app.get(`${restBase}/depth`, (res, req) => {
     const symbol = req.getQuery('symbol') ?? '';
     const limit = depthLimit(req.getQuery('limit') ?? undefined);
     if (symbol === '') return reply(res, '400 Bad Request', REST_ERRORS.missingSymbol);

@@ -1,11 +1,21 @@
 /**
- * Binance spot session: parses combined-stream frames (`{"stream":…,"data":…}`), normalizes
+ * Binance session (spot, and USD-M futures through `BinanceFlavor`): parses combined-stream frames (`{"stream":…,"data":…}`), normalizes
  * them into the RecordSink, keeps per-symbol L2 books in sync with REST snapshots, and drops
  * anything already emitted (two sockets may feed one session during a planned rotation).
  *
  * Raw single-stream frames (the `/ws` endpoint: the payload without the envelope) are accepted
  * too; they are mapped to the stream name by event type and symbol, which allocates a string
  * per frame — the combined-stream path does not allocate beyond `JSON.parse`.
+ *
+ * Parsing: by default each frame first goes through the allocation-free scanner
+ * (`src/parse/binance-scan.ts`) which handles the hot flat payloads (trade, aggTrade, bookTicker,
+ * depthUpdate); anything else, or anything irregular, takes `JSON.parse`. Both paths feed the same
+ * normalization, so records are identical (`test/parse-equivalence.test.ts`). `parser: 'json'`
+ * forces `JSON.parse`.
+ *
+ * Book sync below is written for spot; USD-M differs only in the continuity rule
+ * (`binance-flavor.ts`: drop `u < L`, first diff `U <= L <= u`, then `pu == prev u`, and the
+ * snapshot is held until a diff shows it bridges).
  *
  * Book sync (per symbol, https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams):
  *  1. `addStreams` with a book stream starts buffering diffs and fetches
@@ -32,9 +42,34 @@
  * record: the consumer already knows the book is not in sync).
  */
 
+
 import { OrderBook } from '../book/order-book.js';
+import {
+  BinanceScanner,
+  hashRegion,
+  S_A,
+  S_a,
+  S_B,
+  S_b,
+  S_E,
+  S_m,
+  S_p,
+  S_pu,
+  S_q,
+  S_T,
+  S_t,
+  S_U,
+  S_u,
+  T_ABSENT,
+  T_DECIMAL,
+  T_FALSE,
+  T_LEVELS,
+  T_NUMBER,
+  T_TRUE,
+} from '../parse/binance-scan.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
-import { klineIntervalSec, streamName } from './binance-streams.js';
+import { type BinanceFlavor, type DepthRule, SPOT_FLAVOR } from './binance-flavor.js';
+import { klineIntervalSec, streamNameFor } from './binance-streams.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
 
 export interface BinanceSessionOptions {
@@ -54,6 +89,10 @@ export interface BinanceSessionOptions {
   now?: () => number;
   /** Max streams per SUBSCRIBE/UNSUBSCRIBE frame. Default 200. */
   maxParamsPerRequest?: number;
+  /** `fast` (default): scanner first, `JSON.parse` for the rest; `json`: always `JSON.parse`. */
+  parser?: 'fast' | 'json';
+  /** Market specifics (spot by default). */
+  flavor?: BinanceFlavor;
 }
 
 /** Counters exposed for tests and diagnostics. */
@@ -62,18 +101,20 @@ export interface BinanceSessionStats {
   unknownStream: number;
   /** Frames dropped because they were already emitted (trade id / update id / event time). */
   duplicates: number;
-  /** Buffered diffs dropped when a snapshot was applied (`u <= lastUpdateId`). */
+  /** Buffered diffs dropped when a snapshot was applied (already contained in it). */
   droppedBeforeSnapshot: number;
   /** Book resyncs (gaps + crossed books). */
   resyncs: number;
   snapshotRequests: number;
   snapshotFailures: number;
-  /** Snapshots discarded because the buffered diffs start after `lastUpdateId + 1`. */
+  /** Snapshots discarded because the first remaining diff does not bridge them. */
   staleSnapshots: number;
   /** Buffer overflows (buffer dropped and snapshot refetched). */
   bufferOverflows: number;
   acks: number;
   errorAcks: number;
+  /** Frames handled by the scanner without `JSON.parse`. */
+  fastPath: number;
 }
 
 const K_TRADE = 0;
@@ -82,6 +123,7 @@ const K_QUOTE = 2;
 const K_TICKER = 3;
 const K_BOOK = 4;
 const K_CANDLE = 5;
+const K_FUNDING = 6;
 
 const KIND_OF_CHANNEL: Readonly<Partial<Record<Channel, number>>> = {
   trades: K_TRADE,
@@ -90,21 +132,36 @@ const KIND_OF_CHANNEL: Readonly<Partial<Record<Channel, number>>> = {
   ticker: K_TICKER,
   book: K_BOOK,
   candles: K_CANDLE,
+  funding: K_FUNDING,
 };
 
 /** Book sync phases. */
 const P_NEEDS_SNAPSHOT = 0; // after a disconnect: the first diff starts the fetch
-const P_FETCHING = 1; // buffering diffs, snapshot requested or scheduled
+const P_FETCHING = 1; // buffering diffs, snapshot requested or scheduled (or held, see `held`)
 const P_SYNCED = 2;
 
 type Obj = Record<string, unknown>;
 
+/** A buffered depth diff (levels copied out of the scratch arrays). */
 interface DepthDiff {
-  E: unknown;
-  U: number;
-  u: number;
-  b: unknown[];
-  a: unknown[];
+  readonly E: number;
+  readonly U: number;
+  readonly u: number;
+  readonly pu: number;
+  readonly bids: Float64Array;
+  readonly nb: number;
+  readonly asks: Float64Array;
+  readonly na: number;
+}
+
+/** A parsed REST snapshot. */
+interface Snapshot {
+  readonly L: number;
+  readonly E: number;
+  readonly bids: Float64Array;
+  readonly nb: number;
+  readonly asks: Float64Array;
+  readonly na: number;
 }
 
 interface BookSync {
@@ -113,6 +170,10 @@ interface BookSync {
   buffer: DepthDiff[];
   /** Last applied `u` (NaN when not synced). */
   lastU: number;
+  /** true until the first diff after the snapshot has been applied (the bridging rule applies). */
+  bridging: boolean;
+  /** A snapshot held until a diff shows whether it bridges (`DepthRule.deferSnapshot`). */
+  held: Snapshot | undefined;
   /** Generation: bumped whenever an in-flight or scheduled request becomes obsolete. */
   gen: number;
   lastFetchAt: number;
@@ -153,24 +214,8 @@ function preview(text: string): string {
   return text.length > 120 ? `${text.slice(0, 120)}…` : text;
 }
 
-export class BinanceSession implements VenueSession {
-  readonly stats: BinanceSessionStats = {
-    unknownStream: 0,
-    duplicates: 0,
-    droppedBeforeSnapshot: 0,
-    resyncs: 0,
-    snapshotRequests: 0,
-    snapshotFailures: 0,
-    staleSnapshots: 0,
-    bufferOverflows: 0,
-    acks: 0,
-    errorAcks: 0,
-  };
-
-  private readonly streams = new Map<string, StreamState>();
-  private readonly pending = new Map<number, PendingRequest>();
-  private nextId = 1;
-  private readonly ticker: TickerFields = {
+function nanTicker(): TickerFields {
+  return {
     last: Number.NaN,
     open: Number.NaN,
     high: Number.NaN,
@@ -184,10 +229,40 @@ export class BinanceSession implements VenueSession {
     fundingRate: Number.NaN,
     nextFundingTs: Number.NaN,
   };
-  /** Scratch level arrays (flat price/amount), grown as needed. */
+}
+
+export class BinanceSession implements VenueSession {
+  readonly stats: BinanceSessionStats = {
+    unknownStream: 0,
+    duplicates: 0,
+    droppedBeforeSnapshot: 0,
+    resyncs: 0,
+    snapshotRequests: 0,
+    snapshotFailures: 0,
+    staleSnapshots: 0,
+    bufferOverflows: 0,
+    acks: 0,
+    errorAcks: 0,
+    fastPath: 0,
+  };
+
+  private readonly streams = new Map<string, StreamState>();
+  /** Stream-name hash → state for the scanner path (null: hash collision, use JSON.parse). */
+  private byHash = new Map<number, StreamState | null>();
+  private readonly pending = new Map<number, PendingRequest>();
+  private nextId = 1;
+  /** Reusable ticker fields: 24h tickers (mark/index/funding stay NaN) … */
+  private readonly ticker: TickerFields = nanTicker();
+  /** … and mark price / funding (24h fields stay NaN). */
+  private readonly funding: TickerFields = nanTicker();
+  /** Scratch level arrays (flat price/amount) for the JSON.parse path, grown as needed. */
   private bidScratch = new Float64Array(256);
   private askScratch = new Float64Array(256);
+  private readonly scanner: BinanceScanner | undefined;
 
+  private readonly venue: string;
+  private readonly flavor: BinanceFlavor;
+  private readonly rule: DepthRule;
   private readonly minSnapshotIntervalMs: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
@@ -201,6 +276,9 @@ export class BinanceSession implements VenueSession {
     private readonly ctx: SessionContext,
     options: BinanceSessionOptions = {},
   ) {
+    this.flavor = options.flavor ?? SPOT_FLAVOR;
+    this.venue = this.flavor.naming.venue;
+    this.rule = this.flavor.depthRule;
     this.minSnapshotIntervalMs = options.minSnapshotIntervalMs ?? 1000;
     this.retryBaseMs = options.retryBaseMs ?? 250;
     this.retryMaxMs = options.retryMaxMs ?? 10_000;
@@ -209,6 +287,7 @@ export class BinanceSession implements VenueSession {
     this.maxBookLevels = options.maxBookLevels ?? 5000;
     this.maxParams = options.maxParamsPerRequest ?? 200;
     this.now = options.now ?? Date.now;
+    this.scanner = options.parser === 'json' ? undefined : new BinanceScanner();
   }
 
   /** Data frames for unknown streams seen so far. */
@@ -237,6 +316,10 @@ export class BinanceSession implements VenueSession {
     return false;
   }
 
+  private streamName(spec: StreamSpec): string {
+    return streamNameFor(this.flavor.naming, spec);
+  }
+
   // ─── control frames ──────────────────────────────────────────────────────────────────────
 
   openMessages(_streams: readonly StreamSpec[]): string[] {
@@ -252,7 +335,7 @@ export class BinanceSession implements VenueSession {
   }
 
   private requests(method: string, streams: readonly StreamSpec[]): string[] {
-    const names = streams.map(streamName);
+    const names = streams.map((s) => this.streamName(s));
     const out: string[] = [];
     for (let i = 0; i < names.length; i += this.maxParams) {
       const params = names.slice(i, i + this.maxParams);
@@ -269,7 +352,7 @@ export class BinanceSession implements VenueSession {
     if (typeof id === 'number') this.pending.delete(id);
     if (m.error !== undefined && m.error !== null) {
       this.stats.errorAcks++;
-      this.ctx.log.warn('binance: request rejected', {
+      this.ctx.log.warn(`${this.venue}: request rejected`, {
         id,
         error: m.error,
         method: req?.method,
@@ -278,14 +361,14 @@ export class BinanceSession implements VenueSession {
       return;
     }
     this.stats.acks++;
-    if (req === undefined) this.ctx.log.debug('binance: ack for unknown request', { id });
+    if (req === undefined) this.ctx.log.debug(`${this.venue}: ack for unknown request`, { id });
   }
 
   // ─── stream bookkeeping ──────────────────────────────────────────────────────────────────
 
   addStreams(streams: readonly StreamSpec[]): void {
     for (const spec of streams) {
-      const name = streamName(spec);
+      const name = this.streamName(spec);
       const existing = this.streams.get(name);
       if (existing !== undefined) {
         existing.symbol = spec.symbol;
@@ -298,7 +381,7 @@ export class BinanceSession implements VenueSession {
         continue;
       }
       const kind = KIND_OF_CHANNEL[spec.channel];
-      if (kind === undefined) throw new Error(`binance: unsupported channel ${spec.channel} for ${spec.symbol}`);
+      if (kind === undefined) throw new Error(`${this.venue}: unsupported channel ${spec.channel} for ${spec.symbol}`);
       const st: StreamState = {
         name,
         kind,
@@ -315,6 +398,8 @@ export class BinanceSession implements VenueSession {
                 book: new OrderBook({ maxLevels: this.maxBookLevels }),
                 buffer: [],
                 lastU: Number.NaN,
+                bridging: false,
+                held: undefined,
                 gen: 0,
                 lastFetchAt: Number.NEGATIVE_INFINITY,
                 failures: 0,
@@ -325,17 +410,28 @@ export class BinanceSession implements VenueSession {
       this.streams.set(name, st);
       if (st.sync !== undefined) this.requestSnapshot(st);
     }
+    this.rehash();
   }
 
   removeStreams(streams: readonly StreamSpec[]): void {
     for (const spec of streams) {
-      const name = streamName(spec);
+      const name = this.streamName(spec);
       const st = this.streams.get(name);
       if (st === undefined) continue;
       st.removed = true;
       if (st.sync !== undefined) this.cancelSync(st.sync);
       this.streams.delete(name);
     }
+    this.rehash();
+  }
+
+  private rehash(): void {
+    const m = new Map<number, StreamState | null>();
+    for (const st of this.streams.values()) {
+      const h = hashRegion(st.name, 0, st.name.length);
+      m.set(h, m.has(h) ? null : st);
+    }
+    this.byHash = m;
   }
 
   onDisconnect(): void {
@@ -354,18 +450,24 @@ export class BinanceSession implements VenueSession {
     sync.book.clear();
     sync.buffer = [];
     sync.lastU = Number.NaN;
+    sync.held = undefined;
   }
 
   // ─── frames ──────────────────────────────────────────────────────────────────────────────
 
   onMessage(text: string): void {
+    const scanner = this.scanner;
+    if (scanner?.scan(text) && this.fastDispatch(text, scanner)) {
+      this.stats.fastPath++;
+      return;
+    }
     let msg: unknown;
     try {
       msg = JSON.parse(text);
     } catch (err) {
-      throw new Error(`binance: bad JSON frame (${(err as Error).message}): ${preview(text)}`);
+      throw new Error(`${this.venue}: bad JSON frame (${(err as Error).message}): ${preview(text)}`);
     }
-    if (!isObj(msg)) throw new Error(`binance: unexpected frame (not an object): ${preview(text)}`);
+    if (!isObj(msg)) throw new Error(`${this.venue}: unexpected frame (not an object): ${preview(text)}`);
     const stream = msg.stream;
     if (typeof stream === 'string') {
       const data = msg.data;
@@ -383,8 +485,8 @@ export class BinanceSession implements VenueSession {
       return;
     }
     // Raw single-stream payload (no envelope).
-    const name = rawStreamName(msg);
-    if (name === undefined) throw new Error(`binance: unrecognised frame: ${preview(text)}`);
+    const name = this.rawStreamName(msg);
+    if (name === undefined) throw new Error(`${this.venue}: unrecognised frame: ${preview(text)}`);
     const st = this.streams.get(name);
     if (st === undefined) {
       this.stats.unknownStream++;
@@ -393,8 +495,88 @@ export class BinanceSession implements VenueSession {
     this.dispatch(st, msg);
   }
 
+  /**
+   * Normalize a scanned frame. Returns false (nothing emitted) whenever the fields are not
+   * exactly what the `JSON.parse` path would accept without error, so that path decides.
+   */
+  private fastDispatch(text: string, sc: BinanceScanner): boolean {
+    const st = this.byHash.get(sc.streamHash);
+    if (
+      st === undefined ||
+      st === null ||
+      st.name.length !== sc.streamEnd - sc.streamStart ||
+      !text.startsWith(st.name, sc.streamStart)
+    ) {
+      return false;
+    }
+    const ty = sc.type;
+    const v = sc.val;
+    switch (st.kind) {
+      case K_TRADE:
+      case K_AGG: {
+        const idSlot = st.kind === K_TRADE ? S_t : S_a;
+        const m = ty[S_m];
+        if (
+          ty[idSlot] !== T_NUMBER ||
+          ty[S_T] !== T_NUMBER ||
+          ty[S_p] !== T_DECIMAL ||
+          ty[S_q] !== T_DECIMAL ||
+          (m !== T_TRUE && m !== T_FALSE)
+        ) {
+          return false;
+        }
+        this.emitTrade(st, v[idSlot], v[S_T], v[S_p], v[S_q], m === T_TRUE);
+        return true;
+      }
+      case K_QUOTE: {
+        const e = ty[S_E];
+        if (
+          ty[S_u] !== T_NUMBER ||
+          ty[S_b] !== T_DECIMAL ||
+          ty[S_B] !== T_DECIMAL ||
+          ty[S_a] !== T_DECIMAL ||
+          ty[S_A] !== T_DECIMAL ||
+          (e !== T_NUMBER && e !== T_ABSENT)
+        ) {
+          return false;
+        }
+        this.emitQuote(st, e === T_NUMBER ? v[S_E] : Number.NaN, v[S_u], v[S_b], v[S_B], v[S_a], v[S_A]);
+        return true;
+      }
+      case K_BOOK: {
+        const e = ty[S_E];
+        if (
+          ty[S_U] !== T_NUMBER ||
+          ty[S_u] !== T_NUMBER ||
+          ty[S_b] !== T_LEVELS ||
+          ty[S_a] !== T_LEVELS ||
+          (this.rule.needsPu && ty[S_pu] !== T_NUMBER) ||
+          (e !== T_NUMBER && e !== T_ABSENT) ||
+          v[S_U] > v[S_u]
+        ) {
+          return false;
+        }
+        this.handleDiff(
+          st,
+          st.sync!,
+          e === T_NUMBER ? v[S_E] : Number.NaN,
+          v[S_U],
+          v[S_u],
+          this.rule.needsPu ? v[S_pu] : Number.NaN,
+          sc.bids,
+          sc.bidCount,
+          sc.asks,
+          sc.askCount,
+        );
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
   private malformed(stream: string, problem: string): Error {
-    return new Error(`binance: malformed frame for ${stream}: ${problem}`);
+    return new Error(`${this.venue}: malformed frame for ${stream}: ${problem}`);
   }
 
   private badField(st: StreamState, d: Obj, key: string, what: string): Error {
@@ -403,13 +585,14 @@ export class BinanceSession implements VenueSession {
 
   private int(st: StreamState, d: Obj, key: string): number {
     const v = d[key];
-    if (typeof v !== 'number' || Number.isNaN(v)) throw this.badField(st, d, key, 'is not a number');
+    // A non-integer id (e.g. 1e999 → Infinity) would become the dedupe mark and mute the stream.
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw this.badField(st, d, key, 'is not an integer');
     return v;
   }
 
   private num(st: StreamState, d: Obj, key: string): number {
     const v = dec(d[key]);
-    if (Number.isNaN(v)) throw this.badField(st, d, key, 'is not a decimal number');
+    if (!Number.isFinite(v)) throw this.badField(st, d, key, 'is not a finite decimal number');
     return v;
   }
 
@@ -433,6 +616,9 @@ export class BinanceSession implements VenueSession {
       case K_CANDLE:
         this.onKline(st, d);
         return;
+      case K_FUNDING:
+        this.onMarkPrice(st, d);
+        return;
     }
   }
 
@@ -443,6 +629,10 @@ export class BinanceSession implements VenueSession {
     const amount = this.num(st, d, 'q');
     const m = d.m;
     if (typeof m !== 'boolean') throw this.badField(st, d, 'm', 'is not a boolean');
+    this.emitTrade(st, id, ts, price, amount, m);
+  }
+
+  private emitTrade(st: StreamState, id: number, ts: number, price: number, amount: number, m: boolean): void {
     if (id <= st.last) {
       this.stats.duplicates++;
       return;
@@ -459,20 +649,25 @@ export class BinanceSession implements VenueSession {
     const ask = this.num(st, d, 'a');
     const askAmount = this.num(st, d, 'A');
     const e = d.E;
+    // Spot bookTicker carries no event time (NaN); USD-M has E (and T).
+    this.emitQuote(st, typeof e === 'number' ? e : Number.NaN, u, bid, bidAmount, ask, askAmount);
+  }
+
+  private emitQuote(
+    st: StreamState,
+    E: number,
+    u: number,
+    bid: number,
+    bidAmount: number,
+    ask: number,
+    askAmount: number,
+  ): void {
     if (u <= st.last) {
       this.stats.duplicates++;
       return;
     }
     st.last = u;
-    this.ctx.sink.quote(
-      st.symbolId,
-      typeof e === 'number' ? e : Number.NaN, // spot bookTicker carries no event time
-      u,
-      bid,
-      bidAmount,
-      ask,
-      askAmount,
-    );
+    this.ctx.sink.quote(st.symbolId, E, u, bid, bidAmount, ask, askAmount);
   }
 
   /** `24hrTicker` (the `@ticker` stream); `24hrMiniTicker` payloads are accepted too. */
@@ -485,9 +680,9 @@ export class BinanceSession implements VenueSession {
     f.low = this.num(st, d, 'l');
     f.baseVolume = this.num(st, d, 'v');
     f.quoteVolume = this.num(st, d, 'q');
-    f.bidPrice = dec(d.b); // absent in miniTicker → NaN
+    f.bidPrice = dec(d.b); // absent in miniTicker and in USD-M tickers → NaN
     f.askPrice = dec(d.a);
-    // markPrice … nextFundingTs stay NaN (spot).
+    // markPrice … nextFundingTs stay NaN (they come with the funding channel).
     // Rotation dedupe: one event per stream per event time.
     if (E <= st.last) {
       this.stats.duplicates++;
@@ -496,6 +691,27 @@ export class BinanceSession implements VenueSession {
     st.last = E;
     const L = d.L;
     this.ctx.sink.ticker(st.symbolId, E, typeof L === 'number' ? L : Number.NaN, f);
+  }
+
+  /**
+   * USD-M `markPriceUpdate` (the `@markPrice@1s` stream) → a ticker record carrying markPrice,
+   * indexPrice, fundingRate and nextFundingTs (the 24h fields stay NaN). Delivery contracts send
+   * an empty funding rate and `T: 0`: NaN.
+   */
+  private onMarkPrice(st: StreamState, d: Obj): void {
+    const E = this.int(st, d, 'E');
+    const f = this.funding;
+    f.markPrice = this.num(st, d, 'p');
+    f.indexPrice = dec(d.i);
+    f.fundingRate = dec(d.r);
+    const T = d.T;
+    f.nextFundingTs = typeof T === 'number' && T > 0 ? T : Number.NaN;
+    if (E <= st.last) {
+      this.stats.duplicates++;
+      return;
+    }
+    st.last = E;
+    this.ctx.sink.ticker(st.symbolId, E, Number.NaN, f);
   }
 
   private onKline(st: StreamState, d: Obj): void {
@@ -554,7 +770,7 @@ export class BinanceSession implements VenueSession {
       }
       const p = dec(lv[0]);
       const q = dec(lv[1]);
-      if (Number.isNaN(p) || Number.isNaN(q) || q < 0) {
+      if (!Number.isFinite(p) || !Number.isFinite(q) || q < 0) {
         throw this.malformed(
           name,
           `${side === 0 ? 'bid' : 'ask'} level ${i} is not numeric: ${JSON.stringify(lv)}`,
@@ -569,64 +785,20 @@ export class BinanceSession implements VenueSession {
   private onDepth(st: StreamState, d: Obj): void {
     const U = this.int(st, d, 'U');
     const u = this.int(st, d, 'u');
+    const pu = this.rule.needsPu ? this.int(st, d, 'pu') : Number.NaN;
     if (!Array.isArray(d.b)) throw this.badField(st, d, 'b', 'is not an array');
     if (!Array.isArray(d.a)) throw this.badField(st, d, 'a', 'is not an array');
     if (U > u) throw this.malformed(st.name, `first update id U=${U} > last update id u=${u}`);
-    const sync = st.sync!;
-    if (sync.phase !== P_SYNCED) {
-      // Validate now so that a bad frame is reported where it arrives, not when replayed.
-      this.parseLevels(st.name, d.b, 0);
-      this.parseLevels(st.name, d.a, 1);
-    }
-    this.handleDiff(st, sync, d as unknown as DepthDiff);
-  }
-
-  private handleDiff(st: StreamState, sync: BookSync, d: DepthDiff): void {
-    if (sync.phase !== P_SYNCED) {
-      this.bufferDiff(st, sync, d);
-      if (sync.phase === P_NEEDS_SNAPSHOT) {
-        sync.phase = P_FETCHING;
-        this.requestSnapshot(st);
-      }
-      return;
-    }
-    if (d.u <= sync.lastU) {
-      this.stats.duplicates++;
-      return;
-    }
-    if (d.U > sync.lastU + 1) {
-      this.ctx.log.warn('binance: depth sequence gap', {
-        stream: st.name,
-        expected: sync.lastU + 1,
-        U: d.U,
-        u: d.u,
-      });
-      this.resync(st, sync, ResyncReason.sequenceGap);
-      this.bufferDiff(st, sync, d);
-      return;
-    }
     const nb = this.parseLevels(st.name, d.b, 0);
     const na = this.parseLevels(st.name, d.a, 1);
-    const book = sync.book;
-    book.applyDelta(this.bidScratch, nb, this.askScratch, na);
-    if (book.isCrossed()) {
-      this.ctx.log.warn('binance: crossed book', {
-        stream: st.name,
-        u: d.u,
-        bestBid: book.bestBid(),
-        bestAsk: book.bestAsk(),
-      });
-      this.resync(st, sync, ResyncReason.crossedBook);
-      this.bufferDiff(st, sync, d);
-      return;
-    }
-    sync.lastU = d.u;
-    this.ctx.sink.book(
-      st.symbolId,
-      typeof d.E === 'number' ? d.E : Number.NaN,
-      d.U,
-      d.u,
-      false,
+    const E = d.E;
+    this.handleDiff(
+      st,
+      st.sync!,
+      typeof E === 'number' ? E : Number.NaN,
+      U,
+      u,
+      pu,
       this.bidScratch,
       nb,
       this.askScratch,
@@ -634,17 +806,95 @@ export class BinanceSession implements VenueSession {
     );
   }
 
-  private bufferDiff(st: StreamState, sync: BookSync, d: DepthDiff): void {
+  private handleDiff(
+    st: StreamState,
+    sync: BookSync,
+    E: number,
+    U: number,
+    u: number,
+    pu: number,
+    bids: Float64Array,
+    nb: number,
+    asks: Float64Array,
+    na: number,
+  ): void {
+    if (sync.phase !== P_SYNCED) {
+      this.bufferDiff(st, sync, E, U, u, pu, bids, nb, asks, na);
+      if (sync.phase === P_NEEDS_SNAPSHOT) {
+        sync.phase = P_FETCHING;
+        this.requestSnapshot(st);
+      } else if (sync.held !== undefined) {
+        this.useSnapshot(st, sync, sync.held);
+      }
+      return;
+    }
+    const rule = this.rule;
+    let ok: boolean;
+    if (sync.bridging) {
+      if (rule.covered(u, sync.lastU)) {
+        this.stats.duplicates++;
+        return;
+      }
+      ok = rule.bridges(U, sync.lastU);
+    } else {
+      if (u <= sync.lastU) {
+        this.stats.duplicates++;
+        return;
+      }
+      ok = rule.continues(U, pu, sync.lastU);
+    }
+    if (!ok) {
+      this.ctx.log.warn(`${this.venue}: depth sequence gap`, {
+        stream: st.name,
+        lastU: sync.lastU,
+        U,
+        u,
+        pu,
+      });
+      this.resync(st, sync, ResyncReason.sequenceGap);
+      this.bufferDiff(st, sync, E, U, u, pu, bids, nb, asks, na);
+      return;
+    }
+    const book = sync.book;
+    book.applyDelta(bids, nb, asks, na);
+    if (book.isCrossed()) {
+      this.ctx.log.warn(`${this.venue}: crossed book`, {
+        stream: st.name,
+        u,
+        bestBid: book.bestBid(),
+        bestAsk: book.bestAsk(),
+      });
+      this.resync(st, sync, ResyncReason.crossedBook);
+      this.bufferDiff(st, sync, E, U, u, pu, bids, nb, asks, na);
+      return;
+    }
+    sync.lastU = u;
+    sync.bridging = false;
+    this.ctx.sink.book(st.symbolId, E, U, u, false, bids, nb, asks, na);
+  }
+
+  private bufferDiff(
+    st: StreamState,
+    sync: BookSync,
+    E: number,
+    U: number,
+    u: number,
+    pu: number,
+    bids: Float64Array,
+    nb: number,
+    asks: Float64Array,
+    na: number,
+  ): void {
     if (sync.buffer.length >= this.maxBufferedDiffs) {
       this.stats.bufferOverflows++;
-      this.ctx.log.warn('binance: depth buffer overflow while waiting for a snapshot; refetching', {
+      this.ctx.log.warn(`${this.venue}: depth buffer overflow while waiting for a snapshot; refetching`, {
         stream: st.name,
         buffered: sync.buffer.length,
       });
       sync.buffer = [];
       this.requestSnapshot(st);
     }
-    sync.buffer.push(d);
+    sync.buffer.push({ E, U, u, pu, bids: bids.slice(0, 2 * nb), nb, asks: asks.slice(0, 2 * na), na });
   }
 
   private resync(st: StreamState, sync: BookSync, reason: number): void {
@@ -659,12 +909,13 @@ export class BinanceSession implements VenueSession {
   }
 
   /**
-   * (Re)request the snapshot for a book stream: supersedes any in-flight or scheduled request
-   * and respects the per-symbol minimum interval between requests.
+   * (Re)request the snapshot for a book stream: supersedes any in-flight, scheduled or held
+   * snapshot and respects the per-symbol minimum interval between requests.
    */
   private requestSnapshot(st: StreamState, extraDelayMs = 0): void {
     const sync = st.sync!;
     const gen = ++sync.gen;
+    sync.held = undefined;
     if (sync.timer !== undefined) clearTimeout(sync.timer);
     sync.timer = undefined;
     const wait = Math.max(extraDelayMs, sync.lastFetchAt + this.minSnapshotIntervalMs - this.now());
@@ -685,7 +936,7 @@ export class BinanceSession implements VenueSession {
     const sync = st.sync!;
     sync.lastFetchAt = this.now();
     this.stats.snapshotRequests++;
-    const url = `${this.ctx.restUrl}/api/v3/depth?symbol=${st.native}&limit=${this.snapshotLimit}`;
+    const url = `${this.ctx.restUrl}${this.flavor.snapshotPath}?symbol=${st.native}&limit=${this.snapshotLimit}`;
     let p: Promise<unknown>;
     try {
       p = this.ctx.fetchJson(url);
@@ -712,7 +963,7 @@ export class BinanceSession implements VenueSession {
     this.stats.snapshotFailures++;
     const delay = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** sync.failures);
     sync.failures++;
-    this.ctx.log.warn('binance: depth snapshot failed; retrying', {
+    this.ctx.log.warn(`${this.venue}: depth snapshot failed; retrying`, {
       stream: st.name,
       error: err instanceof Error ? err.message : String(err),
       retryInMs: delay,
@@ -731,17 +982,45 @@ export class BinanceSession implements VenueSession {
     const label = `${st.name} snapshot`;
     const nb = this.parseLevels(label, body.bids, 0);
     const na = this.parseLevels(label, body.asks, 1);
+    const E = body.E;
+    const snap: Snapshot = {
+      L,
+      E: typeof E === 'number' ? E : Number.NaN,
+      bids: this.bidScratch.slice(0, 2 * nb),
+      nb,
+      asks: this.askScratch.slice(0, 2 * na),
+      na,
+    };
+    // Validate before buffered diffs are looked at: a crossed snapshot cannot be used.
+    const probe = new OrderBook({ maxLevels: this.maxBookLevels });
+    probe.applySnapshot(snap.bids, nb, snap.asks, na);
+    if (probe.isCrossed()) throw new Error('snapshot book is crossed');
+    this.useSnapshot(st, sync, snap);
+  }
 
+  /**
+   * Apply `snap` if the buffered diffs allow it: drop the diffs it covers; if the first one left
+   * does not bridge it, refetch; if none is left and the rule says so, hold it for the next diff.
+   */
+  private useSnapshot(st: StreamState, sync: BookSync, snap: Snapshot): void {
+    const rule = this.rule;
+    const L = snap.L;
     let buffer = sync.buffer;
     let drop = 0;
-    while (drop < buffer.length && buffer[drop].u <= L) drop++;
+    while (drop < buffer.length && rule.covered(buffer[drop].u, L)) drop++;
     if (drop > 0) {
       this.stats.droppedBeforeSnapshot += drop;
       buffer = buffer.slice(drop);
     }
-    if (buffer.length > 0 && buffer[0].U > L + 1) {
+    sync.held = undefined;
+    if (buffer.length === 0 && rule.deferSnapshot) {
+      sync.buffer = buffer;
+      sync.held = snap;
+      return;
+    }
+    if (buffer.length > 0 && !rule.bridges(buffer[0].U, L)) {
       this.stats.staleSnapshots++;
-      this.ctx.log.info('binance: depth snapshot older than buffered diffs; refetching', {
+      this.ctx.log.info(`${this.venue}: depth snapshot older than buffered diffs; refetching`, {
         stream: st.name,
         lastUpdateId: L,
         firstU: buffer[0].U,
@@ -752,59 +1031,63 @@ export class BinanceSession implements VenueSession {
     }
     sync.buffer = [];
     sync.failures = 0;
-    const book = sync.book;
-    book.applySnapshot(this.bidScratch, nb, this.askScratch, na);
-    if (book.isCrossed()) {
-      // A crossed snapshot cannot be used; try again (rate-limited).
-      book.clear();
-      throw new Error('snapshot book is crossed');
-    }
+    sync.book.applySnapshot(snap.bids, snap.nb, snap.asks, snap.na);
     sync.phase = P_SYNCED;
     sync.lastU = L;
-    const E = body.E;
-    this.ctx.sink.book(
-      st.symbolId,
-      typeof E === 'number' ? E : Number.NaN,
-      Number.NaN,
-      L,
-      true,
-      this.bidScratch,
-      nb,
-      this.askScratch,
-      na,
-    );
+    sync.bridging = true;
+    this.ctx.sink.book(st.symbolId, snap.E, Number.NaN, L, true, snap.bids, snap.nb, snap.asks, snap.na);
     this.ctx.sink.status(st.symbolId, StatusCode.synced, L);
     // Replay the buffer through the live path: a gap or crossed book inside it resyncs, and
     // the remaining diffs are then buffered for the next snapshot.
-    for (let i = 0; i < buffer.length; i++) this.handleDiff(st, sync, buffer[i]);
+    for (let i = 0; i < buffer.length; i++) {
+      const d = buffer[i];
+      this.handleDiff(st, sync, d.E, d.U, d.u, d.pu, d.bids, d.nb, d.asks, d.na);
+    }
+  }
+
+  /** Stream name for a raw (non-envelope) payload, by event type and symbol. */
+  private rawStreamName(m: Obj): string | undefined {
+    const s = m.s;
+    if (typeof s !== 'string') return undefined;
+    const l = s.toLowerCase();
+    const suffix = this.flavor.naming.suffix;
+    const named = (ch: Channel): string | undefined => {
+      const x = suffix[ch];
+      return x === undefined ? undefined : l + x;
+    };
+    switch (m.e) {
+      case 'trade':
+        return named('trades');
+      case 'aggTrade':
+        return named('aggTrades');
+      case 'depthUpdate':
+        return named('book');
+      case '24hrTicker':
+      case '24hrMiniTicker':
+        return named('ticker');
+      case 'markPriceUpdate':
+        return named('funding');
+      case 'kline': {
+        const k = m.k;
+        return isObj(k) && typeof k.i === 'string' ? `${l}@kline_${k.i}` : undefined;
+      }
+      case 'bookTicker': // USD-M
+        return named('quotes');
+      case undefined:
+        // Spot bookTicker has no event type.
+        return 'u' in m && 'b' in m && 'a' in m ? named('quotes') : undefined;
+      default:
+        return undefined;
+    }
   }
 }
 
-/** Stream name for a raw (non-envelope) payload, by event type and symbol. */
-function rawStreamName(m: Obj): string | undefined {
-  const s = m.s;
-  if (typeof s !== 'string') return undefined;
-  const l = s.toLowerCase();
-  switch (m.e) {
-    case 'trade':
-      return `${l}@trade`;
-    case 'aggTrade':
-      return `${l}@aggTrade`;
-    case 'depthUpdate':
-      return `${l}@depth@100ms`;
-    case '24hrTicker':
-    case '24hrMiniTicker':
-      return `${l}@ticker`;
-    case 'kline': {
-      const k = m.k;
-      return isObj(k) && typeof k.i === 'string' ? `${l}@kline_${k.i}` : undefined;
-    }
-    case undefined:
-      // bookTicker has no event type.
-      return 'u' in m && 'b' in m && 'a' in m ? `${l}@bookTicker` : undefined;
-    default:
-      return undefined;
-  }
+/**
+ * Parser choice for sessions created by the adapters: `RINGFEED_BINANCE_PARSER=json` forces
+ * `JSON.parse` (e.g. to rule the scanner out when diagnosing); anything else is the fast path.
+ */
+export function binanceParserFromEnv(): 'fast' | 'json' {
+  return process.env.RINGFEED_BINANCE_PARSER === 'json' ? 'json' : 'fast';
 }
 
 export function createBinanceSession(

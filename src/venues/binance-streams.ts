@@ -1,4 +1,4 @@
-/** Binance spot stream naming and kline intervals (shared by the adapter and its session). */
+/** Binance stream naming and kline intervals (spot and USD-M futures; shared by adapters and session). */
 
 import type { Channel, StreamSpec } from './types.js';
 
@@ -31,30 +31,57 @@ export function klineIntervalSec(interval: unknown): number | undefined {
     : undefined;
 }
 
-const SUFFIX: Readonly<Partial<Record<Channel, string>>> = {
-  trades: '@trade',
-  aggTrades: '@aggTrade',
-  quotes: '@bookTicker',
-  ticker: '@ticker',
-  book: '@depth@100ms',
+/** How one Binance market names its streams. */
+export interface StreamNaming {
+  /** Label for messages, e.g. `binance`. */
+  readonly venue: string;
+  /** Channel → stream-name suffix (candles are handled separately). */
+  readonly suffix: Readonly<Partial<Record<Channel, string>>>;
+  /** Kline intervals this market offers. */
+  readonly intervals: readonly string[];
+}
+
+export const SPOT_NAMING: StreamNaming = {
+  venue: 'binance',
+  suffix: {
+    trades: '@trade',
+    aggTrades: '@aggTrade',
+    quotes: '@bookTicker',
+    ticker: '@ticker',
+    book: '@depth@100ms',
+  },
+  intervals: Object.keys(KLINE_INTERVAL_SEC),
 };
 
-/** Combined-stream name for one spec, e.g. `btcusdt@depth@100ms`. Throws for a bad interval. */
-export function streamName(spec: StreamSpec): string {
+/** Stream name for one spec under `naming`, e.g. `btcusdt@depth@100ms`. Throws for a bad channel or interval. */
+export function streamNameFor(naming: StreamNaming, spec: StreamSpec): string {
   const s = spec.native.toLowerCase();
   if (spec.channel === 'candles') {
     const interval = spec.interval ?? DEFAULT_KLINE_INTERVAL;
-    if (klineIntervalSec(interval) === undefined) {
+    if (!naming.intervals.includes(interval)) {
       throw new Error(
-        `binance: unsupported candle interval ${JSON.stringify(interval)} for ${spec.symbol}; ` +
-          `expected one of ${Object.keys(KLINE_INTERVAL_SEC).join(' ')}`,
+        `${naming.venue}: unsupported candle interval ${JSON.stringify(interval)} for ${spec.symbol}; ` +
+          `expected one of ${naming.intervals.join(' ')}`,
       );
     }
     return `${s}@kline_${interval}`;
   }
-  const suffix = SUFFIX[spec.channel];
+  const suffix = naming.suffix[spec.channel];
   if (suffix === undefined) {
-    throw new Error(`binance: unsupported channel ${JSON.stringify(spec.channel)}`);
+    throw new Error(`${naming.venue}: unsupported channel ${JSON.stringify(spec.channel)}`);
   }
   return s + suffix;
+}
+
+/** Combined-stream name for one Binance spot spec, e.g. `btcusdt@depth@100ms`. Throws for a bad interval. */
+export function streamName(spec: StreamSpec): string {
+  return streamNameFor(SPOT_NAMING, spec);
+}
+
+/** `<base>/stream?streams=a/b/…` for combined streams (duplicates removed). */
+export function combinedStreamUrl(naming: StreamNaming, wsBaseUrl: string, streams: readonly StreamSpec[]): string {
+  const base = wsBaseUrl.endsWith('/') ? wsBaseUrl.slice(0, -1) : wsBaseUrl;
+  if (streams.length === 0) return `${base}/stream`;
+  const names = [...new Set(streams.map((s) => streamNameFor(naming, s)))];
+  return `${base}/stream?streams=${names.join('/')}`;
 }

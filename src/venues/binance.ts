@@ -4,8 +4,8 @@
  * `binance-streams.ts`.
  */
 
-import { createBinanceSession } from './binance-session.js';
-import { streamName } from './binance-streams.js';
+import { binanceParserFromEnv, createBinanceSession } from './binance-session.js';
+import { combinedStreamUrl, SPOT_NAMING } from './binance-streams.js';
 import { parseSpotSymbol } from './symbols.js';
 import type { SessionContext, StreamSpec, VenueAdapter, VenueSession } from './types.js';
 
@@ -26,12 +26,10 @@ export const binance: VenueAdapter = {
   },
 
   connectUrl(wsBaseUrl: string, streams: readonly StreamSpec[]): string {
-    const base = wsBaseUrl.endsWith('/') ? wsBaseUrl.slice(0, -1) : wsBaseUrl;
-    if (streams.length === 0) return `${base}/stream`;
-    return `${base}/stream?streams=${streams.map(streamName).join('/')}`;
+    return combinedStreamUrl(SPOT_NAMING, wsBaseUrl, streams);
   },
 
   createSession(ctx: SessionContext): VenueSession {
-    return createBinanceSession(ctx);
+    return createBinanceSession(ctx, { parser: binanceParserFromEnv() });
   },
 };

@@ -1,19 +1,45 @@
 /** Venue registry: one line per venue adapter. */
 
 import { binance } from './binance.js';
+import { binanceUsdm } from './binance-usdm.js';
+import { bybit } from './bybit.js';
+import { CCXT_ID_PREFIX, ccxtExchangeId, createCcxtAdapter, isCcxtVenue } from './ccxt.js';
+import { coinbase } from './coinbase.js';
+import { kraken } from './kraken.js';
+import { okx } from './okx.js';
 import type { VenueAdapter } from './types.js';
 
 export const venues: Record<string, VenueAdapter> = {
   binance,
+  'binance-usdm': binanceUsdm,
+  kraken,
+  bybit,
+  okx,
+  coinbase,
 };
 
-/** The adapter registered under `id`; throws an Error listing the known venues otherwise. */
-export function getVenue(id: string): VenueAdapter {
-  const v = Object.hasOwn(venues, id) ? venues[id] : undefined;
-  if (v === undefined) {
-    throw new Error(
-      `unknown venue ${JSON.stringify(id)}; known venues: ${Object.keys(venues).join(', ')}`,
-    );
+const ccxtAdapters = new Map<string, VenueAdapter>();
+
+/**
+ * The adapter registered under `id`; otherwise (or with `via: 'ccxt'`, or an id `ccxt:<id>`)
+ * the ccxt adapter for an exchange ccxt knows. Throws an Error listing the known venues.
+ */
+export function getVenue(id: string, via?: 'native' | 'ccxt'): VenueAdapter {
+  const native = Object.hasOwn(venues, id) ? venues[id] : undefined;
+  if (native !== undefined && via !== 'ccxt') return native;
+  const exchangeId = ccxtExchangeId(id);
+  if (via !== 'native' && isCcxtVenue(exchangeId)) {
+    const adapterId = Object.hasOwn(venues, exchangeId) ? CCXT_ID_PREFIX + exchangeId : exchangeId;
+    let adapter = ccxtAdapters.get(adapterId);
+    if (adapter === undefined) {
+      adapter = createCcxtAdapter(exchangeId, adapterId);
+      ccxtAdapters.set(adapterId, adapter);
+    }
+    return adapter;
   }
-  return v;
+  const how = via === undefined ? '' : ` via ${via}`;
+  throw new Error(
+    `unknown venue ${JSON.stringify(id)}${how}; known venues: ${Object.keys(venues).join(', ')}` +
+      `${via === 'native' ? '' : ', or any ccxt pro exchange id'}`,
+  );
 }

@@ -1,0 +1,112 @@
+/**
+ * Shapes shared by the bench orchestrator, its child processes and the report builders.
+ * The report schema (`Report`) is documented in bench/README.md; change both together.
+ */
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+/** Latency percentiles in microseconds. */
+export interface LatencyUs {
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+}
+
+/** [percentile (0..100), value µs] pairs for HDR-style plots. */
+export type Distribution = ReadonlyArray<readonly [number, number]>;
+
+export type TargetKind = 'ringfeed' | 'naive' | 'ccxt';
+export type Channel = 'trades' | 'quotes' | 'book' | 'candles';
+export type Policy = 'drop' | 'block';
+
+/** One measured run of one target against one offered load. */
+export interface Measurement {
+  readonly streams: number;
+  readonly offeredMsgsPerSec: number;
+  readonly deliveredMsgsPerSec: number;
+  /** Process CPU (user + system, all threads) per delivered message, µs. */
+  readonly cpuUsPerMsg: number;
+  /** Exchange event time → consumption (comparable across ringfeed and peers); null for micro-benchmarks. */
+  readonly latencyUs: LatencyUs | null;
+  /** Socket read → consumption (ringfeed: worker read → main thread; peers: 'message' event → handler). */
+  readonly recvToConsumeUs: LatencyUs | null;
+  readonly rssMb: number;
+  /** Messages known lost (ringfeed `drop` policy counts; trade-id holes for peers). */
+  readonly drops: number;
+  /** Sequence gaps seen (ringfeed drop events + book resyncs; trade-id holes). */
+  readonly gaps: number;
+  /** Trade-id holes found by the bench's own per-symbol check (all targets). */
+  readonly tradeIdHoles: number;
+  readonly distribution: Distribution;
+}
+
+export interface Ratios {
+  /** ringfeed ÷ peer CPU µs/msg (< 1: ringfeed cheaper). */
+  readonly cpuUsPerMsg: number | null;
+  /** ringfeed ÷ peer sustainable msg/s (> 1: ringfeed sustains more). Ramp scenario only. */
+  readonly sustainableRate: number | null;
+  /** ringfeed ÷ peer P99 exchange→consume (< 1: ringfeed faster). */
+  readonly p99: number | null;
+}
+
+export interface PeerReport extends Measurement {
+  readonly name: string;
+  readonly sustainableMsgsPerSec: number | null;
+  readonly ratioVsRingfeed: Ratios;
+}
+
+export interface ScenarioReport extends Measurement {
+  readonly name: string;
+  readonly description: string;
+  /** Highest offered rate ringfeed sustained (ramp scenario), else null. */
+  readonly sustainableMsgsPerSec: number | null;
+  /** Free-form scenario details (ramp steps, block-mode check, parser rows…). */
+  readonly details: Record<string, unknown>;
+  readonly peers: PeerReport[];
+}
+
+export interface Report {
+  readonly schemaVersion: number;
+  readonly createdAt: string;
+  readonly commit: string;
+  /** The working tree had uncommitted changes when the bench ran. */
+  readonly commitDirty: boolean;
+  readonly node: string;
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly quick: boolean;
+  readonly scenarios: ScenarioReport[];
+  readonly notes: string[];
+}
+
+/** What a target child process is asked to run. */
+export interface PhaseSpec {
+  readonly wsUrl: string;
+  readonly restUrl: string;
+  /** Normalized symbols, `BASE/QUOTE`. */
+  readonly symbols: readonly string[];
+  readonly channels: readonly Channel[];
+  readonly policy: Policy;
+  /** Kline interval for `candles`. */
+  readonly candleInterval: string;
+}
+
+/** What a target child returns after `finish`. */
+export interface PhaseResult {
+  readonly messages: number;
+  readonly seconds: number;
+  readonly cpuUs: number;
+  readonly rssMb: number;
+  readonly drops: number;
+  readonly gaps: number;
+  readonly tradeIdHoles: number;
+  readonly latencyUs: LatencyUs;
+  readonly recvToConsumeUs: LatencyUs;
+  readonly distribution: Distribution;
+  /** Mean book levels per book message (heavy-books check). */
+  readonly levelsPerBookMsg: number;
+  /** Target-specific counters (e.g. ccxt conflated updates). */
+  readonly extra: Record<string, number>;
+}

@@ -1,0 +1,704 @@
+/**
+ * Bybit v5 public session (one category per session: spot or linear). Parses topic frames,
+ * normalizes them into the RecordSink, keeps order books in sync, and drops anything already
+ * emitted (during a planned rotation two sockets feed one session).
+ *
+ * Topics: `publicTrade.S` → trades, `tickers.S` → ticker and (linear) funding, `orderbook.1.S` →
+ * quotes, `orderbook.<depth>.S` → book, `kline.<i>.S` → candles.
+ *
+ * Book rules (https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook):
+ *  - A `snapshot` frame, or any frame with `u == 1` (the service restarted), replaces the book.
+ *    A snapshot with `u <= last u` (and `u != 1`) while in sync is one we already passed — e.g.
+ *    a successor socket's initial snapshot during rotation, or level 1's 3-second re-push — and
+ *    is dropped.
+ *  - A `delta` must continue the update id: `u == last u + 1`. `u <= last u` is a duplicate and is
+ *    dropped silently. Anything else is a gap: the symbol's book is cleared, a `resync` status
+ *    (sequenceGap) is written, `ctx.onResync` is called and the topic is resubscribed
+ *    (unsubscribe + subscribe: Bybit answers with a fresh snapshot), at most once per topic per
+ *    `minResyncIntervalMs`. Deltas are dropped until that snapshot arrives; `synced` (detail = u)
+ *    follows it. `seq` (cross sequence) is not contiguous — it orders books of different depths
+ *    against each other — so it is not used for continuity.
+ *  - A crossed book (best bid >= best ask) after a snapshot or delta resyncs the same way
+ *    (crossedBook); the offending update is not emitted.
+ * Quotes come from the level-1 topic, kept with the same rules; a quotes-only topic resyncs
+ * silently (no status record: the consumer has no book for it).
+ *
+ * Tickers: spot pushes full snapshots; linear pushes a snapshot then deltas holding only the
+ * fields that changed, merged here into the last full ticker per topic. A `funding`-only stream
+ * emits a ticker record for a snapshot and for deltas that touch mark/index/funding fields.
+ */
+
+import { OrderBook } from '../book/order-book.js';
+import { ResyncReason, Side, StatusCode } from '../records/types.js';
+import { batchArgs, bybitIntervalSec, DEFAULT_BOOK_DEPTH, MAX_ARGS_PER_REQUEST, topicOf } from './bybit-topics.js';
+import type { Channel, SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
+
+export interface BybitSessionOptions {
+  /** Depth of the `book` topic: 1, 50 (default), 200 or 1000. */
+  bookDepth?: number;
+  /** Minimum time between two resubscribes of one topic after a desync (ms). Default 1000. */
+  minResyncIntervalMs?: number;
+  /** Max args per subscribe/unsubscribe frame. Default 10 (the spot limit). */
+  maxArgsPerRequest?: number;
+  /** Clock (ms). Default Date.now. */
+  now?: () => number;
+}
+
+export interface BybitSessionStats {
+  /** Topic frames for topics this session does not know (ignored). */
+  unknownTopic: number;
+  /** Frames or items dropped because they were already emitted. */
+  duplicates: number;
+  /** Book deltas dropped while waiting for a snapshot. */
+  deltasWhileUnsynced: number;
+  /** Linear ticker deltas dropped because no snapshot had been seen. */
+  tickerDeltasWithoutSnapshot: number;
+  /** Book desyncs (gaps + crossed books), including quotes-only topics. */
+  resyncs: number;
+  /** Unsubscribe + subscribe pairs sent to rebuild a book. */
+  resubscribes: number;
+  acks: number;
+  errorAcks: number;
+  pongs: number;
+}
+
+const F_TRADES = 1;
+const F_TICKER = 2;
+const F_FUNDING = 4;
+const F_QUOTES = 8;
+const F_BOOK = 16;
+const F_CANDLES = 32;
+
+const FLAG_OF_CHANNEL: Readonly<Partial<Record<Channel, number>>> = {
+  trades: F_TRADES,
+  ticker: F_TICKER,
+  funding: F_FUNDING,
+  quotes: F_QUOTES,
+  book: F_BOOK,
+  candles: F_CANDLES,
+};
+
+const T_TRADE = 0;
+const T_TICKER = 1;
+const T_ORDERBOOK = 2;
+const T_KLINE = 3;
+
+const P_AWAITING_SNAPSHOT = 0;
+const P_SYNCED = 1;
+
+/** Ticker fields in the order of TickerFields, by Bybit key. */
+const TICKER_KEYS = [
+  'lastPrice',
+  'prevPrice24h',
+  'highPrice24h',
+  'lowPrice24h',
+  'volume24h',
+  'turnover24h',
+  'bid1Price',
+  'ask1Price',
+  'markPrice',
+  'indexPrice',
+  'fundingRate',
+  'nextFundingTime',
+] as const;
+/** Indexes of TICKER_KEYS that matter to a funding-only stream. */
+const FUNDING_FIRST = 8;
+
+type Obj = Record<string, unknown>;
+
+interface BookSync {
+  phase: number;
+  readonly book: OrderBook;
+  /** Last applied update id (NaN when not in sync). */
+  lastU: number;
+  lastResubscribeAt: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+interface TopicState {
+  readonly topic: string;
+  readonly type: number;
+  flags: number;
+  symbol: string;
+  symbolId: number;
+  /** Dedupe keys: trades (seq, —), tickers (ts, cs), klines (ts, start). */
+  lastA: number;
+  lastB: number;
+  /** Trade ids emitted at sequence `lastA` (several trades of one match share a seq). */
+  readonly tradeIds: Set<string> | undefined;
+  /** Merged ticker (TICKER_KEYS order); `tickerReady` once a snapshot was seen. */
+  readonly ticker: Float64Array | undefined;
+  tickerReady: boolean;
+  readonly sync: BookSync | undefined;
+  removed: boolean;
+}
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Decimal string (or number) → number; NaN for anything else (including ""). */
+function dec(v: unknown): number {
+  if (typeof v === 'string') return v.length === 0 ? Number.NaN : +v;
+  return typeof v === 'number' ? v : Number.NaN;
+}
+
+function preview(text: string): string {
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
+}
+
+function topicType(topic: string): number {
+  if (topic.startsWith('publicTrade.')) return T_TRADE;
+  if (topic.startsWith('tickers.')) return T_TICKER;
+  if (topic.startsWith('orderbook.')) return T_ORDERBOOK;
+  return T_KLINE;
+}
+
+export class BybitSession implements VenueSession {
+  readonly stats: BybitSessionStats = {
+    unknownTopic: 0,
+    duplicates: 0,
+    deltasWhileUnsynced: 0,
+    tickerDeltasWithoutSnapshot: 0,
+    resyncs: 0,
+    resubscribes: 0,
+    acks: 0,
+    errorAcks: 0,
+    pongs: 0,
+  };
+
+  private readonly topics = new Map<string, TopicState>();
+  private readonly pending = new Map<string, { op: string; args: readonly string[] }>();
+  private nextReqId = 1;
+  private readonly tickerOut: TickerFields = {
+    last: Number.NaN,
+    open: Number.NaN,
+    high: Number.NaN,
+    low: Number.NaN,
+    baseVolume: Number.NaN,
+    quoteVolume: Number.NaN,
+    bidPrice: Number.NaN,
+    askPrice: Number.NaN,
+    markPrice: Number.NaN,
+    indexPrice: Number.NaN,
+    fundingRate: Number.NaN,
+    nextFundingTs: Number.NaN,
+  };
+  private bidScratch = new Float64Array(256);
+  private askScratch = new Float64Array(256);
+
+  private readonly bookDepth: number;
+  private readonly minResyncIntervalMs: number;
+  private readonly maxArgs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly ctx: SessionContext,
+    options: BybitSessionOptions = {},
+  ) {
+    this.bookDepth = options.bookDepth ?? DEFAULT_BOOK_DEPTH;
+    if (![1, 50, 200, 1000].includes(this.bookDepth)) {
+      throw new Error(`bybit: book depth must be 1, 50, 200 or 1000, got ${String(options.bookDepth)}`);
+    }
+    this.minResyncIntervalMs = options.minResyncIntervalMs ?? 1000;
+    this.maxArgs = options.maxArgsPerRequest ?? MAX_ARGS_PER_REQUEST;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The worker-side book of a symbol's `book` topic (undefined when not subscribed). */
+  book(symbolId: number): OrderBook | undefined {
+    for (const st of this.topics.values()) {
+      if (st.sync !== undefined && st.symbolId === symbolId && (st.flags & F_BOOK) !== 0) return st.sync.book;
+    }
+    return undefined;
+  }
+
+  isSynced(symbolId: number): boolean {
+    for (const st of this.topics.values()) {
+      if (st.sync !== undefined && st.symbolId === symbolId && (st.flags & F_BOOK) !== 0) {
+        return st.sync.phase === P_SYNCED;
+      }
+    }
+    return false;
+  }
+
+  /** Subscribe/unsubscribe requests not yet acknowledged. */
+  get pendingRequests(): number {
+    return this.pending.size;
+  }
+
+  // ─── control frames ──────────────────────────────────────────────────────────────────────
+
+  openMessages(streams: readonly StreamSpec[]): string[] {
+    return this.requests('subscribe', this.topicsOf(streams, () => true));
+  }
+
+  /** Called after `addStreams`: topics another channel already holds are subscribed already. */
+  subscribeMessages(streams: readonly StreamSpec[]): string[] {
+    return this.requests(
+      'subscribe',
+      this.topicsOf(streams, (topic) => {
+        const st = this.topics.get(topic);
+        return st === undefined || (st.flags & ~this.flagsOf(streams, topic)) === 0;
+      }),
+    );
+  }
+
+  /** Called after `removeStreams`: a topic still held by another channel stays subscribed. */
+  unsubscribeMessages(streams: readonly StreamSpec[]): string[] {
+    return this.requests(
+      'unsubscribe',
+      this.topicsOf(streams, (topic) => !this.topics.has(topic)),
+    );
+  }
+
+  private topicsOf(streams: readonly StreamSpec[], keep: (topic: string) => boolean): string[] {
+    const out = new Set<string>();
+    for (const spec of streams) {
+      const topic = topicOf(spec, this.bookDepth);
+      if (keep(topic)) out.add(topic);
+    }
+    return [...out];
+  }
+
+  private flagsOf(streams: readonly StreamSpec[], topic: string): number {
+    let flags = 0;
+    for (const spec of streams) {
+      if (topicOf(spec, this.bookDepth) === topic) flags |= FLAG_OF_CHANNEL[spec.channel] ?? 0;
+    }
+    return flags;
+  }
+
+  private requests(op: 'subscribe' | 'unsubscribe', topics: readonly string[]): string[] {
+    const out: string[] = [];
+    for (const args of batchArgs(topics, this.maxArgs)) {
+      const reqId = String(this.nextReqId++);
+      this.pending.set(reqId, { op, args });
+      out.push(JSON.stringify({ op, req_id: reqId, args }));
+    }
+    return out;
+  }
+
+  private onControl(m: Obj, text: string): void {
+    const op = m.op;
+    if (op === 'pong' || m.ret_msg === 'pong') {
+      this.stats.pongs++;
+      return;
+    }
+    if (op !== 'subscribe' && op !== 'unsubscribe') {
+      if (typeof op !== 'string' && typeof m.success !== 'boolean') {
+        throw new Error(`bybit: unexpected frame (no topic, op or success): ${preview(text)}`);
+      }
+      this.ctx.log.debug('bybit: control frame ignored', { op, ret_msg: m.ret_msg });
+      return;
+    }
+    const reqId = typeof m.req_id === 'string' ? m.req_id : String(m.req_id);
+    const req = this.pending.get(reqId);
+    this.pending.delete(reqId);
+    if (m.success === false) {
+      this.stats.errorAcks++;
+      this.ctx.log.warn('bybit: request rejected', { op, req_id: reqId, ret_msg: m.ret_msg, args: req?.args });
+      // A rejected resubscribe would leave its book out of sync for good: try again (rate-limited).
+      if (op === 'subscribe' && req !== undefined) {
+        for (const topic of req.args) {
+          const st = this.topics.get(topic);
+          const sync = st?.sync;
+          if (st !== undefined && sync !== undefined && sync.phase !== P_SYNCED && sync.lastResubscribeAt > Number.NEGATIVE_INFINITY) {
+            this.scheduleResubscribe(st, sync);
+          }
+        }
+      }
+      return;
+    }
+    this.stats.acks++;
+  }
+
+  // ─── stream bookkeeping ──────────────────────────────────────────────────────────────────
+
+  addStreams(streams: readonly StreamSpec[]): void {
+    for (const spec of streams) {
+      const flag = FLAG_OF_CHANNEL[spec.channel];
+      if (flag === undefined) throw new Error(`bybit: unsupported channel ${spec.channel} for ${spec.symbol}`);
+      const topic = topicOf(spec, this.bookDepth);
+      const existing = this.topics.get(topic);
+      if (existing !== undefined) {
+        const added = flag & ~existing.flags;
+        existing.flags |= flag;
+        existing.symbol = spec.symbol;
+        existing.symbolId = spec.symbolId;
+        if ((added & F_BOOK) !== 0) this.emitWorkerSnapshot(existing);
+        continue;
+      }
+      const type = topicType(topic);
+      const depth = type === T_ORDERBOOK ? Number(topic.split('.')[1]) : 0;
+      this.topics.set(topic, {
+        topic,
+        type,
+        flags: flag,
+        symbol: spec.symbol,
+        symbolId: spec.symbolId,
+        lastA: Number.NEGATIVE_INFINITY,
+        lastB: Number.NEGATIVE_INFINITY,
+        tradeIds: type === T_TRADE ? new Set() : undefined,
+        ticker: type === T_TICKER ? new Float64Array(TICKER_KEYS.length).fill(Number.NaN) : undefined,
+        tickerReady: false,
+        sync:
+          type === T_ORDERBOOK
+            ? {
+                phase: P_AWAITING_SNAPSHOT,
+                book: new OrderBook({ maxLevels: depth }),
+                lastU: Number.NaN,
+                lastResubscribeAt: Number.NEGATIVE_INFINITY,
+                timer: undefined,
+              }
+            : undefined,
+        removed: false,
+      });
+    }
+  }
+
+  removeStreams(streams: readonly StreamSpec[]): void {
+    for (const spec of streams) {
+      const topic = topicOf(spec, this.bookDepth);
+      const st = this.topics.get(topic);
+      if (st === undefined) continue;
+      st.flags &= ~(FLAG_OF_CHANNEL[spec.channel] ?? 0);
+      if (st.flags !== 0) continue;
+      st.removed = true;
+      if (st.sync?.timer !== undefined) clearTimeout(st.sync.timer);
+      this.topics.delete(topic);
+    }
+  }
+
+  onDisconnect(): void {
+    this.pending.clear();
+    for (const st of this.topics.values()) {
+      st.tickerReady = false;
+      const sync = st.sync;
+      if (sync === undefined) continue;
+      if (sync.timer !== undefined) clearTimeout(sync.timer);
+      sync.timer = undefined;
+      sync.book.clear();
+      sync.lastU = Number.NaN;
+      sync.phase = P_AWAITING_SNAPSHOT;
+    }
+  }
+
+  // ─── frames ──────────────────────────────────────────────────────────────────────────────
+
+  onMessage(text: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch (err) {
+      throw new Error(`bybit: bad JSON frame (${(err as Error).message}): ${preview(text)}`);
+    }
+    if (!isObj(msg)) throw new Error(`bybit: unexpected frame (not an object): ${preview(text)}`);
+    const topic = msg.topic;
+    if (typeof topic !== 'string') {
+      this.onControl(msg, text);
+      return;
+    }
+    const st = this.topics.get(topic);
+    if (st === undefined) {
+      this.stats.unknownTopic++;
+      return;
+    }
+    switch (st.type) {
+      case T_TRADE:
+        this.onTrades(st, msg);
+        return;
+      case T_TICKER:
+        this.onTicker(st, msg);
+        return;
+      case T_ORDERBOOK:
+        this.onOrderbook(st, msg);
+        return;
+      case T_KLINE:
+        this.onKline(st, msg);
+        return;
+    }
+  }
+
+  private malformed(topic: string, problem: string): Error {
+    return new Error(`bybit: malformed ${topic} frame: ${problem}`);
+  }
+
+  private badField(topic: string, d: Obj, key: string, what: string): Error {
+    return this.malformed(topic, `field "${key}" ${what}, got ${JSON.stringify(d[key]) ?? 'nothing'}`);
+  }
+
+  private int(topic: string, d: Obj, key: string): number {
+    const v = d[key];
+    if (typeof v !== 'number' || Number.isNaN(v)) throw this.badField(topic, d, key, 'is not a number');
+    return v;
+  }
+
+  private num(topic: string, d: Obj, key: string): number {
+    const v = dec(d[key]);
+    if (Number.isNaN(v)) throw this.badField(topic, d, key, 'is not a decimal number');
+    return v;
+  }
+
+  private onTrades(st: TopicState, msg: Obj): void {
+    const data = msg.data;
+    if (!Array.isArray(data)) throw this.badField(st.topic, msg, 'data', 'is not an array');
+    const ids = st.tradeIds!;
+    for (let i = 0; i < data.length; i++) {
+      const t = data[i];
+      if (!isObj(t)) throw this.malformed(st.topic, `trade ${i} is not an object`);
+      const ts = this.int(st.topic, t, 'T');
+      const price = this.num(st.topic, t, 'p');
+      const amount = this.num(st.topic, t, 'v');
+      const S = t.S;
+      if (S !== 'Buy' && S !== 'Sell') throw this.badField(st.topic, t, 'S', 'is not Buy or Sell');
+      const id = t.i;
+      if (typeof id !== 'string') throw this.badField(st.topic, t, 'i', 'is not a string');
+      const seq = typeof t.seq === 'number' ? t.seq : Number.NaN;
+      // Several trades of one match share a cross sequence; trade ids are not ordered (UUIDs on
+      // linear), so dedupe by sequence and by the ids already emitted at the latest sequence.
+      const key = Number.isNaN(seq) ? ts : seq;
+      if (key < st.lastA || (key === st.lastA && ids.has(id))) {
+        this.stats.duplicates++;
+        continue;
+      }
+      if (key > st.lastA) {
+        st.lastA = key;
+        ids.clear();
+      }
+      ids.add(id);
+      // S is the taker's side.
+      this.ctx.sink.trade(st.symbolId, ts, seq, S === 'Buy' ? Side.buy : Side.sell, price, amount);
+    }
+  }
+
+  private onTicker(st: TopicState, msg: Obj): void {
+    const d = msg.data;
+    if (!isObj(d)) throw this.badField(st.topic, msg, 'data', 'is not an object');
+    const ts = this.int(st.topic, msg, 'ts');
+    const cs = typeof msg.cs === 'number' ? msg.cs : Number.NaN;
+    const delta = msg.type === 'delta';
+    if (!delta && msg.type !== 'snapshot') throw this.badField(st.topic, msg, 'type', 'is not snapshot or delta');
+    if (delta && !st.tickerReady) {
+      this.stats.tickerDeltasWithoutSnapshot++;
+      return;
+    }
+    // Drop what is older than, or the same as, what was merged last (by event time, then cs).
+    if (ts < st.lastA || (ts === st.lastA && !(cs > st.lastB))) {
+      this.stats.duplicates++;
+      return;
+    }
+    const f = st.ticker!;
+    // Validate before merging so a bad frame leaves the merged ticker untouched.
+    for (let i = 0; i < TICKER_KEYS.length; i++) {
+      const v = d[TICKER_KEYS[i]];
+      if (v !== undefined && typeof v !== 'string' && typeof v !== 'number') {
+        throw this.badField(st.topic, d, TICKER_KEYS[i], 'is not a decimal');
+      }
+    }
+    let fundingTouched = !delta;
+    for (let i = 0; i < TICKER_KEYS.length; i++) {
+      const v = d[TICKER_KEYS[i]];
+      if (v === undefined) {
+        if (!delta) f[i] = Number.NaN;
+        continue;
+      }
+      f[i] = dec(v);
+      if (i >= FUNDING_FIRST) fundingTouched = true;
+    }
+    st.tickerReady = true;
+    st.lastA = ts;
+    st.lastB = cs;
+    if ((st.flags & F_TICKER) === 0 && !fundingTouched) return;
+    const out = this.tickerOut;
+    out.last = f[0];
+    out.open = f[1];
+    out.high = f[2];
+    out.low = f[3];
+    out.baseVolume = f[4];
+    out.quoteVolume = f[5];
+    out.bidPrice = f[6];
+    out.askPrice = f[7];
+    out.markPrice = f[8];
+    // Spot tickers carry `usdIndexPrice` (the base coin's USD index), not the pair's index: NaN.
+    out.indexPrice = f[9];
+    out.fundingRate = f[10];
+    out.nextFundingTs = f[11];
+    this.ctx.sink.ticker(st.symbolId, ts, cs, out);
+  }
+
+  private onKline(st: TopicState, msg: Obj): void {
+    const ts = this.int(st.topic, msg, 'ts');
+    const data = msg.data;
+    if (!Array.isArray(data)) throw this.badField(st.topic, msg, 'data', 'is not an array');
+    for (let i = 0; i < data.length; i++) {
+      const k = data[i];
+      if (!isObj(k)) throw this.malformed(st.topic, `candle ${i} is not an object`);
+      const intervalSec = bybitIntervalSec(k.interval);
+      if (intervalSec === undefined) throw this.badField(st.topic, k, 'interval', 'is not a kline interval');
+      const start = this.int(st.topic, k, 'start');
+      const open = this.num(st.topic, k, 'open');
+      const high = this.num(st.topic, k, 'high');
+      const low = this.num(st.topic, k, 'low');
+      const close = this.num(st.topic, k, 'close');
+      const volume = this.num(st.topic, k, 'volume');
+      const confirm = k.confirm;
+      if (typeof confirm !== 'boolean') throw this.badField(st.topic, k, 'confirm', 'is not a boolean');
+      if (ts < st.lastA || (ts === st.lastA && start <= st.lastB)) {
+        this.stats.duplicates++;
+        continue;
+      }
+      st.lastA = ts;
+      st.lastB = start;
+      this.ctx.sink.candle(st.symbolId, ts, Number.NaN, intervalSec, start, open, high, low, close, volume, confirm);
+    }
+  }
+
+  // ─── order books ─────────────────────────────────────────────────────────────────────────
+
+  /** Parse `levels` ([[price, qty], …]) into the bid (side 0) or ask (side 1) scratch array. */
+  private parseLevels(topic: string, levels: unknown[], side: 0 | 1): number {
+    const n = levels.length;
+    let out = side === 0 ? this.bidScratch : this.askScratch;
+    if (out.length < 2 * n) {
+      let cap = out.length;
+      while (cap < 2 * n) cap *= 2;
+      out = new Float64Array(cap);
+      if (side === 0) this.bidScratch = out;
+      else this.askScratch = out;
+    }
+    for (let i = 0; i < n; i++) {
+      const lv = levels[i];
+      if (!Array.isArray(lv) || lv.length < 2) {
+        throw this.malformed(topic, `${side === 0 ? 'bid' : 'ask'} level ${i} is not [price, size]`);
+      }
+      const p = dec(lv[0]);
+      const q = dec(lv[1]);
+      if (Number.isNaN(p) || Number.isNaN(q) || q < 0) {
+        throw this.malformed(topic, `${side === 0 ? 'bid' : 'ask'} level ${i} is not numeric: ${JSON.stringify(lv)}`);
+      }
+      out[2 * i] = p;
+      out[2 * i + 1] = q;
+    }
+    return n;
+  }
+
+  private onOrderbook(st: TopicState, msg: Obj): void {
+    const d = msg.data;
+    if (!isObj(d)) throw this.badField(st.topic, msg, 'data', 'is not an object');
+    const ts = this.int(st.topic, msg, 'ts');
+    const u = this.int(st.topic, d, 'u');
+    if (!Array.isArray(d.b)) throw this.badField(st.topic, d, 'b', 'is not an array');
+    if (!Array.isArray(d.a)) throw this.badField(st.topic, d, 'a', 'is not an array');
+    const type = msg.type;
+    if (type !== 'snapshot' && type !== 'delta') throw this.badField(st.topic, msg, 'type', 'is not snapshot or delta');
+    const sync = st.sync!;
+    const nb = this.parseLevels(st.topic, d.b, 0);
+    const na = this.parseLevels(st.topic, d.a, 1);
+    const book = sync.book;
+
+    if (type === 'snapshot' || u === 1) {
+      if (sync.phase === P_SYNCED && u !== 1 && u <= sync.lastU) {
+        this.stats.duplicates++;
+        return;
+      }
+      book.applySnapshot(this.bidScratch, nb, this.askScratch, na);
+      if (book.isCrossed()) {
+        this.ctx.log.warn('bybit: crossed book snapshot', { topic: st.topic, u });
+        this.resync(st, sync, ResyncReason.crossedBook);
+        return;
+      }
+      const wasSynced = sync.phase === P_SYNCED;
+      sync.phase = P_SYNCED;
+      sync.lastU = u;
+      if (sync.timer !== undefined) clearTimeout(sync.timer);
+      sync.timer = undefined;
+      if ((st.flags & F_BOOK) !== 0) {
+        this.ctx.sink.book(st.symbolId, ts, Number.NaN, u, true, this.bidScratch, nb, this.askScratch, na);
+        if (!wasSynced) this.ctx.sink.status(st.symbolId, StatusCode.synced, u);
+      }
+      if ((st.flags & F_QUOTES) !== 0) this.emitQuote(st, book, ts, u);
+      return;
+    }
+
+    if (sync.phase !== P_SYNCED) {
+      this.stats.deltasWhileUnsynced++;
+      return;
+    }
+    if (u <= sync.lastU) {
+      this.stats.duplicates++;
+      return;
+    }
+    if (u !== sync.lastU + 1) {
+      this.ctx.log.warn('bybit: orderbook update id gap', { topic: st.topic, expected: sync.lastU + 1, u });
+      this.resync(st, sync, ResyncReason.sequenceGap);
+      return;
+    }
+    book.applyDelta(this.bidScratch, nb, this.askScratch, na);
+    if (book.isCrossed()) {
+      this.ctx.log.warn('bybit: crossed book', { topic: st.topic, u, bestBid: book.bestBid(), bestAsk: book.bestAsk() });
+      this.resync(st, sync, ResyncReason.crossedBook);
+      return;
+    }
+    sync.lastU = u;
+    if ((st.flags & F_BOOK) !== 0) {
+      this.ctx.sink.book(st.symbolId, ts, u, u, false, this.bidScratch, nb, this.askScratch, na);
+    }
+    if ((st.flags & F_QUOTES) !== 0) this.emitQuote(st, book, ts, u);
+  }
+
+  private emitQuote(st: TopicState, book: OrderBook, ts: number, u: number): void {
+    this.ctx.sink.quote(st.symbolId, ts, u, book.bestBid(), book.bestBidAmount(), book.bestAsk(), book.bestAskAmount());
+  }
+
+  /** A `book` channel joined a topic already in sync (quotes at depth 1): give it a snapshot. */
+  private emitWorkerSnapshot(st: TopicState): void {
+    const sync = st.sync;
+    if (sync === undefined || sync.phase !== P_SYNCED) return;
+    const n = sync.book.maxLevels;
+    if (this.bidScratch.length < 2 * n) this.bidScratch = new Float64Array(2 * n);
+    if (this.askScratch.length < 2 * n) this.askScratch = new Float64Array(2 * n);
+    const c = sync.book.top(n, this.bidScratch, this.askScratch);
+    this.ctx.sink.book(st.symbolId, Number.NaN, Number.NaN, sync.lastU, true, this.bidScratch, c.bids, this.askScratch, c.asks);
+    this.ctx.sink.status(st.symbolId, StatusCode.synced, sync.lastU);
+  }
+
+  private resync(st: TopicState, sync: BookSync, reason: number): void {
+    this.stats.resyncs++;
+    if ((st.flags & F_BOOK) !== 0) {
+      this.ctx.sink.status(st.symbolId, StatusCode.resync, reason);
+      this.ctx.onResync(st.symbolId, reason);
+    }
+    sync.book.clear();
+    sync.lastU = Number.NaN;
+    sync.phase = P_AWAITING_SNAPSHOT;
+    this.scheduleResubscribe(st, sync);
+  }
+
+  /** Resubscribe the topic for a fresh snapshot, at most once per `minResyncIntervalMs`. */
+  private scheduleResubscribe(st: TopicState, sync: BookSync): void {
+    if (sync.timer !== undefined) return;
+    const wait = sync.lastResubscribeAt + this.minResyncIntervalMs - this.now();
+    if (wait <= 0) {
+      this.resubscribe(st, sync);
+      return;
+    }
+    const timer = setTimeout(() => {
+      sync.timer = undefined;
+      if (!st.removed && sync.phase !== P_SYNCED) this.resubscribe(st, sync);
+    }, wait);
+    timer.unref?.();
+    sync.timer = timer;
+  }
+
+  private resubscribe(st: TopicState, sync: BookSync): void {
+    sync.lastResubscribeAt = this.now();
+    this.stats.resubscribes++;
+    for (const text of this.requests('unsubscribe', [st.topic])) this.ctx.send(text);
+    for (const text of this.requests('subscribe', [st.topic])) this.ctx.send(text);
+  }
+}
+
+export function createBybitSession(ctx: SessionContext, options?: BybitSessionOptions): BybitSession {
+  return new BybitSession(ctx, options);
+}

@@ -1,0 +1,627 @@
+/**
+ * Coinbase Exchange feed session (`wss://ws-feed.exchange.coinbase.com`): subscribe frames,
+ * normalization of `match`/`last_match`, `ticker`, `snapshot`/`l2update` and `heartbeat`
+ * messages, and per-product book integrity.
+ *
+ * Wire channels per product: `trades` → `matches` (`last_match` only sets the trade-id baseline); `ticker`/`quotes` → `ticker`; `book` →
+ * `level2_batch` (public, 50 ms batches) or `level2` when credentials are configured (the full
+ * channel needs a signed subscribe), plus `matches`; every product → `heartbeat` (one message
+ * per second per product: liveness for the stale watchdog, and `last_trade_id`).
+ *
+ * Integrity. Exchange `l2update`s carry no sequence, and the product `sequence` on matches,
+ * tickers and heartbeats counts every full-channel event (orders received, opened, done …), so
+ * on these channels it legitimately jumps: consecutive-sequence checks would fire all the time.
+ * What *is* consecutive per product is the trade id, so continuity is checked on it:
+ *  - a `match` (or `last_match`) whose `trade_id` is more than one past the last one seen, or a
+ *    `heartbeat` whose `last_trade_id` is past it, means this socket lost a message for that
+ *    product → that product's book is resynced: `resync` status (sequenceGap), `ctx.onResync`,
+ *    the book is cleared and `level2` is unsubscribed and subscribed again for that product
+ *    only, which makes the venue send a fresh `snapshot` (then `synced`). At most one
+ *    resubscribe per product per `minResyncIntervalMs`.
+ *  - `sequence`/`trade_id` at or below what was already emitted is a duplicate (a second socket
+ *    during a rotation, a re-subscribe's `last_match`) and is dropped silently.
+ *  - a crossed book after an `l2update` (or a crossed snapshot) resyncs the same way
+ *    (crossedBook); the offending delta is not emitted.
+ * The trade-id baseline comes from the first `last_match`/`match`/`heartbeat` after (re)connect.
+ * For a product with only `trades`, a gap is counted and logged (no book to resync).
+ */
+
+import { OrderBook } from '../book/order-book.js';
+import { ResyncReason, Side, StatusCode } from '../records/types.js';
+import { channelFrame, L2_AUTH, L2_PUBLIC, parseIsoMs } from './coinbase-protocol.js';
+import type { SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
+
+export interface CoinbaseSessionOptions {
+  /** Minimum time between two level2 resubscribes of one product (ms). Default 1000. */
+  minResyncIntervalMs?: number;
+  /** Max levels per side kept in the worker book. Default 5000. */
+  maxBookLevels?: number;
+  /** Clock (ms). Default Date.now. */
+  now?: () => number;
+}
+
+export interface CoinbaseSessionStats {
+  /** Messages for products this session does not carry (ignored). */
+  unknownProduct: number;
+  /** Message types the session does not use (ignored, as the venue asks clients to). */
+  ignored: number;
+  /** Already-emitted matches/tickers/heartbeats dropped. */
+  duplicates: number;
+  /** `l2update`s dropped because the product's book waits for a snapshot. */
+  droppedBeforeSnapshot: number;
+  /** Trade-id gaps (lost messages) detected, per product. */
+  sequenceGaps: number;
+  /** Book resyncs (gaps + crossed books). */
+  resyncs: number;
+  /** level2 resubscribes sent to get a fresh snapshot. */
+  resubscribes: number;
+  snapshots: number;
+  acks: number;
+  errors: number;
+}
+
+type Obj = Record<string, unknown>;
+
+interface BookState {
+  readonly book: OrderBook;
+  synced: boolean;
+  lastResubAt: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+interface ProductState {
+  readonly native: string;
+  symbol: string;
+  symbolId: number;
+  trades: boolean;
+  ticker: boolean;
+  quotes: boolean;
+  book: BookState | undefined;
+  /** Last trade id seen (matches, last_match, heartbeat). */
+  lastTradeId: number;
+  /** true once `lastTradeId` is a trustworthy baseline on the current socket. */
+  tradeBaseline: boolean;
+  lastTickerSeq: number;
+  lastHeartbeatSeq: number;
+}
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Decimal string (or number) → number; NaN for anything else (including ""). */
+function dec(v: unknown): number {
+  if (typeof v === 'string') return v.length === 0 ? Number.NaN : +v;
+  return typeof v === 'number' ? v : Number.NaN;
+}
+
+function preview(text: string): string {
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
+}
+
+const CH_MATCHES = 'matches';
+const CH_TICKER = 'ticker';
+const CH_HEARTBEAT = 'heartbeat';
+
+export class CoinbaseSession implements VenueSession {
+  readonly stats: CoinbaseSessionStats = {
+    unknownProduct: 0,
+    ignored: 0,
+    duplicates: 0,
+    droppedBeforeSnapshot: 0,
+    sequenceGaps: 0,
+    resyncs: 0,
+    resubscribes: 0,
+    snapshots: 0,
+    acks: 0,
+    errors: 0,
+  };
+
+  private readonly products = new Map<string, ProductState>();
+  private readonly ticker: TickerFields = {
+    last: Number.NaN,
+    open: Number.NaN,
+    high: Number.NaN,
+    low: Number.NaN,
+    baseVolume: Number.NaN,
+    quoteVolume: Number.NaN,
+    bidPrice: Number.NaN,
+    askPrice: Number.NaN,
+    markPrice: Number.NaN,
+    indexPrice: Number.NaN,
+    fundingRate: Number.NaN,
+    nextFundingTs: Number.NaN,
+  };
+  private bidScratch = new Float64Array(256);
+  private askScratch = new Float64Array(256);
+  private nb = 0;
+  private na = 0;
+
+  private readonly minResyncIntervalMs: number;
+  private readonly maxBookLevels: number;
+  private readonly now: () => number;
+  /** Wire name of the book channel: `level2` needs a signed subscribe. */
+  readonly l2Channel: string;
+
+  constructor(
+    private readonly ctx: SessionContext,
+    options: CoinbaseSessionOptions = {},
+  ) {
+    this.minResyncIntervalMs = options.minResyncIntervalMs ?? 1000;
+    this.maxBookLevels = options.maxBookLevels ?? 5000;
+    this.now = options.now ?? Date.now;
+    this.l2Channel = ctx.credentials !== undefined ? L2_AUTH : L2_PUBLIC;
+  }
+
+  /** The worker-side book of a product (undefined when its book is not subscribed). */
+  book(native: string): OrderBook | undefined {
+    return this.products.get(native)?.book?.book;
+  }
+
+  isSynced(native: string): boolean {
+    return this.products.get(native)?.book?.synced === true;
+  }
+
+  // ─── control frames ──────────────────────────────────────────────────────────────────────
+
+  openMessages(streams: readonly StreamSpec[]): string[] {
+    return this.subscribeMessages(streams);
+  }
+
+  subscribeMessages(streams: readonly StreamSpec[]): string[] {
+    const channels = new Map<string, string[]>();
+    for (const s of streams) for (const ch of this.wireChannels(s.channel)) addTo(channels, ch, s.native);
+    return channels.size === 0 ? [] : [channelFrame('subscribe', channels, this.ctx.credentials)];
+  }
+
+  /** Called after `removeStreams`: drops the wire channels no remaining stream needs. */
+  unsubscribeMessages(streams: readonly StreamSpec[]): string[] {
+    const channels = new Map<string, string[]>();
+    for (const s of streams) {
+      const p = this.products.get(s.native);
+      for (const ch of this.wireChannels(s.channel)) {
+        if (p === undefined || !this.productNeeds(p, ch)) addTo(channels, ch, s.native);
+      }
+    }
+    return channels.size === 0 ? [] : [channelFrame('unsubscribe', channels)];
+  }
+
+  private wireChannels(channel: string): string[] {
+    switch (channel) {
+      case 'trades':
+        return [CH_MATCHES, CH_HEARTBEAT];
+      case 'ticker':
+      case 'quotes':
+        return [CH_TICKER, CH_HEARTBEAT];
+      case 'book':
+        return [this.l2Channel, CH_MATCHES, CH_HEARTBEAT];
+      default:
+        throw new Error(`coinbase: unsupported channel ${JSON.stringify(channel)}`);
+    }
+  }
+
+  private productNeeds(p: ProductState, ch: string): boolean {
+    const book = p.book !== undefined;
+    if (ch === CH_HEARTBEAT) return p.trades || p.ticker || p.quotes || book;
+    if (ch === CH_MATCHES) return p.trades || book;
+    if (ch === CH_TICKER) return p.ticker || p.quotes;
+    return book;
+  }
+
+  // ─── stream bookkeeping ──────────────────────────────────────────────────────────────────
+
+  addStreams(streams: readonly StreamSpec[]): void {
+    for (const spec of streams) {
+      let p = this.products.get(spec.native);
+      if (p === undefined) {
+        p = {
+          native: spec.native,
+          symbol: spec.symbol,
+          symbolId: spec.symbolId,
+          trades: false,
+          ticker: false,
+          quotes: false,
+          book: undefined,
+          lastTradeId: Number.NaN,
+          tradeBaseline: false,
+          lastTickerSeq: Number.NEGATIVE_INFINITY,
+          lastHeartbeatSeq: Number.NEGATIVE_INFINITY,
+        };
+        this.products.set(spec.native, p);
+      }
+      p.symbol = spec.symbol;
+      p.symbolId = spec.symbolId;
+      switch (spec.channel) {
+        case 'trades':
+          p.trades = true;
+          break;
+        case 'ticker':
+          p.ticker = true;
+          break;
+        case 'quotes':
+          p.quotes = true;
+          break;
+        case 'book':
+          // The subscribe frame that accompanies this call brings the snapshot.
+          p.book ??= {
+            book: new OrderBook({ maxLevels: this.maxBookLevels }),
+            synced: false,
+            lastResubAt: this.now(),
+            timer: undefined,
+          };
+          break;
+        default:
+          throw new Error(`coinbase: unsupported channel ${spec.channel} for ${spec.symbol}`);
+      }
+    }
+  }
+
+  removeStreams(streams: readonly StreamSpec[]): void {
+    for (const spec of streams) {
+      const p = this.products.get(spec.native);
+      if (p === undefined) continue;
+      if (spec.channel === 'trades') p.trades = false;
+      else if (spec.channel === 'ticker') p.ticker = false;
+      else if (spec.channel === 'quotes') p.quotes = false;
+      else if (spec.channel === 'book' && p.book !== undefined) {
+        if (p.book.timer !== undefined) clearTimeout(p.book.timer);
+        p.book = undefined;
+      }
+      if (!p.trades && !p.ticker && !p.quotes && p.book === undefined) this.products.delete(spec.native);
+    }
+  }
+
+  onDisconnect(): void {
+    for (const p of this.products.values()) {
+      p.tradeBaseline = false;
+      p.lastHeartbeatSeq = Number.NEGATIVE_INFINITY;
+      const b = p.book;
+      if (b === undefined) continue;
+      if (b.timer !== undefined) clearTimeout(b.timer);
+      b.timer = undefined;
+      b.book.clear();
+      b.synced = false;
+      // The next socket's subscribe brings a snapshot; do not count it against the rate limit.
+      b.lastResubAt = Number.NEGATIVE_INFINITY;
+    }
+  }
+
+  // ─── frames ──────────────────────────────────────────────────────────────────────────────
+
+  onMessage(text: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch (err) {
+      throw new Error(`coinbase: bad JSON frame (${(err as Error).message}): ${preview(text)}`);
+    }
+    if (!isObj(msg)) throw new Error(`coinbase: unexpected frame (not an object): ${preview(text)}`);
+    const type = msg.type;
+    switch (type) {
+      case 'l2update':
+        this.onL2Update(this.product(msg), msg);
+        return;
+      case 'match':
+      case 'last_match':
+        this.onMatch(this.product(msg), msg, type === 'last_match');
+        return;
+      case 'ticker':
+        this.onTicker(this.product(msg), msg);
+        return;
+      case 'heartbeat':
+        this.onHeartbeat(this.product(msg), msg);
+        return;
+      case 'snapshot':
+        this.onSnapshot(this.product(msg), msg);
+        return;
+      case 'subscriptions':
+        this.stats.acks++;
+        return;
+      case 'error':
+        this.stats.errors++;
+        this.ctx.log.warn('coinbase: error message from the venue', {
+          message: msg.message,
+          reason: msg.reason,
+        });
+        return;
+      default:
+        if (typeof type !== 'string') throw new Error(`coinbase: frame without a "type": ${preview(text)}`);
+        this.stats.ignored++;
+    }
+  }
+
+  /** The product a data message is for; undefined (counted) when not carried here. */
+  private product(m: Obj): ProductState | undefined {
+    const id = m.product_id;
+    if (typeof id !== 'string') {
+      throw new Error(`coinbase: ${String(m.type)} message without a "product_id" string`);
+    }
+    const p = this.products.get(id);
+    if (p === undefined) this.stats.unknownProduct++;
+    return p;
+  }
+
+  private malformed(p: ProductState | undefined, m: Obj, what: string): Error {
+    const product = p?.native ?? String(m.product_id);
+    return new Error(`coinbase: malformed ${String(m.type)} for ${product}: ${what}`);
+  }
+
+  private badField(p: ProductState, m: Obj, key: string, what: string): Error {
+    return this.malformed(p, m, `field "${key}" ${what}, got ${JSON.stringify(m[key]) ?? 'nothing'}`);
+  }
+
+  private int(p: ProductState, m: Obj, key: string): number {
+    const v = m[key];
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw this.badField(p, m, key, 'is not an integer');
+    return v;
+  }
+
+  private num(p: ProductState, m: Obj, key: string): number {
+    const v = dec(m[key]);
+    if (Number.isNaN(v)) throw this.badField(p, m, key, 'is not a decimal number');
+    return v;
+  }
+
+  private time(p: ProductState, m: Obj): number {
+    const t = parseIsoMs(m.time);
+    if (Number.isNaN(t)) throw this.badField(p, m, 'time', 'is not an ISO-8601 time');
+    return t;
+  }
+
+  // ─── trades & continuity ─────────────────────────────────────────────────────────────────
+
+  private onMatch(p: ProductState | undefined, m: Obj, last: boolean): void {
+    if (p === undefined) return;
+    const id = this.int(p, m, 'trade_id');
+    const seq = this.int(p, m, 'sequence');
+    const price = this.num(p, m, 'price');
+    const size = this.num(p, m, 'size');
+    const ts = this.time(p, m);
+    const side = m.side;
+    if (side !== 'buy' && side !== 'sell') throw this.badField(p, m, 'side', 'is not "buy" or "sell"');
+    if (id <= p.lastTradeId) {
+      this.stats.duplicates++;
+      return;
+    }
+    if (p.tradeBaseline && id > p.lastTradeId + 1) {
+      this.onGap(p, p.lastTradeId + 1, id, last ? 'last_match' : 'match');
+    }
+    p.lastTradeId = id;
+    p.tradeBaseline = true;
+    // `last_match` is the product's latest trade *before* this subscription: after a reconnect it
+    // is usually one the previous socket's session already emitted (sessions do not outlive their
+    // task), so it sets the baseline but is not emitted as a trade.
+    if (!p.trades || last) return;
+    // `side` is the maker order's side; the taker (aggressor) took the other side.
+    this.ctx.sink.trade(p.symbolId, ts, seq, side === 'buy' ? Side.sell : Side.buy, price, size);
+  }
+
+  private onHeartbeat(p: ProductState | undefined, m: Obj): void {
+    if (p === undefined) return;
+    const seq = this.int(p, m, 'sequence');
+    const lastTrade = this.int(p, m, 'last_trade_id');
+    if (seq < p.lastHeartbeatSeq) {
+      this.stats.duplicates++;
+      return;
+    }
+    p.lastHeartbeatSeq = seq;
+    if (!p.trades && p.book === undefined) return; // matches not subscribed: nothing to compare
+    if (p.tradeBaseline) {
+      if (lastTrade <= p.lastTradeId) return;
+      this.onGap(p, p.lastTradeId + 1, lastTrade, 'heartbeat');
+    }
+    p.lastTradeId = lastTrade;
+    p.tradeBaseline = true;
+  }
+
+  private onGap(p: ProductState, expected: number, got: number, via: string): void {
+    this.stats.sequenceGaps++;
+    this.ctx.log.warn('coinbase: trade id gap (lost messages)', {
+      product: p.native,
+      expectedTradeId: expected,
+      tradeId: got,
+      via,
+    });
+    const b = p.book;
+    if (b?.synced) this.resync(p, b, ResyncReason.sequenceGap);
+  }
+
+  // ─── ticker ──────────────────────────────────────────────────────────────────────────────
+
+  private onTicker(p: ProductState | undefined, m: Obj): void {
+    if (p === undefined) return;
+    const seq = this.int(p, m, 'sequence');
+    const f = this.ticker;
+    f.last = this.num(p, m, 'price');
+    f.open = dec(m.open_24h);
+    f.high = dec(m.high_24h);
+    f.low = dec(m.low_24h);
+    f.baseVolume = dec(m.volume_24h);
+    f.bidPrice = dec(m.best_bid);
+    f.askPrice = dec(m.best_ask);
+    // quoteVolume, mark/index/funding stay NaN (spot; the venue sends no quote volume).
+    // The first ticker after a subscribe may come without `time`.
+    const ts = m.time === undefined ? Number.NaN : this.time(p, m);
+    if (seq <= p.lastTickerSeq) {
+      this.stats.duplicates++;
+      return;
+    }
+    p.lastTickerSeq = seq;
+    if (p.ticker) this.ctx.sink.ticker(p.symbolId, ts, seq, f);
+    if (p.quotes) {
+      this.ctx.sink.quote(p.symbolId, ts, seq, f.bidPrice, dec(m.best_bid_size), f.askPrice, dec(m.best_ask_size));
+    }
+  }
+
+  // ─── book ────────────────────────────────────────────────────────────────────────────────
+
+  private ensureScratch(n: number, bid: boolean): Float64Array {
+    let out = bid ? this.bidScratch : this.askScratch;
+    if (out.length < 2 * n) {
+      let cap = out.length;
+      while (cap < 2 * n) cap *= 2;
+      out = new Float64Array(cap);
+      if (bid) this.bidScratch = out;
+      else this.askScratch = out;
+    }
+    return out;
+  }
+
+  /** `[[price, size], …]` (extra elements ignored) into a scratch array; returns the count. */
+  private parseLevels(p: ProductState, m: Obj, key: 'bids' | 'asks'): number {
+    const levels = m[key];
+    if (!Array.isArray(levels)) throw this.badField(p, m, key, 'is not an array');
+    const n = levels.length;
+    const out = this.ensureScratch(n, key === 'bids');
+    for (let i = 0; i < n; i++) {
+      const lv = levels[i];
+      const px = Array.isArray(lv) ? dec(lv[0]) : Number.NaN;
+      const sz = Array.isArray(lv) ? dec(lv[1]) : Number.NaN;
+      if (Number.isNaN(px) || Number.isNaN(sz) || sz < 0) {
+        throw this.malformed(p, m, `${key} level ${i} is not [price, size]: ${JSON.stringify(lv)}`);
+      }
+      out[2 * i] = px;
+      out[2 * i + 1] = sz;
+    }
+    return n;
+  }
+
+  /** `[[side, price, size], …]` into the bid/ask scratch arrays (`this.nb` / `this.na`). */
+  private parseChanges(p: ProductState, m: Obj): void {
+    const changes = m.changes;
+    if (!Array.isArray(changes)) throw this.badField(p, m, 'changes', 'is not an array');
+    const n = changes.length;
+    const bids = this.ensureScratch(n, true);
+    const asks = this.ensureScratch(n, false);
+    let nb = 0;
+    let na = 0;
+    for (let i = 0; i < n; i++) {
+      const c = changes[i];
+      if (!Array.isArray(c) || c.length < 3) throw this.malformed(p, m, `change ${i} is not [side, price, size]`);
+      const px = dec(c[1]);
+      const sz = dec(c[2]);
+      if (Number.isNaN(px) || Number.isNaN(sz) || sz < 0) {
+        throw this.malformed(p, m, `change ${i} is not numeric: ${JSON.stringify(c)}`);
+      }
+      if (c[0] === 'buy') {
+        bids[2 * nb] = px;
+        bids[2 * nb + 1] = sz;
+        nb++;
+      } else if (c[0] === 'sell') {
+        asks[2 * na] = px;
+        asks[2 * na + 1] = sz;
+        na++;
+      } else {
+        throw this.malformed(p, m, `change ${i} has side ${JSON.stringify(c[0])}`);
+      }
+    }
+    this.nb = nb;
+    this.na = na;
+  }
+
+  private onSnapshot(p: ProductState | undefined, m: Obj): void {
+    if (p === undefined) return;
+    const nb = this.parseLevels(p, m, 'bids');
+    const na = this.parseLevels(p, m, 'asks');
+    const ts = m.time === undefined ? Number.NaN : this.time(p, m);
+    const b = p.book;
+    if (b === undefined) {
+      this.stats.ignored++; // a late snapshot for a book that was removed meanwhile
+      return;
+    }
+    this.stats.snapshots++;
+    const book = b.book;
+    book.applySnapshot(this.bidScratch, nb, this.askScratch, na);
+    if (book.isCrossed()) {
+      this.ctx.log.warn('coinbase: crossed snapshot', {
+        product: p.native,
+        bestBid: book.bestBid(),
+        bestAsk: book.bestAsk(),
+      });
+      b.synced = true; // so that resync() takes the whole path
+      this.resync(p, b, ResyncReason.crossedBook);
+      return;
+    }
+    b.synced = true;
+    this.ctx.sink.book(p.symbolId, ts, Number.NaN, Number.NaN, true, this.bidScratch, nb, this.askScratch, na);
+    // Exchange snapshots carry no sequence: detail 0.
+    this.ctx.sink.status(p.symbolId, StatusCode.synced, 0);
+  }
+
+  private onL2Update(p: ProductState | undefined, m: Obj): void {
+    if (p === undefined) return;
+    this.parseChanges(p, m);
+    const ts = this.time(p, m);
+    const b = p.book;
+    if (b === undefined || !b.synced) {
+      this.stats.droppedBeforeSnapshot++;
+      return;
+    }
+    const book = b.book;
+    book.applyDelta(this.bidScratch, this.nb, this.askScratch, this.na);
+    if (book.isCrossed()) {
+      this.ctx.log.warn('coinbase: crossed book', {
+        product: p.native,
+        bestBid: book.bestBid(),
+        bestAsk: book.bestAsk(),
+      });
+      this.resync(p, b, ResyncReason.crossedBook);
+      return;
+    }
+    this.ctx.sink.book(
+      p.symbolId,
+      ts,
+      Number.NaN,
+      Number.NaN,
+      false,
+      this.bidScratch,
+      this.nb,
+      this.askScratch,
+      this.na,
+    );
+  }
+
+  private resync(p: ProductState, b: BookState, reason: number): void {
+    this.stats.resyncs++;
+    this.ctx.sink.status(p.symbolId, StatusCode.resync, reason);
+    this.ctx.onResync(p.symbolId, reason);
+    b.book.clear();
+    b.synced = false;
+    this.scheduleResubscribe(p, b);
+  }
+
+  /** Unsubscribe + subscribe level2 for this product only (rate-limited): a fresh snapshot. */
+  private scheduleResubscribe(p: ProductState, b: BookState): void {
+    if (b.timer !== undefined) return;
+    const wait = b.lastResubAt + this.minResyncIntervalMs - this.now();
+    if (wait <= 0) {
+      this.resubscribe(p, b);
+      return;
+    }
+    const timer = setTimeout(() => {
+      b.timer = undefined;
+      if (p.book !== b || b.synced) return;
+      this.resubscribe(p, b);
+    }, wait);
+    timer.unref?.();
+    b.timer = timer;
+  }
+
+  private resubscribe(p: ProductState, b: BookState): void {
+    b.lastResubAt = this.now();
+    this.stats.resubscribes++;
+    const channels = new Map([[this.l2Channel, [p.native]]]);
+    this.ctx.send(channelFrame('unsubscribe', channels));
+    this.ctx.send(channelFrame('subscribe', channels, this.ctx.credentials));
+  }
+}
+
+function addTo(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else if (!list.includes(value)) list.push(value);
+}
+
+export function createCoinbaseSession(ctx: SessionContext, options?: CoinbaseSessionOptions): CoinbaseSession {
+  return new CoinbaseSession(ctx, options);
+}

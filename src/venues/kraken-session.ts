@@ -1,0 +1,672 @@
+/**
+ * Kraken WebSocket v2 session (https://docs.kraken.com/api/docs/websocket-v2/book …): JSON-object
+ * frames `{"channel","type","data"}` and `{"method","success",…}` acks, normalized into the sink.
+ *
+ * Channels: `trades` ← `trade` (subscribed with snapshot=false; seq = trade_id, duplicates by
+ * trade_id dropped), `ticker` ← `ticker` (open = last − change and quoteVolume = vwap · volume,
+ * as ccxt derives them; duplicates by timestamp dropped), `candles` ← `ohlc` (openTs =
+ * interval_begin; candles of a snapshot other than the newest are `closed`; updates are open
+ * candles — Kraken never marks a candle final), `book` ← `book`. No `quotes` channel: Kraken's
+ * bbo-triggered ticker would share one subscription with `ticker`; not implemented.
+ *
+ * Books (https://docs.kraken.com/api/docs/guides/spot-ws-book-v2). Kraken has no book sequence
+ * numbers; integrity rests on the CRC32 checksum carried by every snapshot and update:
+ *  - The session subscribes `instrument` on open (it has no symbol filter: all pairs) to learn
+ *    each pair's price/qty precision, which the checksum text depends on. Until a pair's
+ *    precision is known its checksums cannot be checked (counted in `stats.unverified`).
+ *  - A snapshot replaces the book. After each update the book is truncated to the subscribed
+ *    depth (Kraken sends no delete for a level pushed out of scope); the truncated levels are
+ *    added to the emitted delta as amount-0 levels so a consumer applying deltas keeps the same
+ *    book. Book records carry seq = NaN (no venue sequence) and exchangeTs = the frame timestamp.
+ *  - The checksum over the top 10 levels is verified after every snapshot/update, before anything
+ *    is emitted. A mismatch (or a crossed book) resyncs THAT symbol only: `resync` status
+ *    (checksum / crossedBook), `ctx.onResync`, book cleared, then `unsubscribe` + `subscribe` of
+ *    that pair's book for a fresh snapshot (at most once per `minResyncIntervalMs` per symbol;
+ *    repeated if no snapshot arrives within `snapshotTimeoutMs`). Updates before the new
+ *    snapshot are dropped. The snapshot is followed by a `synced` status (detail 0: no sequence).
+ *  - `onDisconnect` clears every book; the next socket's subscribe brings a new snapshot.
+ *  - Rotation: the successor's own snapshot replaces the book (a snapshot record, no status);
+ *    its updates then follow from that snapshot, so no sequence dedupe is needed for books.
+ */
+
+import { OrderBook } from '../book/order-book.js';
+import { ResyncReason, Side, StatusCode } from '../records/types.js';
+import { krakenBookChecksum, MAX_PRECISION } from './kraken-checksum.js';
+import { KRAKEN_BOOK_DEPTHS, KRAKEN_CHANNEL, ohlcMinutes, parseRfc3339 } from './kraken-protocol.js';
+import type { SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
+
+export interface KrakenSessionOptions {
+  /** Book depth to subscribe (10, 25, 100, 500 or 1000). Default 25. */
+  bookDepth?: number;
+  /** Minimum time between two book resubscriptions for one symbol (ms). Default 1000. */
+  minResyncIntervalMs?: number;
+  /** Resubscribe again when no snapshot arrived this long after a resubscription (ms). Default 10 000. */
+  snapshotTimeoutMs?: number;
+  /** Clock (ms). Default Date.now. */
+  now?: () => number;
+}
+
+export interface KrakenSessionStats {
+  /** Data for a symbol/channel this session does not know (ignored). */
+  unknownStream: number;
+  duplicates: number;
+  resyncs: number;
+  checksumMismatches: number;
+  /** Book snapshots/updates whose checksum could not be checked (no precision yet, or no checksum). */
+  unverified: number;
+  /** Book updates dropped while the symbol waited for a snapshot. */
+  droppedUnsynced: number;
+  acks: number;
+  errorAcks: number;
+}
+
+type Obj = Record<string, unknown>;
+
+const P_AWAIT = 0; // waiting for a snapshot (new stream, after disconnect, or resync)
+const P_SYNCED = 1;
+
+interface BaseState {
+  readonly spec: StreamSpec;
+  symbolId: number;
+  /** Dedupe key: last trade id / ticker or ohlc frame time emitted. */
+  last: number;
+  /** Candles: open time of the last emitted candle. */
+  lastAux: number;
+}
+
+interface BookState extends BaseState {
+  phase: number;
+  readonly book: OrderBook;
+  lastResubAt: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  removed: boolean;
+}
+
+interface Precision {
+  price: number;
+  qty: number;
+}
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** JSON number (Kraken v2 sends numbers) or decimal string → number; NaN otherwise. */
+function dec(v: unknown): number {
+  if (typeof v === 'number') return v;
+  return typeof v === 'string' && v.length > 0 ? +v : Number.NaN;
+}
+
+function preview(text: string): string {
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
+}
+
+function grow(a: Float64Array, need: number): Float64Array {
+  if (a.length >= need) return a;
+  let cap = a.length;
+  while (cap < need) cap *= 2;
+  const b = new Float64Array(cap);
+  b.set(a);
+  return b;
+}
+
+export class KrakenSession implements VenueSession {
+  readonly stats: KrakenSessionStats = {
+    unknownStream: 0,
+    duplicates: 0,
+    resyncs: 0,
+    checksumMismatches: 0,
+    unverified: 0,
+    droppedUnsynced: 0,
+    acks: 0,
+    errorAcks: 0,
+  };
+
+  private readonly trades = new Map<string, BaseState>();
+  private readonly tickers = new Map<string, BaseState>();
+  private readonly books = new Map<string, BookState>();
+  /** native → (interval minutes → state). */
+  private readonly candles = new Map<string, Map<number, BaseState>>();
+  private readonly precision = new Map<string, Precision>();
+  private nextReqId = 1;
+
+  private readonly ticker: TickerFields = {
+    last: Number.NaN,
+    open: Number.NaN,
+    high: Number.NaN,
+    low: Number.NaN,
+    baseVolume: Number.NaN,
+    quoteVolume: Number.NaN,
+    bidPrice: Number.NaN,
+    askPrice: Number.NaN,
+    markPrice: Number.NaN,
+    indexPrice: Number.NaN,
+    fundingRate: Number.NaN,
+    nextFundingTs: Number.NaN,
+  };
+  private bidScratch: Float64Array = new Float64Array(256);
+  private askScratch: Float64Array = new Float64Array(256);
+  private deepBids: Float64Array = new Float64Array(256);
+  private deepAsks: Float64Array = new Float64Array(256);
+  private readonly topBids = new Float64Array(20);
+  private readonly topAsks = new Float64Array(20);
+
+  readonly bookDepth: number;
+  private readonly minResyncIntervalMs: number;
+  private readonly snapshotTimeoutMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly ctx: SessionContext,
+    options: KrakenSessionOptions = {},
+  ) {
+    const depth = options.bookDepth ?? 25;
+    if (!KRAKEN_BOOK_DEPTHS.includes(depth)) {
+      throw new Error(`kraken: book depth ${depth} is not one of ${KRAKEN_BOOK_DEPTHS.join(', ')}`);
+    }
+    this.bookDepth = depth;
+    this.minResyncIntervalMs = options.minResyncIntervalMs ?? 1000;
+    this.snapshotTimeoutMs = options.snapshotTimeoutMs ?? 10_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The worker-side book of a symbol (undefined when not subscribed). */
+  book(symbol: string): OrderBook | undefined {
+    return this.books.get(symbol)?.book;
+  }
+
+  isSynced(symbol: string): boolean {
+    return this.books.get(symbol)?.phase === P_SYNCED;
+  }
+
+  /** Price/qty precision learnt from the `instrument` channel. */
+  precisionOf(symbol: string): Precision | undefined {
+    return this.precision.get(symbol);
+  }
+
+  // ─── control frames ──────────────────────────────────────────────────────────────────────
+
+  openMessages(streams: readonly StreamSpec[]): string[] {
+    const instrument = JSON.stringify({
+      method: 'subscribe',
+      params: { channel: 'instrument', snapshot: true },
+      req_id: this.nextReqId++,
+    });
+    return [instrument, ...this.requests('subscribe', streams)];
+  }
+
+  subscribeMessages(streams: readonly StreamSpec[]): string[] {
+    return this.requests('subscribe', streams);
+  }
+
+  unsubscribeMessages(streams: readonly StreamSpec[]): string[] {
+    return this.requests('unsubscribe', streams);
+  }
+
+  /** One request per (channel, interval) group. */
+  private requests(method: 'subscribe' | 'unsubscribe', streams: readonly StreamSpec[]): string[] {
+    const groups = new Map<string, { params: Obj; symbols: string[] }>();
+    for (const spec of streams) {
+      const channel = KRAKEN_CHANNEL[spec.channel];
+      if (channel === undefined) throw new Error(`kraken: unsupported channel ${spec.channel} for ${spec.symbol}`);
+      const params: Obj = { channel };
+      if (channel === 'ohlc') params.interval = ohlcMinutes(spec);
+      if (channel === 'book') params.depth = this.bookDepth;
+      if (channel === 'trade' && method === 'subscribe') params.snapshot = false;
+      const key = `${channel}|${params.interval ?? ''}`;
+      let g = groups.get(key);
+      if (g === undefined) {
+        g = { params, symbols: [] };
+        groups.set(key, g);
+      }
+      g.symbols.push(spec.native);
+    }
+    const out: string[] = [];
+    for (const { params, symbols } of groups.values()) {
+      out.push(JSON.stringify({ method, params: { ...params, symbol: symbols }, req_id: this.nextReqId++ }));
+    }
+    return out;
+  }
+
+  private bookRequest(method: 'subscribe' | 'unsubscribe', native: string): string {
+    return JSON.stringify({
+      method,
+      params: { channel: 'book', symbol: [native], depth: this.bookDepth },
+      req_id: this.nextReqId++,
+    });
+  }
+
+  // ─── stream bookkeeping ──────────────────────────────────────────────────────────────────
+
+  addStreams(streams: readonly StreamSpec[]): void {
+    for (const spec of streams) {
+      const base: BaseState = {
+        spec,
+        symbolId: spec.symbolId,
+        last: Number.NEGATIVE_INFINITY,
+        lastAux: Number.NEGATIVE_INFINITY,
+      };
+      switch (spec.channel) {
+        case 'trades':
+          if (!this.trades.has(spec.native)) this.trades.set(spec.native, base);
+          break;
+        case 'ticker':
+          if (!this.tickers.has(spec.native)) this.tickers.set(spec.native, base);
+          break;
+        case 'candles': {
+          const minutes = ohlcMinutes(spec);
+          let m = this.candles.get(spec.native);
+          if (m === undefined) {
+            m = new Map();
+            this.candles.set(spec.native, m);
+          }
+          if (!m.has(minutes)) m.set(minutes, base);
+          break;
+        }
+        case 'book':
+          if (!this.books.has(spec.native)) {
+            this.books.set(spec.native, {
+              ...base,
+              phase: P_AWAIT,
+              // Room for one update's inserts beyond the depth before truncation.
+              book: new OrderBook({ maxLevels: Math.max(5000, 2 * this.bookDepth) }),
+              lastResubAt: Number.NEGATIVE_INFINITY,
+              timer: undefined,
+              removed: false,
+            });
+          }
+          break;
+        default:
+          throw new Error(`kraken: unsupported channel ${spec.channel} for ${spec.symbol}`);
+      }
+    }
+  }
+
+  removeStreams(streams: readonly StreamSpec[]): void {
+    for (const spec of streams) {
+      switch (spec.channel) {
+        case 'trades':
+          this.trades.delete(spec.native);
+          break;
+        case 'ticker':
+          this.tickers.delete(spec.native);
+          break;
+        case 'candles': {
+          const m = this.candles.get(spec.native);
+          m?.delete(ohlcMinutes(spec));
+          if (m !== undefined && m.size === 0) this.candles.delete(spec.native);
+          break;
+        }
+        case 'book': {
+          const st = this.books.get(spec.native);
+          if (st === undefined) break;
+          st.removed = true;
+          this.cancelTimer(st);
+          this.books.delete(spec.native);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+
+  onDisconnect(): void {
+    for (const st of this.books.values()) {
+      this.cancelTimer(st);
+      st.book.clear();
+      st.phase = P_AWAIT;
+      st.lastResubAt = Number.NEGATIVE_INFINITY;
+    }
+  }
+
+  private cancelTimer(st: BookState): void {
+    if (st.timer !== undefined) clearTimeout(st.timer);
+    st.timer = undefined;
+  }
+
+  // ─── frames ──────────────────────────────────────────────────────────────────────────────
+
+  onMessage(text: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch (err) {
+      throw new Error(`kraken: bad JSON frame (${(err as Error).message}): ${preview(text)}`);
+    }
+    if (!isObj(msg)) throw new Error(`kraken: unexpected frame (not an object): ${preview(text)}`);
+    const channel = msg.channel;
+    if (typeof channel === 'string') {
+      this.onChannel(channel, msg, text);
+      return;
+    }
+    const method = msg.method;
+    if (typeof method === 'string') {
+      this.onMethod(method, msg);
+      return;
+    }
+    throw new Error(`kraken: frame has neither "channel" nor "method": ${preview(text)}`);
+  }
+
+  private onChannel(channel: string, msg: Obj, text: string): void {
+    switch (channel) {
+      case 'heartbeat':
+      case 'status':
+        return;
+      case 'instrument':
+        this.onInstrument(msg);
+        return;
+    }
+    const type = msg.type;
+    const data = msg.data;
+    if (type !== 'snapshot' && type !== 'update') {
+      throw new Error(`kraken: ${channel} frame has type ${JSON.stringify(type)}: ${preview(text)}`);
+    }
+    if (!Array.isArray(data)) throw new Error(`kraken: ${channel} frame has no "data" array: ${preview(text)}`);
+    switch (channel) {
+      case 'trade':
+        for (let i = 0; i < data.length; i++) this.onTrade(data[i]);
+        return;
+      case 'ticker':
+        for (let i = 0; i < data.length; i++) this.onTicker(data[i]);
+        return;
+      case 'ohlc': {
+        const ts = parseRfc3339(msg.timestamp);
+        const snapshot = type === 'snapshot';
+        for (let i = 0; i < data.length; i++) this.onCandle(data[i], ts, snapshot && i < data.length - 1);
+        return;
+      }
+      case 'book':
+        for (let i = 0; i < data.length; i++) this.onBook(data[i], type === 'snapshot');
+        return;
+      default:
+        this.stats.unknownStream++;
+    }
+  }
+
+  private onMethod(method: string, msg: Obj): void {
+    if (method === 'pong') return;
+    if (msg.success === true) {
+      this.stats.acks++;
+      return;
+    }
+    this.stats.errorAcks++;
+    this.ctx.log.warn('kraken: request rejected', {
+      method,
+      error: msg.error,
+      symbol: msg.symbol,
+      reqId: msg.req_id,
+    });
+  }
+
+  private onInstrument(msg: Obj): void {
+    const data = msg.data;
+    if (!isObj(data)) throw new Error('kraken: instrument frame has no "data" object');
+    const pairs = data.pairs;
+    if (!Array.isArray(pairs)) return; // an update may carry assets only
+    for (const p of pairs) {
+      if (!isObj(p) || typeof p.symbol !== 'string') continue;
+      const price = p.price_precision;
+      const qty = p.qty_precision;
+      if (!Number.isInteger(price) || !Number.isInteger(qty)) continue;
+      if ((price as number) < 0 || (price as number) > MAX_PRECISION) continue;
+      if ((qty as number) < 0 || (qty as number) > MAX_PRECISION) continue;
+      this.precision.set(p.symbol, { price: price as number, qty: qty as number });
+    }
+  }
+
+  private field(channel: string, d: Obj, key: string): number {
+    const v = dec(d[key]);
+    if (Number.isNaN(v)) {
+      throw new Error(
+        `kraken: ${channel} ${String(d.symbol)}: field "${key}" is not a number (${JSON.stringify(d[key])})`,
+      );
+    }
+    return v;
+  }
+
+  private onTrade(d: unknown): void {
+    if (!isObj(d)) throw new Error('kraken: trade entry is not an object');
+    const st = typeof d.symbol === 'string' ? this.trades.get(d.symbol) : undefined;
+    if (st === undefined) {
+      this.stats.unknownStream++;
+      return;
+    }
+    const id = this.field('trade', d, 'trade_id');
+    const price = this.field('trade', d, 'price');
+    const qty = this.field('trade', d, 'qty');
+    const side = d.side === 'buy' ? Side.buy : d.side === 'sell' ? Side.sell : -1;
+    if (side < 0) throw new Error(`kraken: trade ${d.symbol}: side ${JSON.stringify(d.side)} is not buy/sell`);
+    if (id <= st.last) {
+      this.stats.duplicates++;
+      return;
+    }
+    st.last = id;
+    this.ctx.sink.trade(st.symbolId, parseRfc3339(d.timestamp), id, side, price, qty);
+  }
+
+  private onTicker(d: unknown): void {
+    if (!isObj(d)) throw new Error('kraken: ticker entry is not an object');
+    const st = typeof d.symbol === 'string' ? this.tickers.get(d.symbol) : undefined;
+    if (st === undefined) {
+      this.stats.unknownStream++;
+      return;
+    }
+    const f = this.ticker;
+    const last = this.field('ticker', d, 'last');
+    const volume = this.field('ticker', d, 'volume');
+    f.last = last;
+    f.bidPrice = this.field('ticker', d, 'bid');
+    f.askPrice = this.field('ticker', d, 'ask');
+    f.high = this.field('ticker', d, 'high');
+    f.low = this.field('ticker', d, 'low');
+    f.baseVolume = volume;
+    // Kraken sends the 24 h change and vwap rather than open and quote volume.
+    f.open = last - dec(d.change);
+    f.quoteVolume = dec(d.vwap) * volume;
+    const ts = parseRfc3339(d.timestamp);
+    if (ts <= st.last) {
+      this.stats.duplicates++;
+      return;
+    }
+    if (!Number.isNaN(ts)) st.last = ts;
+    this.ctx.sink.ticker(st.symbolId, ts, Number.NaN, f);
+  }
+
+  private onCandle(d: unknown, frameTs: number, closed: boolean): void {
+    if (!isObj(d)) throw new Error('kraken: ohlc entry is not an object');
+    const byInterval = typeof d.symbol === 'string' ? this.candles.get(d.symbol) : undefined;
+    const minutes = this.field('ohlc', d, 'interval');
+    const st = byInterval?.get(minutes);
+    if (st === undefined) {
+      this.stats.unknownStream++;
+      return;
+    }
+    const openTs = parseRfc3339(d.interval_begin);
+    if (Number.isNaN(openTs)) {
+      throw new Error(`kraken: ohlc ${d.symbol}: interval_begin ${JSON.stringify(d.interval_begin)} is not a time`);
+    }
+    const open = this.field('ohlc', d, 'open');
+    const high = this.field('ohlc', d, 'high');
+    const low = this.field('ohlc', d, 'low');
+    const close = this.field('ohlc', d, 'close');
+    const volume = this.field('ohlc', d, 'volume');
+    // Rotation/reconnect dedupe: an older candle, or the same candle at an older-or-equal frame time.
+    if (openTs < st.lastAux || (openTs === st.lastAux && frameTs <= st.last)) {
+      this.stats.duplicates++;
+      return;
+    }
+    st.lastAux = openTs;
+    st.last = frameTs;
+    this.ctx.sink.candle(st.symbolId, frameTs, Number.NaN, minutes * 60, openTs, open, high, low, close, volume, closed);
+  }
+
+  // ─── books ───────────────────────────────────────────────────────────────────────────────
+
+  /** Parse `[{price, qty}, …]` into the bid (side 0) or ask (side 1) scratch; returns the count. */
+  private parseLevels(symbol: string, levels: unknown, side: 0 | 1): number {
+    const what = side === 0 ? 'bids' : 'asks';
+    if (!Array.isArray(levels)) throw new Error(`kraken: book ${symbol}: "${what}" is not an array`);
+    const n = levels.length;
+    // Room for the truncated levels appended after the venue's own (at most one per level of
+    // the update, see truncate()) and for a snapshot's top `bookDepth` levels.
+    const need = 2 * Math.max(2 * n, this.bookDepth) + 2;
+    if (side === 0) this.bidScratch = grow(this.bidScratch, need);
+    else this.askScratch = grow(this.askScratch, need);
+    const out = side === 0 ? this.bidScratch : this.askScratch;
+    for (let i = 0; i < n; i++) {
+      const lv = levels[i];
+      const p = isObj(lv) ? dec(lv.price) : Number.NaN;
+      const q = isObj(lv) ? dec(lv.qty) : Number.NaN;
+      if (!(p > 0) || !(q >= 0)) {
+        throw new Error(`kraken: book ${symbol}: ${what} level ${i} is not {price, qty}: ${JSON.stringify(lv)}`);
+      }
+      out[2 * i] = p;
+      out[2 * i + 1] = q;
+    }
+    return n;
+  }
+
+  private onBook(d: unknown, snapshot: boolean): void {
+    if (!isObj(d)) throw new Error('kraken: book entry is not an object');
+    const symbol = d.symbol;
+    const st = typeof symbol === 'string' ? this.books.get(symbol) : undefined;
+    if (st === undefined) {
+      this.stats.unknownStream++;
+      return;
+    }
+    const native = symbol as string;
+    // Parse (and so validate) everything before touching the book.
+    let nb = this.parseLevels(native, d.bids, 0);
+    let na = this.parseLevels(native, d.asks, 1);
+    const checksum = d.checksum;
+    if (checksum !== undefined && typeof checksum !== 'number') {
+      throw new Error(`kraken: book ${native}: checksum ${JSON.stringify(checksum)} is not a number`);
+    }
+    const ts = parseRfc3339(d.timestamp);
+    const book = st.book;
+    if (snapshot) {
+      book.applySnapshot(this.bidScratch, nb, this.askScratch, na);
+      this.truncate(book);
+    } else {
+      if (st.phase !== P_SYNCED) {
+        this.stats.droppedUnsynced++;
+        return;
+      }
+      book.applyDelta(this.bidScratch, nb, this.askScratch, na);
+      const added = this.truncate(book, nb, na);
+      nb += added >>> 16;
+      na += added & 0xffff;
+    }
+    if (book.isCrossed()) {
+      this.ctx.log.warn('kraken: crossed book', { symbol: native, bestBid: book.bestBid(), bestAsk: book.bestAsk() });
+      this.resync(st, ResyncReason.crossedBook);
+      return;
+    }
+    if (!this.checksumOk(st, native, checksum)) return;
+    if (snapshot) {
+      const top = book.top(this.bookDepth, this.bidScratch, this.askScratch);
+      this.ctx.sink.book(st.symbolId, ts, Number.NaN, Number.NaN, true, this.bidScratch, top.bids, this.askScratch, top.asks);
+      if (st.phase !== P_SYNCED) {
+        st.phase = P_SYNCED;
+        this.cancelTimer(st);
+        this.ctx.sink.status(st.symbolId, StatusCode.synced, 0);
+      }
+      return;
+    }
+    this.ctx.sink.book(st.symbolId, ts, Number.NaN, Number.NaN, false, this.bidScratch, nb, this.askScratch, na);
+  }
+
+  /**
+   * Drop the levels beyond the subscribed depth; for a delta (counts given) they are appended to
+   * the scratch arrays as amount-0 levels. Returns (added bids << 16) | added asks.
+   */
+  private truncate(book: OrderBook, nb = -1, na = -1): number {
+    const depth = this.bookDepth;
+    const extraB = book.bidDepth - depth;
+    const extraA = book.askDepth - depth;
+    if (extraB <= 0 && extraA <= 0) return 0;
+    const all = Math.max(book.bidDepth, book.askDepth);
+    this.deepBids = grow(this.deepBids, 2 * all);
+    this.deepAsks = grow(this.deepAsks, 2 * all);
+    book.top(all, this.deepBids, this.deepAsks);
+    const bids = this.bidScratch;
+    const asks = this.askScratch;
+    for (let i = depth; i < depth + extraB; i++) {
+      const p = this.deepBids[2 * i];
+      book.setBid(p, 0);
+      if (nb >= 0) {
+        bids[2 * nb] = p;
+        bids[2 * nb + 1] = 0;
+        nb++;
+      }
+    }
+    for (let i = depth; i < depth + extraA; i++) {
+      const p = this.deepAsks[2 * i];
+      book.setAsk(p, 0);
+      if (na >= 0) {
+        asks[2 * na] = p;
+        asks[2 * na + 1] = 0;
+        na++;
+      }
+    }
+    return (Math.max(0, extraB) << 16) | Math.max(0, extraA);
+  }
+
+  private checksumOk(st: BookState, native: string, checksum: number | undefined): boolean {
+    const prec = this.precision.get(native);
+    if (checksum === undefined || prec === undefined) {
+      this.stats.unverified++;
+      return true;
+    }
+    const top = st.book.top(10, this.topBids, this.topAsks);
+    const ours = krakenBookChecksum(this.topAsks, top.asks, this.topBids, top.bids, prec.price, prec.qty);
+    if (ours === checksum) return true;
+    this.stats.checksumMismatches++;
+    this.ctx.log.warn('kraken: book checksum mismatch', { symbol: native, expected: checksum, computed: ours });
+    this.resync(st, ResyncReason.checksum);
+    return false;
+  }
+
+  private resync(st: BookState, reason: number): void {
+    this.stats.resyncs++;
+    this.ctx.sink.status(st.symbolId, StatusCode.resync, reason);
+    this.ctx.onResync(st.symbolId, reason);
+    st.book.clear();
+    st.phase = P_AWAIT;
+    this.scheduleResubscribe(st);
+  }
+
+  /** Unsubscribe + subscribe the pair's book (rate-limited) to get a fresh snapshot. */
+  private scheduleResubscribe(st: BookState): void {
+    this.cancelTimer(st);
+    const wait = st.lastResubAt + this.minResyncIntervalMs - this.now();
+    const run = (): void => {
+      st.timer = undefined;
+      if (st.removed || st.phase === P_SYNCED) return;
+      st.lastResubAt = this.now();
+      this.ctx.send(this.bookRequest('unsubscribe', st.spec.native));
+      this.ctx.send(this.bookRequest('subscribe', st.spec.native));
+      // No snapshot in time: try again.
+      const timer = setTimeout(() => {
+        st.timer = undefined;
+        if (st.removed || st.phase === P_SYNCED) return;
+        this.ctx.log.warn('kraken: no book snapshot after resubscribing; retrying', { symbol: st.spec.native });
+        this.scheduleResubscribe(st);
+      }, this.snapshotTimeoutMs);
+      timer.unref?.();
+      st.timer = timer;
+    };
+    if (wait <= 0) {
+      run();
+      return;
+    }
+    const timer = setTimeout(run, wait);
+    timer.unref?.();
+    st.timer = timer;
+  }
+}
+
+export function createKrakenSession(ctx: SessionContext, options?: KrakenSessionOptions): KrakenSession {
+  return new KrakenSession(ctx, options);
+}

@@ -1,0 +1,737 @@
+/**
+ * OKX v5 public session: subscribe/unsubscribe frames, text `ping`/`pong`, normalization of
+ * `trades`, `tickers`, `bbo-tbt`, `books`/`books5`, `candle*`, `funding-rate` and `mark-price`,
+ * and in-stream book sync with sequence and checksum checks.
+ *
+ * Book sync (`books`, 400 levels; https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-channel):
+ *  - After subscribing, OKX sends `action: "snapshot"` (prevSeqId -1), then `action: "update"`
+ *    frames. An update continues the book when its `prevSeqId` equals the last applied `seqId`.
+ *    That rule also covers the documented exceptions: a no-change update (empty bids/asks,
+ *    `prevSeqId == seqId`, sent when the book is idle) and a sequence reset after maintenance
+ *    (`seqId < prevSeqId`; later frames follow the normal rule).
+ *  - An update with `prevSeqId != last` and `seqId <= last` was already applied (a second socket
+ *    during a planned rotation) and is dropped silently; any other mismatch is a gap.
+ *  - After applying an update (or a snapshot) the CRC32 of the top 25 levels, built from the
+ *    original strings, must equal `checksum` (0 = not provided: OKX deprecated the field in
+ *    2026 and now always sends 0). A crossed book is a desync too.
+ *  - A desync resyncs that symbol only: `resync` status (detail = ResyncReason), `ctx.onResync`,
+ *    the book is cleared, and `unsubscribe` + `subscribe` of that one `books` arg are sent (at
+ *    most once per `minResyncIntervalMs` per symbol; later ones wait on a timer). Frames of the
+ *    old subscription are ignored until the new snapshot arrives; then `synced` (detail = seqId).
+ *  - A snapshot whose `seqId <= last` while in sync is a rotation duplicate and is dropped.
+ *  - Frames without seqId/prevSeqId (captures before 2023) are checked by checksum only.
+ * Delta records carry `firstSeq = prevSeqId + 1` and `seq = seqId`; no-change updates emit nothing.
+ *
+ * `books5` (option `bookChannel`) is a 5-level snapshot per frame: each frame becomes a snapshot
+ * record; no sequence or checksum exists there, crossed frames are dropped.
+ *
+ * Units: trade/book/quote sizes are OKX's (contracts for swaps, as in ccxt). Volumes are in the
+ * base currency: `vol24h` (spot) / `volCcy24h` (swaps) for tickers, `vol` (spot) / `volCcy`
+ * (swaps) for candles.
+ */
+
+import { ResyncReason, Side, StatusCode } from '../records/types.js';
+import { OkxBook } from './okx-book.js';
+import { isDerivativeInstId, type OkxBookChannel, okxCandleSec, okxChannelsOf } from './okx-channels.js';
+import type { SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
+
+export interface OkxSessionOptions {
+  /** `books` (default: 400 levels, sequence + checksum) or `books5` (5-level snapshots). */
+  bookChannel?: OkxBookChannel;
+  /** Minimum time between two resubscriptions of one symbol's book (ms). Default 1000. */
+  minResyncIntervalMs?: number;
+  /** Max levels per side kept in the worker book. Default 5000. */
+  maxBookLevels?: number;
+  /** Max args per subscribe/unsubscribe frame. Default 100. */
+  maxArgsPerRequest?: number;
+  /** Clock (ms). Default Date.now. */
+  now?: () => number;
+}
+
+export interface OkxSessionStats {
+  unknownStream: number;
+  duplicates: number;
+  resyncs: number;
+  checksumFailures: number;
+  sequenceGaps: number;
+  /** Book frames ignored while waiting for a snapshot. */
+  ignoredWhileSyncing: number;
+  /** Book updates whose checksum was verified. */
+  checksumsVerified: number;
+  acks: number;
+  errorAcks: number;
+  pongs: number;
+}
+
+const K_TRADE = 0;
+const K_TICKER = 1;
+const K_QUOTE = 2;
+const K_BOOK = 3;
+const K_BOOK5 = 4;
+const K_CANDLE = 5;
+const K_FUNDING = 6;
+const K_MARK = 7;
+
+const P_WAITING = 0; // snapshot expected (after subscribe, disconnect or resync)
+const P_SYNCED = 1;
+
+type Obj = Record<string, unknown>;
+
+interface BookSync {
+  phase: number;
+  readonly book: OkxBook;
+  /** Last applied seqId (NaN when unknown). */
+  lastSeq: number;
+  lastResyncAt: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+interface StreamState {
+  readonly kind: number;
+  readonly channel: string;
+  readonly instId: string;
+  readonly deriv: boolean;
+  readonly intervalSec: number;
+  symbol: string;
+  symbolId: number;
+  /** Dedupe: last trade id / seqId / event time emitted. */
+  last: number;
+  /** Candles: open time and volume of the last emitted update. */
+  lastOpen: number;
+  lastVol: number;
+  lastClosed: boolean;
+  readonly sync: BookSync | undefined;
+  removed: boolean;
+}
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Decimal string (or number) → number; NaN for anything else (including ""). */
+function dec(v: unknown): number {
+  if (typeof v === 'string') return v.length === 0 ? Number.NaN : +v;
+  return typeof v === 'number' ? v : Number.NaN;
+}
+
+function preview(text: string): string {
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
+}
+
+function specKey(spec: StreamSpec): string {
+  return `${spec.channel}|${spec.native}|${spec.interval ?? ''}`;
+}
+
+export class OkxSession implements VenueSession {
+  readonly stats: OkxSessionStats = {
+    unknownStream: 0,
+    duplicates: 0,
+    resyncs: 0,
+    checksumFailures: 0,
+    sequenceGaps: 0,
+    ignoredWhileSyncing: 0,
+    checksumsVerified: 0,
+    acks: 0,
+    errorAcks: 0,
+    pongs: 0,
+  };
+
+  /** OKX channel → instId → state (nested so that routing a frame allocates nothing). */
+  private readonly byChannel = new Map<string, Map<string, StreamState>>();
+  private readonly bySpec = new Map<string, StreamState[]>();
+  private readonly ticker: TickerFields = {
+    last: Number.NaN,
+    open: Number.NaN,
+    high: Number.NaN,
+    low: Number.NaN,
+    baseVolume: Number.NaN,
+    quoteVolume: Number.NaN,
+    bidPrice: Number.NaN,
+    askPrice: Number.NaN,
+    markPrice: Number.NaN,
+    indexPrice: Number.NaN,
+    fundingRate: Number.NaN,
+    nextFundingTs: Number.NaN,
+  };
+  private bidScratch = new Float64Array(256);
+  private askScratch = new Float64Array(256);
+
+  private readonly bookChannel: OkxBookChannel;
+  private readonly minResyncIntervalMs: number;
+  private readonly maxBookLevels: number;
+  private readonly maxArgs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly ctx: SessionContext,
+    options: OkxSessionOptions = {},
+  ) {
+    this.bookChannel = options.bookChannel ?? 'books';
+    this.minResyncIntervalMs = options.minResyncIntervalMs ?? 1000;
+    this.maxBookLevels = options.maxBookLevels ?? 5000;
+    this.maxArgs = options.maxArgsPerRequest ?? 100;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The worker-side book of a symbol (undefined when no book stream). */
+  book(symbolId: number): OkxBook | undefined {
+    for (const list of this.bySpec.values()) {
+      for (const st of list) if (st.sync !== undefined && st.symbolId === symbolId) return st.sync.book;
+    }
+    return undefined;
+  }
+
+  isSynced(symbolId: number): boolean {
+    for (const list of this.bySpec.values()) {
+      for (const st of list) {
+        if (st.sync !== undefined && st.symbolId === symbolId) return st.sync.phase === P_SYNCED;
+      }
+    }
+    return false;
+  }
+
+  // ─── control frames ──────────────────────────────────────────────────────────────────────
+
+  openMessages(streams: readonly StreamSpec[]): string[] {
+    return this.requests('subscribe', streams);
+  }
+
+  subscribeMessages(streams: readonly StreamSpec[]): string[] {
+    return this.requests('subscribe', streams);
+  }
+
+  unsubscribeMessages(streams: readonly StreamSpec[]): string[] {
+    return this.requests('unsubscribe', streams);
+  }
+
+  private requests(op: string, streams: readonly StreamSpec[]): string[] {
+    const args: Array<{ channel: string; instId: string }> = [];
+    for (const spec of streams) {
+      for (const channel of okxChannelsOf(spec, this.bookChannel)) args.push({ channel, instId: spec.native });
+    }
+    const out: string[] = [];
+    for (let i = 0; i < args.length; i += this.maxArgs) {
+      out.push(JSON.stringify({ op, args: args.slice(i, i + this.maxArgs) }));
+    }
+    return out;
+  }
+
+  private onEvent(m: Obj, text: string): void {
+    switch (m.event) {
+      case 'subscribe':
+      case 'unsubscribe':
+        this.stats.acks++;
+        return;
+      case 'error':
+        this.stats.errorAcks++;
+        this.ctx.log.warn('okx: request rejected', { code: m.code, msg: m.msg, connId: m.connId });
+        return;
+      case 'notice':
+        // e.g. 64008: the connection will be closed soon for a service upgrade.
+        this.ctx.log.warn('okx: notice', { code: m.code, msg: m.msg });
+        return;
+      default:
+        this.ctx.log.debug('okx: event ignored', { frame: preview(text) });
+    }
+  }
+
+  // ─── stream bookkeeping ──────────────────────────────────────────────────────────────────
+
+  addStreams(streams: readonly StreamSpec[]): void {
+    for (const spec of streams) {
+      const key = specKey(spec);
+      const existing = this.bySpec.get(key);
+      if (existing !== undefined) {
+        for (const st of existing) {
+          st.symbol = spec.symbol;
+          st.symbolId = spec.symbolId;
+        }
+        continue;
+      }
+      const channels = okxChannelsOf(spec, this.bookChannel);
+      if (channels.length === 0) {
+        this.ctx.log.warn('okx: channel not available for this instrument; ignored', {
+          channel: spec.channel,
+          symbol: spec.symbol,
+        });
+      }
+      const list: StreamState[] = [];
+      for (const channel of channels) {
+        const st = this.newState(spec, channel);
+        let inner = this.byChannel.get(channel);
+        if (inner === undefined) {
+          inner = new Map();
+          this.byChannel.set(channel, inner);
+        }
+        inner.set(spec.native, st);
+        list.push(st);
+      }
+      this.bySpec.set(key, list);
+    }
+  }
+
+  private newState(spec: StreamSpec, channel: string): StreamState {
+    let kind: number;
+    if (channel === 'trades') kind = K_TRADE;
+    else if (channel === 'tickers') kind = K_TICKER;
+    else if (channel === 'bbo-tbt') kind = K_QUOTE;
+    else if (channel === 'books') kind = K_BOOK;
+    else if (channel === 'books5') kind = K_BOOK5;
+    else if (channel === 'funding-rate') kind = K_FUNDING;
+    else if (channel === 'mark-price') kind = K_MARK;
+    else kind = K_CANDLE;
+    return {
+      kind,
+      channel,
+      instId: spec.native,
+      deriv: isDerivativeInstId(spec.native),
+      intervalSec: kind === K_CANDLE ? (okxCandleSec(channel) ?? Number.NaN) : Number.NaN,
+      symbol: spec.symbol,
+      symbolId: spec.symbolId,
+      last: Number.NEGATIVE_INFINITY,
+      lastOpen: Number.NaN,
+      lastVol: Number.NaN,
+      lastClosed: false,
+      removed: false,
+      sync:
+        kind === K_BOOK || kind === K_BOOK5
+          ? {
+              phase: P_WAITING,
+              book: new OkxBook(this.maxBookLevels),
+              lastSeq: Number.NaN,
+              lastResyncAt: Number.NEGATIVE_INFINITY,
+              timer: undefined,
+            }
+          : undefined,
+    };
+  }
+
+  removeStreams(streams: readonly StreamSpec[]): void {
+    for (const spec of streams) {
+      const key = specKey(spec);
+      const list = this.bySpec.get(key);
+      if (list === undefined) continue;
+      this.bySpec.delete(key);
+      for (const st of list) {
+        st.removed = true;
+        if (st.sync !== undefined) this.resetSync(st.sync);
+        this.byChannel.get(st.channel)?.delete(st.instId);
+      }
+    }
+  }
+
+  onDisconnect(): void {
+    for (const list of this.bySpec.values()) {
+      for (const st of list) if (st.sync !== undefined) this.resetSync(st.sync);
+    }
+  }
+
+  private resetSync(sync: BookSync): void {
+    if (sync.timer !== undefined) clearTimeout(sync.timer);
+    sync.timer = undefined;
+    sync.book.clear();
+    sync.phase = P_WAITING;
+    sync.lastSeq = Number.NaN;
+  }
+
+  // ─── frames ──────────────────────────────────────────────────────────────────────────────
+
+  onMessage(text: string): void {
+    if (text === 'pong') {
+      this.stats.pongs++;
+      return;
+    }
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch (err) {
+      throw new Error(`okx: bad JSON frame (${(err as Error).message}): ${preview(text)}`);
+    }
+    if (!isObj(msg)) throw new Error(`okx: unexpected frame (not an object): ${preview(text)}`);
+    if (typeof msg.event === 'string') {
+      this.onEvent(msg, text);
+      return;
+    }
+    const arg = msg.arg;
+    const data = msg.data;
+    if (!isObj(arg) || typeof arg.channel !== 'string' || typeof arg.instId !== 'string') {
+      throw new Error(`okx: frame without a {channel, instId} arg: ${preview(text)}`);
+    }
+    const st = this.byChannel.get(arg.channel)?.get(arg.instId);
+    if (st === undefined) {
+      this.stats.unknownStream++;
+      return;
+    }
+    if (!Array.isArray(data)) throw this.malformed(st, 'missing "data" array');
+    switch (st.kind) {
+      case K_TRADE:
+        for (let i = 0; i < data.length; i++) this.onTrade(st, this.item(st, data, i));
+        return;
+      case K_TICKER:
+        for (let i = 0; i < data.length; i++) this.onTicker(st, this.item(st, data, i));
+        return;
+      case K_QUOTE:
+        for (let i = 0; i < data.length; i++) this.onBbo(st, this.item(st, data, i));
+        return;
+      case K_BOOK:
+        for (let i = 0; i < data.length; i++) this.onBooks(st, msg.action, this.item(st, data, i));
+        return;
+      case K_BOOK5:
+        for (let i = 0; i < data.length; i++) this.onBooks5(st, this.item(st, data, i));
+        return;
+      case K_CANDLE:
+        for (let i = 0; i < data.length; i++) this.onCandle(st, data[i]);
+        return;
+      case K_FUNDING:
+        for (let i = 0; i < data.length; i++) this.onFunding(st, this.item(st, data, i));
+        return;
+      case K_MARK:
+        for (let i = 0; i < data.length; i++) this.onMark(st, this.item(st, data, i));
+        return;
+    }
+  }
+
+  private malformed(st: StreamState, what: string): Error {
+    return new Error(`okx: malformed ${st.channel} frame for ${st.instId}: ${what}`);
+  }
+
+  private item(st: StreamState, data: unknown[], i: number): Obj {
+    const d = data[i];
+    if (!isObj(d)) throw this.malformed(st, `data[${i}] is not an object`);
+    return d;
+  }
+
+  private num(st: StreamState, d: Obj, key: string): number {
+    const v = dec(d[key]);
+    if (Number.isNaN(v)) {
+      throw this.malformed(st, `field "${key}" is not a decimal number, got ${JSON.stringify(d[key]) ?? 'nothing'}`);
+    }
+    return v;
+  }
+
+  private onTrade(st: StreamState, d: Obj): void {
+    const id = this.num(st, d, 'tradeId');
+    const ts = this.num(st, d, 'ts');
+    const price = this.num(st, d, 'px');
+    const amount = this.num(st, d, 'sz');
+    const side = d.side;
+    if (side !== 'buy' && side !== 'sell') throw this.malformed(st, `field "side" is ${JSON.stringify(side)}`);
+    if (id <= st.last) {
+      this.stats.duplicates++;
+      return;
+    }
+    st.last = id;
+    this.ctx.sink.trade(st.symbolId, ts, id, side === 'buy' ? Side.buy : Side.sell, price, amount);
+  }
+
+  private onTicker(st: StreamState, d: Obj): void {
+    const ts = this.num(st, d, 'ts');
+    const f = this.ticker;
+    f.last = this.num(st, d, 'last');
+    f.open = dec(d.open24h);
+    f.high = dec(d.high24h);
+    f.low = dec(d.low24h);
+    // Spot: vol24h is base, volCcy24h quote. Swaps: vol24h is contracts, volCcy24h base.
+    // (ccxt reports the contracts as baseVolume for swaps; we keep base-currency units.)
+    f.baseVolume = st.deriv ? dec(d.volCcy24h) : dec(d.vol24h);
+    f.quoteVolume = st.deriv ? Number.NaN : dec(d.volCcy24h);
+    f.bidPrice = dec(d.bidPx);
+    f.askPrice = dec(d.askPx);
+    f.markPrice = Number.NaN;
+    f.indexPrice = Number.NaN;
+    f.fundingRate = Number.NaN;
+    f.nextFundingTs = Number.NaN;
+    if (ts <= st.last) {
+      this.stats.duplicates++;
+      return;
+    }
+    st.last = ts;
+    this.ctx.sink.ticker(st.symbolId, ts, Number.NaN, f);
+  }
+
+  private onFunding(st: StreamState, d: Obj): void {
+    const rate = this.num(st, d, 'fundingRate');
+    const fundingTime = this.num(st, d, 'fundingTime');
+    const ts = dec(d.ts);
+    const f = this.ticker;
+    f.last = f.open = f.high = f.low = f.baseVolume = f.quoteVolume = Number.NaN;
+    f.bidPrice = f.askPrice = f.markPrice = f.indexPrice = Number.NaN;
+    f.fundingRate = rate;
+    // fundingTime is the upcoming settlement the rate applies to (Binance's `T`).
+    f.nextFundingTs = fundingTime;
+    const key = Number.isNaN(ts) ? fundingTime + rate : ts;
+    if (!Number.isNaN(ts) && ts <= st.last) {
+      this.stats.duplicates++;
+      return;
+    }
+    if (Number.isNaN(ts) && key === st.last) {
+      this.stats.duplicates++;
+      return;
+    }
+    st.last = key;
+    this.ctx.sink.ticker(st.symbolId, ts, Number.NaN, f);
+  }
+
+  private onMark(st: StreamState, d: Obj): void {
+    const ts = this.num(st, d, 'ts');
+    const f = this.ticker;
+    f.last = f.open = f.high = f.low = f.baseVolume = f.quoteVolume = Number.NaN;
+    f.bidPrice = f.askPrice = f.indexPrice = f.fundingRate = f.nextFundingTs = Number.NaN;
+    f.markPrice = this.num(st, d, 'markPx');
+    if (ts <= st.last) {
+      this.stats.duplicates++;
+      return;
+    }
+    st.last = ts;
+    this.ctx.sink.ticker(st.symbolId, ts, Number.NaN, f);
+  }
+
+  private onBbo(st: StreamState, d: Obj): void {
+    const ts = this.num(st, d, 'ts');
+    const bids = d.bids;
+    const asks = d.asks;
+    if (!Array.isArray(bids) || !Array.isArray(asks)) throw this.malformed(st, 'bids/asks are not arrays');
+    const nb = this.parseLevels(st, bids, 0);
+    const na = this.parseLevels(st, asks, 1);
+    const seqId = typeof d.seqId === 'number' ? d.seqId : Number.NaN;
+    const key = Number.isNaN(seqId) ? ts : seqId;
+    if (key <= st.last) {
+      this.stats.duplicates++;
+      return;
+    }
+    st.last = key;
+    this.ctx.sink.quote(
+      st.symbolId,
+      ts,
+      seqId,
+      nb > 0 ? this.bidScratch[0] : Number.NaN,
+      nb > 0 ? this.bidScratch[1] : Number.NaN,
+      na > 0 ? this.askScratch[0] : Number.NaN,
+      na > 0 ? this.askScratch[1] : Number.NaN,
+    );
+  }
+
+  private onCandle(st: StreamState, row: unknown): void {
+    if (!Array.isArray(row) || row.length < 9) throw this.malformed(st, 'candle is not a 9-element array');
+    const openTs = dec(row[0]);
+    const open = dec(row[1]);
+    const high = dec(row[2]);
+    const low = dec(row[3]);
+    const close = dec(row[4]);
+    // Spot: vol is base. Swaps: vol is contracts, volCcy base (ccxt reports the same).
+    const volume = dec(st.deriv ? row[6] : row[5]);
+    const closed = row[8] === '1';
+    if (
+      Number.isNaN(openTs) ||
+      Number.isNaN(open) ||
+      Number.isNaN(high) ||
+      Number.isNaN(low) ||
+      Number.isNaN(close) ||
+      Number.isNaN(volume)
+    ) {
+      throw this.malformed(st, `candle has a non-numeric field: ${JSON.stringify(row)}`);
+    }
+    // OKX candles carry no event time or sequence: an older candle, or an identical repeat of the
+    // last update (second socket during rotation), is dropped.
+    if (
+      openTs < st.lastOpen ||
+      (openTs === st.lastOpen && volume === st.lastVol && closed === st.lastClosed)
+    ) {
+      this.stats.duplicates++;
+      return;
+    }
+    st.lastOpen = openTs;
+    st.lastVol = volume;
+    st.lastClosed = closed;
+    this.ctx.sink.candle(st.symbolId, Number.NaN, Number.NaN, st.intervalSec, openTs, open, high, low, close, volume, closed);
+  }
+
+  // ─── books ───────────────────────────────────────────────────────────────────────────────
+
+  /** Parse `[[px, sz, …], …]` into the bid (0) or ask (1) scratch array; returns the count. */
+  private parseLevels(st: StreamState, levels: unknown[], side: 0 | 1): number {
+    const n = levels.length;
+    let out = side === 0 ? this.bidScratch : this.askScratch;
+    if (out.length < 2 * n) {
+      let cap = out.length;
+      while (cap < 2 * n) cap *= 2;
+      out = new Float64Array(cap);
+      if (side === 0) this.bidScratch = out;
+      else this.askScratch = out;
+    }
+    for (let i = 0; i < n; i++) {
+      const lv = levels[i];
+      if (!Array.isArray(lv) || lv.length < 2 || typeof lv[0] !== 'string' || typeof lv[1] !== 'string') {
+        throw this.malformed(st, `${side === 0 ? 'bid' : 'ask'} level ${i} is not [price, size, …] strings`);
+      }
+      const p = dec(lv[0]);
+      const q = dec(lv[1]);
+      if (Number.isNaN(p) || Number.isNaN(q) || q < 0) {
+        throw this.malformed(st, `${side === 0 ? 'bid' : 'ask'} level ${i} is not numeric: ${JSON.stringify(lv)}`);
+      }
+      out[2 * i] = p;
+      out[2 * i + 1] = q;
+    }
+    return n;
+  }
+
+  /** Apply parsed levels (scratch) with their strings (`raw`) to the book. */
+  private applyLevels(book: OkxBook, bids: unknown[], nb: number, asks: unknown[], na: number): void {
+    const b = this.bidScratch;
+    const a = this.askScratch;
+    for (let i = 0; i < nb; i++) {
+      const lv = bids[i] as string[];
+      book.setBid(b[2 * i], b[2 * i + 1], lv[0], lv[1]);
+    }
+    for (let i = 0; i < na; i++) {
+      const lv = asks[i] as string[];
+      book.setAsk(a[2 * i], a[2 * i + 1], lv[0], lv[1]);
+    }
+    book.settle();
+  }
+
+  private onBooks(st: StreamState, action: unknown, d: Obj): void {
+    const sync = st.sync!;
+    const bids = d.bids;
+    const asks = d.asks;
+    if (!Array.isArray(bids) || !Array.isArray(asks)) throw this.malformed(st, 'bids/asks are not arrays');
+    if (action !== 'snapshot' && action !== 'update') {
+      throw this.malformed(st, `"action" is ${JSON.stringify(action)}, expected snapshot or update`);
+    }
+    const ts = this.num(st, d, 'ts');
+    const nb = this.parseLevels(st, bids, 0);
+    const na = this.parseLevels(st, asks, 1);
+    const seqId = typeof d.seqId === 'number' ? d.seqId : Number.NaN;
+    const prevSeqId = typeof d.prevSeqId === 'number' ? d.prevSeqId : Number.NaN;
+    const checksum = typeof d.checksum === 'number' ? d.checksum : 0;
+    const book = sync.book;
+
+    if (action === 'snapshot') {
+      if (sync.phase === P_SYNCED && seqId <= sync.lastSeq) {
+        this.stats.duplicates++;
+        return;
+      }
+      const wasSynced = sync.phase === P_SYNCED;
+      book.clear();
+      this.applyLevels(book, bids, nb, asks, na);
+      if (this.desynced(st, sync, checksum)) return;
+      if (sync.timer !== undefined) clearTimeout(sync.timer);
+      sync.timer = undefined;
+      sync.phase = P_SYNCED;
+      sync.lastSeq = seqId;
+      this.ctx.sink.book(st.symbolId, ts, Number.NaN, seqId, true, this.bidScratch, nb, this.askScratch, na);
+      if (!wasSynced) this.ctx.sink.status(st.symbolId, StatusCode.synced, Number.isNaN(seqId) ? 0 : seqId);
+      return;
+    }
+
+    if (sync.phase !== P_SYNCED) {
+      this.stats.ignoredWhileSyncing++;
+      return;
+    }
+    if (!Number.isNaN(seqId) && !Number.isNaN(prevSeqId) && !Number.isNaN(sync.lastSeq) && prevSeqId !== sync.lastSeq) {
+      if (seqId <= sync.lastSeq) {
+        this.stats.duplicates++;
+        return;
+      }
+      this.stats.sequenceGaps++;
+      this.ctx.log.warn('okx: book sequence gap', {
+        instId: st.instId,
+        lastSeqId: sync.lastSeq,
+        prevSeqId,
+        seqId,
+      });
+      this.resync(st, sync, ResyncReason.sequenceGap);
+      return;
+    }
+    this.applyLevels(book, bids, nb, asks, na);
+    if (this.desynced(st, sync, checksum)) return;
+    sync.lastSeq = seqId;
+    if (nb + na === 0) return; // no-change update (prevSeqId == seqId): nothing to emit
+    this.ctx.sink.book(st.symbolId, ts, prevSeqId + 1, seqId, false, this.bidScratch, nb, this.askScratch, na);
+  }
+
+  /** Crossed-book and checksum checks after applying a frame; resyncs and returns true on failure. */
+  private desynced(st: StreamState, sync: BookSync, checksum: number): boolean {
+    const book = sync.book;
+    if (book.book.isCrossed()) {
+      this.ctx.log.warn('okx: crossed book', {
+        instId: st.instId,
+        bestBid: book.book.bestBid(),
+        bestAsk: book.book.bestAsk(),
+      });
+      this.resync(st, sync, ResyncReason.crossedBook);
+      return true;
+    }
+    if (checksum !== 0) {
+      const ours = book.checksum();
+      if (ours !== checksum) {
+        this.stats.checksumFailures++;
+        this.ctx.log.warn('okx: book checksum mismatch', { instId: st.instId, expected: checksum, computed: ours });
+        this.resync(st, sync, ResyncReason.checksum);
+        return true;
+      }
+      this.stats.checksumsVerified++;
+    }
+    return false;
+  }
+
+  private resync(st: StreamState, sync: BookSync, reason: number): void {
+    this.stats.resyncs++;
+    this.ctx.sink.status(st.symbolId, StatusCode.resync, reason);
+    this.ctx.onResync(st.symbolId, reason);
+    sync.book.clear();
+    sync.phase = P_WAITING;
+    sync.lastSeq = Number.NaN;
+    if (sync.timer !== undefined) return; // a resubscription is already scheduled
+    const wait = sync.lastResyncAt + this.minResyncIntervalMs - this.now();
+    if (wait <= 0) {
+      this.resubscribe(st, sync);
+      return;
+    }
+    const timer = setTimeout(() => {
+      sync.timer = undefined;
+      if (!st.removed && sync.phase === P_WAITING) this.resubscribe(st, sync);
+    }, wait);
+    timer.unref?.();
+    sync.timer = timer;
+  }
+
+  private resubscribe(st: StreamState, sync: BookSync): void {
+    sync.lastResyncAt = this.now();
+    const args = [{ channel: st.channel, instId: st.instId }];
+    this.ctx.send(JSON.stringify({ op: 'unsubscribe', args }));
+    this.ctx.send(JSON.stringify({ op: 'subscribe', args }));
+  }
+
+  private onBooks5(st: StreamState, d: Obj): void {
+    const bids = d.bids;
+    const asks = d.asks;
+    if (!Array.isArray(bids) || !Array.isArray(asks)) throw this.malformed(st, 'bids/asks are not arrays');
+    const ts = this.num(st, d, 'ts');
+    const nb = this.parseLevels(st, bids, 0);
+    const na = this.parseLevels(st, asks, 1);
+    const seqId = typeof d.seqId === 'number' ? d.seqId : Number.NaN;
+    const key = Number.isNaN(seqId) ? ts : seqId;
+    if (key <= st.last) {
+      this.stats.duplicates++;
+      return;
+    }
+    st.last = key;
+    const sync = st.sync!;
+    if (nb > 0 && na > 0 && this.bidScratch[0] >= this.askScratch[0]) {
+      this.ctx.log.warn('okx: crossed books5 frame dropped', { instId: st.instId, seqId });
+      return;
+    }
+    sync.book.book.applySnapshot(this.bidScratch, nb, this.askScratch, na);
+    sync.lastSeq = seqId;
+    this.ctx.sink.book(st.symbolId, ts, Number.NaN, seqId, true, this.bidScratch, nb, this.askScratch, na);
+    if (sync.phase !== P_SYNCED) {
+      sync.phase = P_SYNCED;
+      this.ctx.sink.status(st.symbolId, StatusCode.synced, Number.isNaN(seqId) ? 0 : seqId);
+    }
+  }
+}
+
+export function createOkxSession(ctx: SessionContext, options?: OkxSessionOptions): OkxSession {
+  return new OkxSession(ctx, options);
+}

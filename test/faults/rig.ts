@@ -1,0 +1,94 @@
+/** Test rig for fault scenarios: simulator → fault proxy → engine, plus what the consumer saw. */
+import type { EngineOptions } from '../../src/config.js';
+import { createEngine, type Engine } from '../../src/engine.js';
+import type { MarketRecord, TradeRecord } from '../../src/records/types.js';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/index.js';
+import type { StateChange } from '../../src/supervisor/connection-supervisor.js';
+import { captureLogger } from '../helpers/engine.js';
+import { type FaultProxy, startFaultProxy } from './proxy.js';
+
+export interface Rig {
+  sim: Simulator;
+  proxy: FaultProxy;
+  engine: Engine;
+  records: MarketRecord[];
+  /** Arrival time (Date.now()) of each record, same index as `records`. */
+  times: number[];
+  changes: Array<StateChange & { at: number }>;
+  logs: Array<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+export async function startRig(
+  seed: number,
+  simOptions: SimulatorOptions,
+  engineOptions: EngineOptions = {},
+  opts: { direct?: boolean; keepRecords?: boolean } = {},
+): Promise<Rig> {
+  const sim = await startSimulator({ seed, ...simOptions });
+  const proxy = await startFaultProxy({ targetPort: sim.port, seed });
+  const logs: Array<Record<string, unknown>> = [];
+  const target = opts.direct ? sim : proxy;
+  const engine = createEngine({
+    threads: 1,
+    ...engineOptions,
+    logger: captureLogger(logs, 'warn'),
+    venues: { binance: { wsUrl: target.wsUrl, restUrl: target.restUrl } },
+    backoff: { initialDelayMs: 20, maxDelayMs: 200, multiplier: 2, ...engineOptions.backoff },
+  });
+  const records: MarketRecord[] = [];
+  const times: number[] = [];
+  if (opts.keepRecords !== false) {
+    engine.onRecord((r) => {
+      records.push(r);
+      times.push(Date.now());
+    });
+  }
+  const changes: Rig['changes'] = [];
+  engine.on('state', (c: StateChange) => changes.push({ ...c, at: Date.now() }));
+  return {
+    sim,
+    proxy,
+    engine,
+    records,
+    times,
+    changes,
+    logs,
+    async close() {
+      await engine.close();
+      await proxy.close();
+      await sim.close();
+    },
+  };
+}
+
+export function trades(records: readonly MarketRecord[], symbol: string): TradeRecord[] {
+  return records.filter((r): r is TradeRecord => r.type === 'trade' && r.symbol === symbol);
+}
+
+export function statusList(records: readonly MarketRecord[], symbol?: string): string[] {
+  return records
+    .filter((r) => r.type === 'status' && (symbol === undefined || r.symbol === symbol))
+    .map((r) => (r.type === 'status' ? r.status : ''));
+}
+
+/** Lost / duplicated / reordered counts of a venue sequence that must increase by one. */
+export function sequenceAudit(seqs: readonly number[]): { lost: number; duplicated: number; reordered: number } {
+  let lost = 0;
+  let duplicated = 0;
+  let reordered = 0;
+  for (let i = 1; i < seqs.length; i++) {
+    const d = seqs[i]! - seqs[i - 1]!;
+    if (d > 1) lost += d - 1;
+    else if (d === 0) duplicated++;
+    else if (d < 0) reordered++;
+  }
+  return { lost, duplicated, reordered };
+}
+
+/** Whether `wanted` occurs in `list` as a subsequence (in order, gaps allowed). */
+export function inOrder(list: readonly string[], wanted: readonly string[]): boolean {
+  let i = 0;
+  for (const s of list) if (s === wanted[i]) i++;
+  return i === wanted.length;
+}
