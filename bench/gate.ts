@@ -31,14 +31,14 @@ export interface GateRule {
 
 /**
  * The gated ratios and their tolerances (see bench/README.md, "Perf gate"). CPU per message is
- * steady within ~10 % run to run even on a busy machine; the ramp moves in ×√2 steps, so one step
- * is a 29 % change and the tolerance allows one step. P99 is reported but not gated: on a shared
- * 2-core runner the tail is dominated by the scheduler.
+ * steady within ~10 % run to run even on a busy machine. The ramp's sustainable rate is reported
+ * but not gated: on 2 cores the simulator shares the CPU and caps both targets near the same step
+ * (baseline 1.01x, a later run 0.71x with no code change). P99 is reported but not gated: on a
+ * shared 2-core runner the tail is dominated by the scheduler.
  */
 export const GATE_RULES: readonly GateRule[] = [
   { scenario: 'steady', metric: 'cpuUsPerMsg', tolerance: 0.25 },
   { scenario: 'heavy-books', metric: 'cpuUsPerMsg', tolerance: 0.25 },
-  { scenario: 'ramp', metric: 'sustainableRate', tolerance: 0.35 },
 ];
 
 export const GATE_PEER = 'naive';
