@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { checkPolicy } from '../config.js';
 import { createEngine, type Engine, type EngineStats, REDACT_PATHS } from '../engine.js';
-import { startSimulator } from '../simulator/index.js';
+import { venueSimulator } from '../simulator/index.js';
 import { renderDashboard, summaryLine } from './dashboard.js';
 
 const USAGE = `ringfeed — real-time market data engine
@@ -25,8 +25,9 @@ Options (run, stream):
   --url URL          venue WebSocket base URL (else RINGFEED_<VENUE>_WS_URL, else live venue;
                      run without --url starts the embedded simulator)
   --rest-url URL     venue REST base URL (else RINGFEED_<VENUE>_REST_URL)
-  --symbols A,B      run: symbols (default BTC/USDT,ETH/USDT,SOL/USDT,BNB/USDT,XRP/USDT,ADA/USDT)
-  --channels A,B     run: channels (default trades,quotes,book,candles)
+  --venue V          run, simulate: binance (default), binance-usdm, coinbase, kraken, bybit, okx
+  --symbols A,B      run: symbols (default per venue; binance: six USDT pairs)
+  --channels A,B     run: channels (default per venue; binance: trades,quotes,book,candles)
   --policy P         backpressure policy: block | drop | conflate (default block)
   --rate N           run with the embedded simulator: messages/s per stream (default 50)
   --log-level L      trace | debug | info | warn | error (default warn; logs go to stderr)
@@ -37,8 +38,6 @@ Options (simulate):
   --speed S          replay speed: recorded | max | a multiplier (default recorded)
 `;
 
-const DEFAULT_SYMBOLS = 'BTC/USDT,ETH/USDT,SOL/USDT,BNB/USDT,XRP/USDT,ADA/USDT';
-const DEFAULT_CHANNELS = 'trades,quotes,book,candles';
 
 function fail(message: string): never {
   process.stderr.write(`ringfeed: ${message}\n`);
@@ -55,8 +54,9 @@ function parse(argv: string[]) {
         json: { type: 'boolean', default: false },
         url: { type: 'string' },
         'rest-url': { type: 'string' },
-        symbols: { type: 'string', default: DEFAULT_SYMBOLS },
-        channels: { type: 'string', default: DEFAULT_CHANNELS },
+        symbols: { type: 'string' },
+        channels: { type: 'string' },
+        venue: { type: 'string', default: 'binance' },
         policy: { type: 'string', default: 'block' },
         rate: { type: 'string', default: '50' },
         'log-level': { type: 'string', default: 'warn' },
@@ -97,8 +97,9 @@ function logger(args: Args) {
 }
 
 /** Starts the simulator in a child process so it does not share the consumer's thread. */
-async function spawnSimulator(rate: number): Promise<{ child: ChildProcess; wsUrl: string; restUrl: string }> {
-  const child = fork(fileURLToPath(import.meta.url), ['simulate', '--port', '0', '--rate', String(rate), '--announce'], {
+async function spawnSimulator(venue: string, rate: number): Promise<{ child: ChildProcess; wsUrl: string; restUrl: string }> {
+  const args = ['simulate', '--venue', venue, '--port', '0', '--rate', String(rate), '--announce'];
+  const child = fork(fileURLToPath(import.meta.url), args, {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const lines = createInterface({ input: child.stdout! });
@@ -111,6 +112,24 @@ async function spawnSimulator(rate: number): Promise<{ child: ChildProcess; wsUr
   return { child, wsUrl, restUrl };
 }
 
+/**
+ * The IPC channel keeps both processes alive while it is open: disconnect it as well as
+ * signalling, or parent and child can wait on each other forever.
+ */
+function stopSimulator(child: ChildProcess | undefined): void {
+  if (child === undefined) return;
+  if (child.connected) child.disconnect();
+  child.kill('SIGTERM');
+}
+
+function simulatorFor(venue: string) {
+  try {
+    return venueSimulator(venue);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+}
+
 function onSignal(stop: () => void): void {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -120,16 +139,28 @@ async function run(args: Args): Promise<void> {
   const seconds = number(args.seconds ?? '0', 'seconds', 0);
   const policy = checkPolicy(args.policy, '--policy');
   const log = logger(args);
+  const venue = args.venue!;
+  const defaults = simulatorFor(venue);
   let simulator: Awaited<ReturnType<typeof spawnSimulator>> | undefined;
   let wsUrl = args.url;
   let restUrl = args['rest-url'];
   if (!wsUrl) {
-    simulator = await spawnSimulator(number(args.rate, 'rate', 0));
+    simulator = await spawnSimulator(venue, number(args.rate, 'rate', 0));
     wsUrl = simulator.wsUrl;
     restUrl = simulator.restUrl;
   }
-  const engine = createEngine({ logger: log, policy, venues: { binance: { wsUrl, restUrl } } });
-  engine.subscribe({ exchange: 'binance', channels: list(args.channels!) as never, symbols: list(args.symbols!) });
+  const engine = createEngine({ logger: log, policy, venues: { [venue]: { wsUrl, restUrl } } });
+  try {
+    engine.subscribe({
+      exchange: venue,
+      channels: list(args.channels ?? defaults.channels) as never,
+      symbols: list(args.symbols ?? defaults.symbols),
+    });
+  } catch (err) {
+    await engine.close();
+    stopSimulator(simulator?.child);
+    fail((err as Error).message);
+  }
   const started = Date.now();
   let previous: EngineStats | undefined;
   let previousAt = started;
@@ -152,7 +183,7 @@ async function run(args: Args): Promise<void> {
   const stats = engine.stats();
   const elapsed = (Date.now() - started) / 1000;
   await engine.close();
-  simulator?.child.kill('SIGTERM');
+  stopSimulator(simulator?.child);
   process.stdout.write(`${summaryLine(stats, elapsed)}\n`);
 }
 
@@ -183,11 +214,11 @@ async function stream(args: Args, positionals: string[]): Promise<void> {
 
 async function simulate(args: Args): Promise<void> {
   const speed = args.speed === 'recorded' || args.speed === 'max' ? args.speed : number(args.speed, 'speed', 0);
-  const sim = await startSimulator({
+  const sim = await simulatorFor(args.venue!).start({
     host: args.host,
     port: number(args.port, 'port', 0),
     seed: number(args.seed, 'seed', 0),
-    ratePerStream: number(args.rate, 'rate', 0),
+    rate: number(args.rate, 'rate', 0),
     replay: args.replay ? { ws: args.replay, rest: args.rest, speed } : undefined,
   });
   const address = { wsUrl: sim.wsUrl, restUrl: sim.restUrl };
@@ -197,6 +228,7 @@ async function simulate(args: Args): Promise<void> {
     process.once('disconnect', resolve);
   });
   await sim.close();
+  if (process.connected) process.disconnect();
 }
 
 async function main(): Promise<void> {

@@ -26,3 +26,4 @@ export {
   type StallOptions,
   startSimulator,
 } from './server.js';
+export { VENUE_SIMULATORS, type VenueSimulator, type VenueSimulatorOptions, venueSimulator } from './venues.js';

@@ -1,0 +1,66 @@
+import { startBybitSimulator } from './bybit.js';
+import { startCoinbaseSimulator } from './coinbase.js';
+import { startKrakenSimulator } from './kraken.js';
+import { startOkxSimulator } from './okx.js';
+import { type ReplayOptions, startSimulator } from './server.js';
+
+/** What every venue simulator has in common: where it listens and how to stop it. */
+export interface VenueSimulator {
+  readonly wsUrl: string;
+  readonly restUrl: string;
+  close(): Promise<void>;
+}
+
+export interface VenueSimulatorOptions {
+  readonly host?: string;
+  readonly port?: number;
+  readonly seed?: number;
+  /** Messages per second per stream (each simulator's own notion of its base rate). */
+  readonly rate?: number;
+  /** Binance spot only: replay a capture instead of the synthetic market. */
+  readonly replay?: ReplayOptions;
+}
+
+/** The simulator of each venue the CLI can run, with the streams `ringfeed run` subscribes. */
+export const VENUE_SIMULATORS: Readonly<
+  Record<string, { symbols: string; channels: string; start(o: VenueSimulatorOptions): Promise<VenueSimulator> }>
+> = {
+  binance: {
+    symbols: 'BTC/USDT,ETH/USDT,SOL/USDT,BNB/USDT,XRP/USDT,ADA/USDT',
+    channels: 'trades,quotes,book,candles',
+    start: (o) => startSimulator({ host: o.host, port: o.port, seed: o.seed, ratePerStream: o.rate, replay: o.replay }),
+  },
+  'binance-usdm': {
+    symbols: 'BTC/USDT:USDT,ETH/USDT:USDT,SOL/USDT:USDT',
+    channels: 'trades,quotes,book,candles,funding',
+    start: (o) => startSimulator({ host: o.host, port: o.port, seed: o.seed, ratePerStream: o.rate, futures: true }),
+  },
+  coinbase: {
+    symbols: 'BTC/USD,ETH/USD,SOL/USD',
+    channels: 'trades,quotes,ticker,book',
+    start: (o) => startCoinbaseSimulator({ host: o.host, port: o.port, seed: o.seed, ratePerProduct: o.rate }),
+  },
+  kraken: {
+    symbols: 'BTC/USD,ETH/USD,SOL/USD',
+    channels: 'trades,ticker,book,candles',
+    start: (o) => startKrakenSimulator({ host: o.host, port: o.port, seed: o.seed, ratePerPair: o.rate }),
+  },
+  bybit: {
+    symbols: 'BTC/USDT,ETH/USDT,BTC/USDT:USDT,ETH/USDT:USDT',
+    channels: 'trades,quotes,book,candles',
+    start: (o) => startBybitSimulator({ host: o.host, port: o.port, seed: o.seed, ratePerStream: o.rate }),
+  },
+  okx: {
+    symbols: 'BTC/USDT,ETH/USDT,BTC/USDT:USDT',
+    channels: 'trades,quotes,ticker,book,candles',
+    start: (o) => startOkxSimulator({ host: o.host, port: o.port, seed: o.seed, ratePerInstrument: o.rate }),
+  },
+};
+
+export function venueSimulator(venue: string) {
+  const entry = VENUE_SIMULATORS[venue];
+  if (!entry) {
+    throw new Error(`no simulator for venue ${venue}; simulated venues: ${Object.keys(VENUE_SIMULATORS).join(', ')}`);
+  }
+  return entry;
+}

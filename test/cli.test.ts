@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { VENUE_SIMULATORS } from '../src/simulator/venues.js';
+
+// The built CLI, as users run it (`npm test` builds first).
+const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+
+interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI; fails if it has not exited by the deadline (a hang is a bug). */
+function cli(args: string[], deadlineMs: number): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`ringfeed ${args.join(' ')} did not exit within ${deadlineMs} ms; stdout: ${stdout.slice(-300)}`));
+    }, deadlineMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function lastLine(text: string): string {
+  return text.trimEnd().split('\n').at(-1) ?? '';
+}
+
+beforeAll(() => {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test does)`);
+});
+
+describe('ringfeed run --venue', () => {
+  // Sequential: each run starts a simulator process and a worker pool.
+  for (const venue of Object.keys(VENUE_SIMULATORS)) {
+    it(`${venue}: streams from its embedded simulator, prints the JSON summary last and exits`, async () => {
+      const { code, stdout, stderr } = await cli(['run', '--venue', venue, '--seconds', '2', '--json'], 25_000);
+      expect(code, stderr).toBe(0);
+      const summary = JSON.parse(lastLine(stdout));
+      expect(summary.streams).toBeGreaterThanOrEqual(8);
+      expect(summary.messages).toBeGreaterThan(0);
+      expect(summary).toMatchObject({ drops: 0, gaps: 0, reconnects: 0 });
+      expect(summary.latencyUs.p99).toBeGreaterThan(0);
+    });
+  }
+
+  it('names the simulated venues when asked for one it has no simulator for', async () => {
+    const { code, stderr } = await cli(['run', '--venue', 'nosuch', '--seconds', '1'], 15_000);
+    expect(code).toBe(2);
+    expect(stderr).toContain('no simulator for venue nosuch');
+    expect(stderr).toContain('kraken');
+  });
+
+  it('rejects a channel the venue does not have, naming it, and still exits', async () => {
+    const { code, stderr } = await cli(['run', '--venue', 'kraken', '--channels', 'quotes', '--seconds', '1'], 20_000);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/quotes/);
+  });
+});
