@@ -1,33 +1,36 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/engine.js';
 import type { BookRecord, CandleRecord, MarketRecord, TickerRecord, TradeRecord } from '../src/records/types.js';
-import { type ReplayServer, startReplayServer } from '../src/simulator/replay-server.js';
+import {
+  CCXT_REPLAY_CHANNEL,
+  type CcxtReplay,
+  type CcxtFixtureCase as FixtureCase,
+  loadCcxtFixture,
+  startCcxtReplay,
+} from '../src/simulator/ccxt-replay.js';
 import { CCXT_OPTIONS_ENV } from '../src/venues/ccxt-types.js';
-import { ccxtMarket, type FixtureCase, loadCcxtFixture, replayCases } from './helpers/ccxt-replay.js';
 import { captureLogger } from './helpers/engine.js';
 import { waitFor } from './helpers/wait.js';
 
 let engine: Engine | undefined;
-let server: ReplayServer | undefined;
+let replay: CcxtReplay | undefined;
+
+const FIXTURES = {
+  kucoin: new URL('../../shared/fixtures/ccxt-ws/kucoin.json', import.meta.url),
+  bingx: new URL('../../shared/fixtures/ccxt-ws/bingx.json', import.meta.url),
+};
 
 afterEach(async () => {
   await engine?.close();
-  await server?.close();
+  await replay?.close();
   engine = undefined;
-  server = undefined;
+  replay = undefined;
   delete process.env[CCXT_OPTIONS_ENV];
 });
 
 type Ticker = { timestamp: number; last: number; open: number; high: number; low: number; bid: number; ask: number; baseVolume: number; quoteVolume: number };
 type Trade = { timestamp: number; side: string; price: number; amount: number };
 type Book = { bids: [number, number][]; asks: [number, number][] };
-
-const CHANNEL: Record<string, 'trades' | 'ticker' | 'candles' | 'book'> = {
-  watchTrades: 'trades',
-  watchTicker: 'ticker',
-  watchOHLCV: 'candles',
-  watchOrderBook: 'book',
-};
 
 /** Applies our book records (snapshot then deltas) to get the book a consumer would hold. */
 function replayBooks(records: BookRecord[]): Book[] {
@@ -110,61 +113,40 @@ function expectedCount(method: string, c: FixtureCase): number {
   return method === 'watchTrades' ? (parsed as unknown[][]).flat().length : method === 'watchOHLCV' ? (parsed as unknown[][]).flat().length : parsed.length;
 }
 
-async function runVenue(
-  venue: 'kucoin' | 'bingx',
-  env: Record<string, unknown>,
-  serverOpts: { rest?: Record<string, string>; gzip?: boolean },
-  restUrlOf: (s: ReplayServer) => string,
-): Promise<void> {
-  const fixture = loadCcxtFixture(venue);
-  const cases = replayCases(fixture);
+async function runVenue(venue: 'kucoin' | 'bingx'): Promise<void> {
   // Paced so that each recorded frame gets its own watch resolution even on a busy machine:
   // ccxt resolves a ticker once per frame and a lagging loop would see only the latest one.
-  server = await startReplayServer({ cases: cases.map((x) => x.replay), paceMs: 150, ...serverOpts });
-  process.env[CCXT_OPTIONS_ENV] = JSON.stringify({ [venue]: env });
+  replay = await startCcxtReplay(loadCcxtFixture(FIXTURES[venue]), { paceMs: 150 });
+  const { server, entries } = replay;
+  process.env[CCXT_OPTIONS_ENV] = JSON.stringify(replay.ccxtOptions);
   const logs: Array<Record<string, unknown>> = [];
   engine = createEngine({
     threads: 1,
     logger: captureLogger(logs),
-    venues: { [venue]: { wsUrl: server.wsUrl, restUrl: restUrlOf(server) } },
+    venues: { [venue]: { wsUrl: server.wsUrl, restUrl: server.restUrl } },
   });
   const records: MarketRecord[] = [];
   engine.onRecord((r) => records.push(r));
-  for (const { method, c } of cases) {
-    engine.subscribe({ exchange: venue, channels: [CHANNEL[method]!], symbols: [symbolOf(c)], interval: (c.input[1] as string) ?? undefined });
+  for (const { method, c } of entries) {
+    engine.subscribe({ exchange: venue, channels: [CCXT_REPLAY_CHANNEL[method]], symbols: [symbolOf(c)], interval: (c.input[1] as string) ?? undefined });
   }
   const typeOf = { watchTrades: 'trade', watchTicker: 'ticker', watchOHLCV: 'candle', watchOrderBook: 'book' } as Record<string, string>;
   await waitFor(
-    () => server!.unmatched.length > 0 || cases.every(({ method, c }) => recordsFor(records, typeOf[method]!, symbolOf(c)).length >= expectedCount(method, c)),
+    () => server.unmatched.length > 0 || entries.every(({ method, c }) => recordsFor(records, typeOf[method]!, symbolOf(c)).length >= expectedCount(method, c)),
     `records for every ${venue} case`,
     15_000,
   );
-  for (const { method, c } of cases) checkCase(method, c, records);
+  for (const { method, c } of entries) checkCase(method, c, records);
   expect(server.unmatched).toEqual([]);
   expect(engine.stats().connections.every((k) => k.exchange === venue)).toBe(true);
 }
 
 describe('ccxt venues replayed from recorded sessions, through the ccxt worker', () => {
   it('KuCoin spot: ticker, candles, trades and a depth-5 book agree with ccxt parsedResponses', async () => {
-    const fixture = loadCcxtFixture('kucoin');
-    const token = fixture.methods.watchTicker![0]!.httpResponse as { data: { instanceServers: { endpoint: string }[] } };
-    const bullet = JSON.parse(JSON.stringify(token));
-    bullet.data.instanceServers[0].endpoint = '{{wsUrl}}/';
-    await runVenue(
-      'kucoin',
-      // Markets injected (no REST markets in the recording); depth 5 as in the recorded case.
-      { markets: [ccxtMarket('BTC-USDT', 'BTC/USDT', 'spot')], bookLimit: 5 },
-      { rest: { '/api/v1/bullet-public': JSON.stringify(bullet) } },
-      (s) => s.restUrl,
-    );
+    await runVenue('kucoin');
   });
 
   it('BingX spot and linear swap over gzip binary frames agree with ccxt parsedResponses', async () => {
-    await runVenue(
-      'bingx',
-      { markets: [ccxtMarket('BTC-USDT', 'BTC/USDT', 'spot'), ccxtMarket('BTC-USDT', 'BTC/USDT:USDT', 'swap')] },
-      { gzip: true },
-      (s) => s.restUrl,
-    );
+    await runVenue('bingx');
   });
 });

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { VENUE_SIMULATORS } from '../src/simulator/venues.js';
@@ -69,5 +70,40 @@ describe('ringfeed run --venue', () => {
     const { code, stderr } = await cli(['run', '--venue', 'kraken', '--channels', 'quotes', '--seconds', '1'], 20_000);
     expect(code).toBe(2);
     expect(stderr).toMatch(/quotes/);
+  });
+});
+
+describe('ringfeed stream for a ccxt venue against ringfeed simulate --replay-ccxt', () => {
+  for (const venue of ['kucoin', 'bingx']) {
+    it(`${venue}: the recorded session streams through the CLI as normalized records`, async () => {
+      const fixture = fileURLToPath(new URL(`../../shared/fixtures/ccxt-ws/${venue}.json`, import.meta.url));
+      const sim = spawn(process.execPath, [MAIN, 'simulate', '--replay-ccxt', fixture, '--port', '0', '--announce'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      try {
+        const first = await new Promise<string>((resolve, reject) => {
+          createInterface({ input: sim.stdout }).once('line', resolve);
+          sim.once('exit', (code) => reject(new Error(`simulate exited with ${code}`)));
+        });
+        const { wsUrl, restUrl, channels, symbols, ccxtOptions } = JSON.parse(first);
+        const args = ['stream', venue, channels, ...symbols, '--url', wsUrl, '--rest-url', restUrl];
+        const { code, stdout, stderr } = await cli([...args, '--ccxt-options', JSON.stringify(ccxtOptions), '--seconds', '5'], 25_000);
+        expect(code, stderr).toBe(0);
+        const records = stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+        const market = records.filter((r) => r.type !== 'status');
+        expect(new Set(market.map((r) => r.type))).toEqual(new Set(['trade', 'ticker', 'candle', 'book']));
+        expect(new Set(market.map((r) => r.symbol))).toEqual(new Set(symbols));
+        expect(market.every((r) => r.exchange === venue)).toBe(true);
+        expect(records.some((r) => r.type === 'status' && r.status === 'badMessage')).toBe(false);
+      } finally {
+        sim.kill('SIGTERM');
+      }
+    });
+  }
+
+  it('refuses --ccxt-options that are not JSON, naming the option', async () => {
+    const { code, stderr } = await cli(['stream', 'kucoin', 'trades', 'BTC/USDT', '--ccxt-options', '{nope', '--seconds', '1'], 15_000);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--ccxt-options is not valid JSON');
   });
 });

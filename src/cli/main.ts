@@ -6,7 +6,9 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { checkPolicy } from '../config.js';
 import { createEngine, type Engine, type EngineStats, REDACT_PATHS } from '../engine.js';
+import { CCXT_REPLAY_CHANNEL, type CcxtReplay, loadCcxtFixture, startCcxtReplay } from '../simulator/ccxt-replay.js';
 import { venueSimulator } from '../simulator/index.js';
+import { CCXT_OPTIONS_ENV } from '../venues/ccxt-types.js';
 import { renderDashboard, summaryLine } from './dashboard.js';
 
 const USAGE = `ringfeed — real-time market data engine
@@ -31,13 +33,17 @@ Options (run, stream):
   --policy P         backpressure policy: block | drop | conflate (default block)
   --rate N           run with the embedded simulator: messages/s per stream (default 50)
   --log-level L      trace | debug | info | warn | error (default warn; logs go to stderr)
+  --via V            stream: native | ccxt (default: native adapter where one exists)
+  --ccxt-options J   stream: ccxt venue settings, JSON keyed by exchange id (markets, config,
+                     bookLimit); same as env RINGFEED_CCXT_OPTIONS
 Options (simulate):
   --host H --port N  listen address (default 127.0.0.1:9443; 0 = any free port)
   --rate N --seed N  messages/s per stream, random seed
   --replay FILE      replay a cryptofeed capture (with --rest FILE for its REST log)
   --speed S          replay speed: recorded | max | a multiplier (default recorded)
+  --replay-ccxt FILE replay a recorded ccxt session (ccxt-ws/kucoin.json, bingx.json) to a ccxt
+                     client: prints the stream command to run against it
 `;
-
 
 function fail(message: string): never {
   process.stderr.write(`ringfeed: ${message}\n`);
@@ -67,6 +73,9 @@ function parse(argv: string[]) {
         rest: { type: 'string' },
         speed: { type: 'string', default: 'recorded' },
         announce: { type: 'boolean', default: false },
+        via: { type: 'string' },
+        'ccxt-options': { type: 'string' },
+        'replay-ccxt': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -191,13 +200,24 @@ async function stream(args: Args, positionals: string[]): Promise<void> {
   const [venue, channels, ...symbols] = positionals;
   if (!venue || !channels || symbols.length === 0) fail(`stream needs <venue> <channels> <symbols...>\n\n${USAGE}`);
   const seconds = number(args.seconds ?? '0', 'seconds', 0);
+  const via = args.via;
+  if (via !== undefined && via !== 'native' && via !== 'ccxt') fail(`--via must be native or ccxt; got ${via}`);
+  if (args['ccxt-options'] !== undefined) {
+    try {
+      JSON.parse(args['ccxt-options']);
+    } catch (err) {
+      fail(`--ccxt-options is not valid JSON: ${(err as Error).message}`);
+    }
+    // Worker threads read it from their (copied) environment when the ccxt task starts.
+    process.env[CCXT_OPTIONS_ENV] = args['ccxt-options'];
+  }
   const engine: Engine = createEngine({
     logger: logger(args),
     policy: checkPolicy(args.policy, '--policy'),
     venues: { [venue]: { wsUrl: args.url, restUrl: args['rest-url'] } },
   });
   try {
-    engine.subscribe({ exchange: venue, channels: list(channels) as never, symbols });
+    engine.subscribe({ exchange: venue, channels: list(channels) as never, symbols, via });
   } catch (err) {
     await engine.close();
     fail((err as Error).message);
@@ -212,7 +232,35 @@ async function stream(args: Args, positionals: string[]): Promise<void> {
   await engine.close();
 }
 
+/** Replays a recorded ccxt session and prints how to stream it. */
+async function simulateCcxt(args: Args, file: string): Promise<void> {
+  let replay: CcxtReplay;
+  try {
+    replay = await startCcxtReplay(loadCcxtFixture(file), { host: args.host, port: number(args.port, 'port', 0) });
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const { server, ccxtOptions, entries, symbols } = replay;
+  const venue = Object.keys(ccxtOptions)[0]!;
+  const channels = [...new Set(entries.map((e) => CCXT_REPLAY_CHANNEL[e.method]))].join(',');
+  const command =
+    `ringfeed stream ${venue} ${channels} ${symbols.join(' ')} --url ${server.wsUrl} --rest-url ${server.restUrl}` +
+    ` --ccxt-options '${JSON.stringify(ccxtOptions)}'`;
+  process.stdout.write(
+    args.announce
+      ? `${JSON.stringify({ wsUrl: server.wsUrl, restUrl: server.restUrl, venue, channels, symbols, ccxtOptions })}\n`
+      : `replaying ${entries.length} recorded ${venue} sessions (each once per subscription) on ${server.wsUrl}\nstream them with:\n  ${command}\n`,
+  );
+  await new Promise<void>((resolve) => {
+    onSignal(resolve);
+    process.once('disconnect', resolve);
+  });
+  await replay.close();
+  if (process.connected) process.disconnect();
+}
+
 async function simulate(args: Args): Promise<void> {
+  if (args['replay-ccxt'] !== undefined) return simulateCcxt(args, args['replay-ccxt']);
   const speed = args.speed === 'recorded' || args.speed === 'max' ? args.speed : number(args.speed, 'speed', 0);
   const sim = await simulatorFor(args.venue!).start({
     host: args.host,

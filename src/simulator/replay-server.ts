@@ -30,6 +30,8 @@ export interface ReplayServerOptions {
   /** Delay between replayed frames, ms (default 25): each lands in its own socket read. */
   readonly paceMs?: number;
   readonly host?: string;
+  /** Listening port (default 0: any free port). */
+  readonly port?: number;
 }
 
 export interface ReplayServer {
@@ -140,7 +142,7 @@ export async function startReplayServer(opts: ReplayServerOptions): Promise<Repl
     });
   });
 
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, host, resolve));
   const { port } = server.address() as AddressInfo;
   wsUrl = `ws://${host}:${port}`;
   return {
