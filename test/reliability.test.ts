@@ -36,6 +36,8 @@ describe('limits', () => {
     const tooLarge = r.changes.filter((c) => c.state === 'reconnecting');
     expect(tooLarge).toHaveLength(3);
     for (const c of tooLarge) expect(c.reason).toMatch(/max payload|too.large|1009/i);
+    // What the venue sees: a close frame with 1009 (message too big) each time.
+    expect(r.proxy.stats().clientCloseCodes.filter((code) => code === 1009)).toHaveLength(3);
     const mark = r.records.length;
     await waitFor(() => r.records.slice(mark).some((x) => x.type === 'trade'), 'trades after the oversize frames');
     expect(r.engine.stats().integrityErrors).toBe(0);

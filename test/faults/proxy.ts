@@ -31,6 +31,8 @@ export interface ProxyStats {
   bytesDown: number;
   resets: number;
   injected: number;
+  /** Status codes of the close frames clients sent, in order (what the engine said on the wire). */
+  clientCloseCodes: number[];
 }
 
 export interface FaultProxy {
@@ -90,6 +92,17 @@ class FrameCutter {
     }
     return out;
   }
+}
+
+/** The status code of a masked client close frame (0 when it carries none), or -1 if not a close. */
+function clientCloseCode(frame: Buffer): number {
+  if ((frame[0]! & 0x0f) !== 0x8) return -1;
+  const masked = (frame[1]! & 0x80) !== 0;
+  const len = frame[1]! & 0x7f;
+  if (len < 2) return 0;
+  const head = 2 + (masked ? 4 : 0);
+  const mask = masked ? frame.subarray(2, 6) : Buffer.alloc(4);
+  return ((frame[head]! ^ mask[0]!) << 8) | (frame[head + 1]! ^ mask[1]!);
 }
 
 function frameSize(b: Buffer): number {
@@ -206,13 +219,16 @@ interface Link {
   cutter: FrameCutter | undefined;
   headerSeen: boolean;
   headerBuf: Buffer;
+  /** Client → server frames after the upgrade request (only inspected, never altered). */
+  upCutter: FrameCutter | undefined;
+  upHeaderBuf: Buffer;
 }
 
 export async function startFaultProxy(opts: { targetPort: number; targetHost?: string; seed?: number }): Promise<FaultProxy> {
   const targetHost = opts.targetHost ?? '127.0.0.1';
   const toxics: ProxyToxics = { ...NO_TOXICS };
   const links = new Set<Link>();
-  const counters: ProxyStats = { accepted: 0, refused: 0, active: 0, bytesUp: 0, bytesDown: 0, resets: 0, injected: 0 };
+  const counters: ProxyStats = { accepted: 0, refused: 0, active: 0, bytesUp: 0, bytesDown: 0, resets: 0, injected: 0, clientCloseCodes: [] };
   let refuseUntil = 0;
   let seed = (opts.seed ?? 1) >>> 0;
   const rng = () => {
@@ -254,9 +270,14 @@ export async function startFaultProxy(opts: { targetPort: number; targetHost?: s
       cutter: undefined,
       headerSeen: false,
       headerBuf: Buffer.alloc(0),
+      upCutter: undefined,
+      upHeaderBuf: Buffer.alloc(0),
     };
     links.add(link);
-    client.on('data', (d: Buffer) => link.up.write(d));
+    client.on('data', (d: Buffer) => {
+      watchUp(link, d);
+      link.up.write(d);
+    });
     upstream.on('data', (d: Buffer) => onDown(link, d));
     client.on('error', () => kill(link));
     upstream.on('error', () => kill(link));
@@ -270,6 +291,26 @@ export async function startFaultProxy(opts: { targetPort: number; targetHost?: s
       if (!client.destroyed) setTimeout(() => client.destroy(), toxics.slowCloseMs);
     });
   });
+
+  function watchUp(link: Link, data: Buffer): void {
+    if (link.upCutter === undefined) {
+      link.upHeaderBuf = Buffer.concat([link.upHeaderBuf, data]);
+      const end = link.upHeaderBuf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const isUpgrade = /^upgrade: *websocket/im.test(link.upHeaderBuf.subarray(0, end).toString('latin1'));
+      if (!isUpgrade) {
+        link.upHeaderBuf = Buffer.alloc(0);
+        return;
+      }
+      link.upCutter = new FrameCutter();
+      data = link.upHeaderBuf.subarray(end + 4);
+      link.upHeaderBuf = Buffer.alloc(0);
+    }
+    for (const frame of link.upCutter.push(data)) {
+      const code = clientCloseCode(frame);
+      if (code >= 0) counters.clientCloseCodes.push(code);
+    }
+  }
 
   function onDown(link: Link, data: Buffer): void {
     if (!link.headerSeen) {
@@ -330,7 +371,7 @@ export async function startFaultProxy(opts: { targetPort: number; targetHost?: s
       return n;
     },
     stats() {
-      return { ...counters, active: links.size };
+      return { ...counters, active: links.size, clientCloseCodes: [...counters.clientCloseCodes] };
     },
     async close() {
       for (const link of [...links]) kill(link);
