@@ -261,6 +261,9 @@ async function simulateCcxt(args: Args, file: string): Promise<void> {
 
 async function simulate(args: Args): Promise<void> {
   if (args['replay-ccxt'] !== undefined) return simulateCcxt(args, args['replay-ccxt']);
+  if (args.replay !== undefined && args.venue !== 'binance') {
+    fail(`--replay replays Binance captures only; got --venue ${args.venue}`);
+  }
   const speed = args.speed === 'recorded' || args.speed === 'max' ? args.speed : number(args.speed, 'speed', 0);
   const sim = await simulatorFor(args.venue!).start({
     host: args.host,

@@ -17,8 +17,10 @@ const SPIN_MAX_CHECKS = 64;
  *
  * No lost wake-up: the consumer reads the counter, sets the sleeping flag, and re-checks for
  * data before waiting on the counter value it read; a producer publishes (seq-cst store) before
- * it reads the flag. So either the consumer's re-check sees the data, or the producer sees the
- * flag and bumps the counter (which makes the wait return at once or wakes it).
+ * it reads the flag. So either the consumer's re-check sees the data, or a producer sees the
+ * flag and bumps the counter (which makes the wait return at once or wakes it). A producer that
+ * finds the flag already cleared by another one skips the notify: the consumer is already being
+ * woken and drains every ring when it runs.
  */
 export class Doorbell {
   static create(): SharedArrayBuffer {
@@ -34,11 +36,16 @@ export class Doorbell {
     this.cells = new Int32Array(sab, 0, 2);
   }
 
-  /** Producer side: wake the consumer if it sleeps. Call after publishing. */
+  /**
+   * Producer side: wake the consumer if it sleeps. Call after publishing. Only the producer that
+   * clears the sleeping flag notifies: the consumer is woken once per sleep, not once per
+   * producer that publishes before its wake-up is delivered (each notify is a syscall).
+   */
   ring(): void {
-    if (Atomics.load(this.cells, SLEEPING) !== 0) {
-      Atomics.add(this.cells, COUNTER, 1);
-      Atomics.notify(this.cells, COUNTER);
+    const cells = this.cells;
+    if (Atomics.load(cells, SLEEPING) !== 0 && Atomics.compareExchange(cells, SLEEPING, 1, 0) === 1) {
+      Atomics.add(cells, COUNTER, 1);
+      Atomics.notify(cells, COUNTER);
     }
   }
 

@@ -17,7 +17,7 @@ export interface VenueSimulatorOptions {
   readonly seed?: number;
   /** Messages per second per stream (each simulator's own notion of its base rate). */
   readonly rate?: number;
-  /** Binance spot only: replay a capture instead of the synthetic market. */
+  /** Binance spot only (other venues ignore it): replay a capture instead of the synthetic market. */
   readonly replay?: ReplayOptions;
 }
 
