@@ -4,6 +4,7 @@ import { createEngine, type Engine } from '../src/engine.js';
 import type { BookRecord, MarketRecord, TradeRecord } from '../src/records/types.js';
 import type { CcxtFront } from '../src/simulator/ccxt-front.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
+import { booksAfterEach } from './helpers/books.js';
 import { binanceFront } from './helpers/ccxt.js';
 import { captureLogger, statuses } from './helpers/engine.js';
 import { waitFor } from './helpers/wait.js';
@@ -47,21 +48,6 @@ function count(records: MarketRecord[], type: string, symbol?: string): number {
   return records.filter((r) => r.type === type && (symbol === undefined || r.symbol === symbol)).length;
 }
 
-/** Applies snapshot + deltas; returns the final book. */
-function finalBook(records: BookRecord[]): { bids: Map<number, number>; asks: Map<number, number> } {
-  const bids = new Map<number, number>();
-  const asks = new Map<number, number>();
-  for (const r of records) {
-    if (r.snapshot) {
-      bids.clear();
-      asks.clear();
-    }
-    for (const [p, a] of r.bids) a === 0 ? bids.delete(p) : bids.set(p, a);
-    for (const [p, a] of r.asks) a === 0 ? asks.delete(p) : asks.set(p, a);
-  }
-  return { bids, asks };
-}
-
 describe("ccxt's binance against the simulator, through the ccxt worker", () => {
   it('streams trades, books, tickers, candles and quotes as records', async () => {
     const { engine, records } = await ccxtBinance();
@@ -80,8 +66,8 @@ describe("ccxt's binance against the simulator, through the ccxt worker", () => 
       expect(books[0]!.snapshot).toBe(true);
       expect(books.slice(1).every((b) => !b.snapshot)).toBe(true);
       expect(statuses(records, symbol)).toContain('synced');
-      const { bids, asks } = finalBook(books);
-      expect(Math.max(...bids.keys())).toBeLessThan(Math.min(...asks.keys()));
+      const { bids, asks } = booksAfterEach(books).at(-1)!;
+      expect(bids[0]![0]).toBeLessThan(asks[0]![0]);
     }
     const stats = engine.stats();
     expect(stats.connections).toHaveLength(1);

@@ -9,6 +9,7 @@ import {
   startCcxtReplay,
 } from '../src/simulator/ccxt-replay.js';
 import { CCXT_OPTIONS_ENV } from '../src/venues/ccxt-types.js';
+import { booksAfterEach, type SortedBook } from './helpers/books.js';
 import { captureLogger } from './helpers/engine.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -30,27 +31,7 @@ afterEach(async () => {
 
 type Ticker = { timestamp: number; last: number; open: number; high: number; low: number; bid: number; ask: number; baseVolume: number; quoteVolume: number };
 type Trade = { timestamp: number; side: string; price: number; amount: number };
-type Book = { bids: [number, number][]; asks: [number, number][] };
-
-/** Applies our book records (snapshot then deltas) to get the book a consumer would hold. */
-function replayBooks(records: BookRecord[]): Book[] {
-  const books: Book[] = [];
-  const bids = new Map<number, number>();
-  const asks = new Map<number, number>();
-  for (const r of records) {
-    if (r.snapshot) {
-      bids.clear();
-      asks.clear();
-    }
-    for (const [p, a] of r.bids) a === 0 ? bids.delete(p) : bids.set(p, a);
-    for (const [p, a] of r.asks) a === 0 ? asks.delete(p) : asks.set(p, a);
-    books.push({
-      bids: [...bids].sort((x, y) => y[0] - x[0]),
-      asks: [...asks].sort((x, y) => x[0] - y[0]),
-    });
-  }
-  return books;
-}
+type Book = SortedBook;
 
 function symbolOf(c: FixtureCase): string {
   return c.input[0] as string;
@@ -88,7 +69,7 @@ function checkCase(method: string, c: FixtureCase, records: MarketRecord[]): voi
       return;
     }
     case 'watchOrderBook': {
-      const ours = replayBooks(recordsFor(records, 'book', symbol) as BookRecord[]);
+      const ours = booksAfterEach(recordsFor(records, 'book', symbol) as BookRecord[]);
       expect(ours).toEqual(distinctBooks(parsed as Book[]));
     }
   }

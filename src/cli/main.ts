@@ -41,8 +41,9 @@ Options (simulate):
   --rate N --seed N  messages/s per stream, random seed
   --replay FILE      replay a cryptofeed capture (with --rest FILE for its REST log)
   --speed S          replay speed: recorded | max | a multiplier (default recorded)
-  --replay-ccxt FILE replay a recorded ccxt session (ccxt-ws/kucoin.json, bingx.json) to a ccxt
-                     client: prints the stream command to run against it
+  --replay-ccxt FILE replay a ccxt session file (ccxt-ws/kucoin.json, bingx.json, or the
+                     hand-written test/fixtures/kucoinfutures.json) to a ccxt client: prints
+                     the stream command to run against it
 `;
 
 function fail(message: string): never {

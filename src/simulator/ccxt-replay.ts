@@ -3,6 +3,7 @@
  * frames ccxt sent and received) to a real ccxt client running in our worker, so that a ccxt
  * venue can be run end to end — engine, CLI — with no network. Venue specifics (KuCoin's token
  * endpoint, BingX's gzip frames) and the markets ccxt would otherwise load over REST live here.
+ * A session file may also be hand-written (test/fixtures/kucoinfutures.json says so in `note`).
  */
 import { readFileSync } from 'node:fs';
 import type { CcxtVenueOptions } from '../venues/ccxt-types.js';
@@ -16,10 +17,14 @@ export interface CcxtFixtureCase {
   readonly sentMessages?: Record<string, unknown>[];
   readonly parsedResponses?: unknown[];
   readonly httpResponse?: unknown;
+  /** REST documents the case needs besides the token, by path (e.g. a book snapshot). */
+  readonly httpResponses?: Readonly<Record<string, unknown>>;
 }
 
 export interface CcxtFixture {
   readonly exchange: string;
+  /** Provenance, e.g. that the file is hand-written rather than recorded. */
+  readonly note?: string;
   readonly methods: Record<string, CcxtFixtureCase[]>;
 }
 
@@ -96,26 +101,60 @@ interface VenueSetup {
   readonly gzip: boolean;
   /** Settings ccxt needs beyond the markets (e.g. the recorded book depth). */
   readonly options: CcxtVenueOptions;
+  /** The market for a recorded symbol, when the venue id is not `BASE-QUOTE` (see `ccxtMarket`). */
+  market?(symbol: string): Record<string, unknown>;
 }
+
+type BulletResponse = { data: { instanceServers: { endpoint: string }[] } };
+
+/** KuCoin's connect token (`POST /api/v1/bullet-public`) as recorded, pointed at this server. */
+function kucoinBullet(fixture: CcxtFixture): Record<string, string> {
+  const cases = Object.values(fixture.methods).flat();
+  const token = cases.find((c) => (c.httpResponse as Partial<BulletResponse> | undefined)?.data?.instanceServers)
+    ?.httpResponse as BulletResponse | undefined;
+  if (token === undefined) throw new Error(`the ${fixture.exchange} session has no token (bullet-public) response`);
+  const bullet = structuredClone(token);
+  for (const s of bullet.data.instanceServers) s.endpoint = '{{wsUrl}}/';
+  return { '/api/v1/bullet-public': JSON.stringify(bullet) };
+}
+
+/**
+ * KuCoin Futures contracts by unified symbol: venue id (`XBTUSDTM`: BTC is `XBT`, linear
+ * USDT-margined perpetuals end in `M`) and contract size (multiplier), as ccxt loads them.
+ */
+const KUCOIN_FUTURES_CONTRACTS: Readonly<Record<string, { id: string; baseId: string; contractSize: number }>> = {
+  'BTC/USDT:USDT': { id: 'XBTUSDTM', baseId: 'XBT', contractSize: 0.001 },
+};
 
 /** Venues whose recordings replay; each entry is what that venue's protocol needs locally. */
 const VENUES: Readonly<Record<string, VenueSetup>> = {
-  kucoin: {
-    // ccxt asks for a connect token first; the recorded answer, pointed at this server.
-    rest(fixture) {
-      const token = fixture.methods.watchTicker?.[0]?.httpResponse as
-        | { data: { instanceServers: { endpoint: string }[] } }
-        | undefined;
-      if (token === undefined) throw new Error('the kucoin recording has no token (bullet-public) response');
-      const bullet = structuredClone(token);
-      for (const s of bullet.data.instanceServers) s.endpoint = '{{wsUrl}}/';
-      return { '/api/v1/bullet-public': JSON.stringify(bullet) };
-    },
+  // ccxt asks for a connect token first.
+  kucoin: { rest: kucoinBullet, gzip: false, options: { bookLimit: 5 } },
+  // Token from the futures REST host; the incremental book (no bookLimit) needs a REST snapshot.
+  kucoinfutures: {
+    rest: kucoinBullet,
     gzip: false,
-    options: { bookLimit: 5 },
+    options: {},
+    market(symbol) {
+      const c = Object.hasOwn(KUCOIN_FUTURES_CONTRACTS, symbol) ? KUCOIN_FUTURES_CONTRACTS[symbol]! : undefined;
+      if (c === undefined) {
+        throw new Error(`no kucoinfutures contract for ${symbol}; known: ${Object.keys(KUCOIN_FUTURES_CONTRACTS).join(', ')}`);
+      }
+      // Sizes are whole contracts, prices in 0.1 steps.
+      return { ...ccxtMarket(c.id, symbol), baseId: c.baseId, contractSize: c.contractSize, precision: { amount: 1, price: 0.1 } };
+    },
   },
   bingx: { rest: () => ({}), gzip: true, options: {} },
 };
+
+/** The cases' extra REST documents (`httpResponses`), path → body. */
+function caseRest(fixture: CcxtFixture): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of Object.values(fixture.methods).flat()) {
+    for (const [path, body] of Object.entries(c.httpResponses ?? {})) out[path] = JSON.stringify(body);
+  }
+  return out;
+}
 
 export const CCXT_REPLAY_VENUES: readonly string[] = Object.keys(VENUES);
 
@@ -131,8 +170,8 @@ export interface CcxtReplay {
 
 /**
  * Starts a replay server for a recorded ccxt session. Markets are derived from the recorded
- * symbols (venue id `BASE-QUOTE`, as KuCoin and BingX spell them) since recordings hold no
- * market list.
+ * symbols (venue id `BASE-QUOTE`, as KuCoin and BingX spell them, unless the venue setup maps
+ * them) since recordings hold no market list.
  */
 export async function startCcxtReplay(
   fixture: CcxtFixture,
@@ -145,10 +184,10 @@ export async function startCcxtReplay(
   }
   const entries = ccxtReplayEntries(fixture);
   const symbols = [...new Set(entries.map((e) => e.c.input[0] as string))];
-  const markets = symbols.map((s) => ccxtMarket(s.split(':')[0]!.replace('/', '-'), s));
+  const markets = symbols.map((s) => setup.market?.(s) ?? ccxtMarket(s.split(':')[0]!.replace('/', '-'), s));
   const server = await startReplayServer({
     cases: entries.map((e) => e.replay),
-    rest: setup.rest(fixture),
+    rest: { ...caseRest(fixture), ...setup.rest(fixture) },
     gzip: setup.gzip,
     paceMs: opts.paceMs,
     host: opts.host,

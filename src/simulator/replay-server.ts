@@ -123,6 +123,12 @@ export async function startReplayServer(opts: ReplayServerOptions): Promise<Repl
         return;
       }
       const sent = frame as Record<string, unknown>;
+      if (sent.type === 'ping') {
+        // KuCoin's application-level keep-alive: without the pong ccxt drops the socket after ~1 min.
+        const { data, binary } = encode({ id: sent.id, type: 'pong' });
+        ws.send(data, { binary });
+        return;
+      }
       const index = opts.cases.findIndex((c) => sameExceptIds(c.sent, sent, c.idKeys ?? ['id']));
       if (index < 0) {
         unmatched.push(text);
