@@ -53,6 +53,7 @@ export const DEFAULT_LIMITS: ConnectionLimits = {
   rotateAfterMs: 0,
   restTimeoutMs: 10_000,
   maxRestBytes: 16 * 1024 * 1024,
+  maxBookLevels: 5000,
 };
 
 /** Rotate this long before a venue's connection age limit. */
@@ -153,7 +154,7 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     if (!(key in DEFAULT_LIMITS)) throw new RingfeedError('ERR_BAD_OPTION', `unknown option limits.${key}`);
     int(value, `limits.${key}`, 0);
   }
-  for (const key of ['pongTimeoutMs', 'connectTimeoutMs', 'maxFrameBytes', 'restTimeoutMs', 'maxRestBytes'] as const) {
+  for (const key of ['pongTimeoutMs', 'connectTimeoutMs', 'maxFrameBytes', 'restTimeoutMs', 'maxRestBytes', 'maxBookLevels'] as const) {
     int(limits[key], `limits.${key}`, 1);
   }
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff };

@@ -25,6 +25,8 @@ export interface ConnectionLimits {
   readonly restTimeoutMs: number;
   /** Largest accepted REST body in bytes. */
   readonly maxRestBytes: number;
+  /** Price levels kept per book side in the workers; beyond it the farthest level is evicted. */
+  readonly maxBookLevels: number;
 }
 
 /** The task a connection runs in the pool (its input). */

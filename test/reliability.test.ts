@@ -107,6 +107,7 @@ describe('option validation fails fast, naming the option', () => {
     [{ threads: 2.5 }, 'threads'],
     [{ limits: { maxFrameBytes: 0 } }, 'limits.maxFrameBytes'],
     [{ limits: { maxRestBytes: -1 } }, 'limits.maxRestBytes'],
+    [{ limits: { maxBookLevels: 0 } }, 'limits.maxBookLevels'],
     [{ limits: { staleTimeoutMs: -1 } }, 'limits.staleTimeoutMs'],
     [{ limits: { rotateAfterMs: Number.NaN } }, 'limits.rotateAfterMs'],
     [{ backoff: { initialDelayMs: -1 } }, 'backoff.initialDelayMs'],

@@ -83,6 +83,7 @@ class Connection {
         this.counters[CounterSlot.resyncs]!++;
       },
       credentials: task.credentials,
+      maxBookLevels: task.limits.maxBookLevels,
     });
   }
 

@@ -43,7 +43,7 @@
  */
 
 
-import { OrderBook } from '../book/order-book.js';
+import { DEFAULT_MAX_LEVELS, OrderBook } from '../book/order-book.js';
 import {
   BinanceScanner,
   hashRegion,
@@ -284,7 +284,7 @@ export class BinanceSession implements VenueSession {
     this.retryMaxMs = options.retryMaxMs ?? 10_000;
     this.maxBufferedDiffs = options.maxBufferedDiffs ?? 10_000;
     this.snapshotLimit = options.snapshotLimit ?? 1000;
-    this.maxBookLevels = options.maxBookLevels ?? 5000;
+    this.maxBookLevels = options.maxBookLevels ?? ctx.maxBookLevels ?? DEFAULT_MAX_LEVELS;
     this.maxParams = options.maxParamsPerRequest ?? 200;
     this.now = options.now ?? Date.now;
     this.scanner = options.parser === 'json' ? undefined : new BinanceScanner();

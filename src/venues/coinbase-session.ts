@@ -26,7 +26,7 @@
  * For a product with only `trades`, a gap is counted and logged (no book to resync).
  */
 
-import { OrderBook } from '../book/order-book.js';
+import { DEFAULT_MAX_LEVELS, OrderBook } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { channelFrame, L2_AUTH, L2_PUBLIC, parseIsoMs } from './coinbase-protocol.js';
 import type { SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
@@ -148,7 +148,7 @@ export class CoinbaseSession implements VenueSession {
     options: CoinbaseSessionOptions = {},
   ) {
     this.minResyncIntervalMs = options.minResyncIntervalMs ?? 1000;
-    this.maxBookLevels = options.maxBookLevels ?? 5000;
+    this.maxBookLevels = options.maxBookLevels ?? ctx.maxBookLevels ?? DEFAULT_MAX_LEVELS;
     this.now = options.now ?? Date.now;
     this.l2Channel = ctx.credentials !== undefined ? L2_AUTH : L2_PUBLIC;
   }

@@ -30,6 +30,7 @@
  * (swaps) for candles.
  */
 
+import { DEFAULT_MAX_LEVELS } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { OkxBook } from './okx-book.js';
 import { isDerivativeInstId, type OkxBookChannel, okxCandleSec, okxChannelsOf } from './okx-channels.js';
@@ -168,7 +169,7 @@ export class OkxSession implements VenueSession {
   ) {
     this.bookChannel = options.bookChannel ?? 'books';
     this.minResyncIntervalMs = options.minResyncIntervalMs ?? 1000;
-    this.maxBookLevels = options.maxBookLevels ?? 5000;
+    this.maxBookLevels = options.maxBookLevels ?? ctx.maxBookLevels ?? DEFAULT_MAX_LEVELS;
     this.maxArgs = options.maxArgsPerRequest ?? 100;
     this.now = options.now ?? Date.now;
   }

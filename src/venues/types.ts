@@ -122,6 +122,8 @@ export interface SessionContext {
   onResync(symbolId: number, reason: number): void;
   /** Credentials for this venue, when the user configured any. */
   readonly credentials?: Credentials;
+  /** `limits.maxBookLevels`: price levels a session keeps per book side (default 5000). */
+  readonly maxBookLevels?: number;
 }
 
 /**
