@@ -99,6 +99,19 @@ describe("ccxt's binance against the simulator, through the ccxt worker", () => 
     expect(engine.stats().reconnects).toBeGreaterThanOrEqual(1);
   });
 
+  it('applies limits.maxFrameBytes to ccxt sockets too: a larger frame ends the socket', async () => {
+    // Every simulator frame is larger than 64 bytes: nothing may get through, each socket ends.
+    const { engine, records } = await ccxtBinance({ limits: { maxFrameBytes: 64 } });
+    const reasons: string[] = [];
+    engine.on('state', (c: { state: string; reason: string }) => {
+      if (c.state === 'reconnecting') reasons.push(c.reason);
+    });
+    engine.subscribe({ exchange: 'ccxt:binance', channels: ['trades'], symbols: ['BTC/USDT'] });
+    await waitFor(() => reasons.length >= 2, 'two reconnects', 15_000);
+    expect(reasons[0]).toMatch(/max payload|1009|too big/i);
+    expect(count(records, 'trade')).toBe(0);
+  });
+
   it('ends a stalled connection (stale watchdog) and recovers', async () => {
     const { engine, records } = await ccxtBinance({ limits: { staleTimeoutMs: 400 } });
     const seen: string[] = [];

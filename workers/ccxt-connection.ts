@@ -139,6 +139,11 @@ class CcxtConnection {
     if (Exchange === undefined) throw new Error(`ccxt ${ccxt.version} has no pro exchange ${this.exchangeId}`);
     const exchange = new Exchange({ timeout: this.task.limits.restTimeoutMs, ...this.options.config });
     this.exchange = exchange;
+    // ccxt hands `options.ws.options` to its `ws` client: the same frame cap as native sockets
+    // (closes with 1009 above it) and no compression negotiated.
+    const wsOptions = (exchange.options.ws ?? {}) as { options?: Record<string, unknown> };
+    wsOptions.options = { ...wsOptions.options, maxPayload: this.task.limits.maxFrameBytes, perMessageDeflate: false };
+    exchange.options.ws = wsOptions;
     overrideUrls(exchange.urls, this.task.wsUrl, this.task.restUrl);
     this.hookClients(exchange);
     // ccxt refuses plain ws:// URLs (loopback simulators, proxies) until its http agent is loaded.

@@ -44,6 +44,7 @@ export interface CcxtExchange {
   readonly id: string;
   readonly has: Record<string, unknown>;
   urls: { api?: unknown; [key: string]: unknown };
+  options: Record<string, unknown>;
   markets: Record<string, unknown> | undefined;
   loadMarkets(): Promise<unknown>;
   setMarkets(markets: unknown): unknown;
