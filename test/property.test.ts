@@ -177,7 +177,7 @@ describe.each(VENUES)('$id session under random and mutated real frames', (v) =>
       }
     }
     expect(errors).toEqual([]);
-    expect(rec.calls.length).toBeGreaterThan(50);
+    expect(rec.calls.length).toBeGreaterThan(v.minSinkCalls ?? 50);
     counted(`${v.id}: real frames`, v.frames.length);
   });
 

@@ -210,6 +210,7 @@ describe('RingWriter / RingReader (one thread)', () => {
   it('throws RangeError for records larger than capacity/2 or smaller than 8', () => {
     const w = new RingWriter(createRing(8192));
     expect(() => w.reserve(4097)).toThrow(RangeError);
+    expect(() => w.reserve(4097)).toThrow(/does not fit a ring of 8192 bytes.*raise ringBytes/);
     expect(() => w.reserve(4)).toThrow(RangeError);
     expect(w.reserve(4096)).toBe(0);
   });

@@ -104,16 +104,28 @@ export class RingWriter extends RingSide {
     this.cachedRead = Atomics.load(this.header, READ_CELL) >>> 0;
   }
 
+  /** A record too large for this ring is a configuration problem the message must name. */
+  private sizeError(size: number): RangeError {
+    if (size > this.maxRecordBytes) {
+      return new RangeError(
+        `record of ${size} bytes does not fit a ring of ${this.capacity} bytes (at most half the ring, ` +
+          `${this.maxRecordBytes}); raise ringBytes (a book snapshot takes about 32 bytes per level)`,
+      );
+    }
+    return new RangeError(`record size must be 8..${this.maxRecordBytes} bytes, got ${size}`);
+  }
+
   /**
    * Reserve `size` bytes (rounded up to 8) for one record and write its length word.
    * Returns the record's byte offset in the data region, or -1 when there is not enough free
    * space (nothing is written then). The caller must write a non-zero type byte at +4 (type 0
    * marks padding, which readers skip). The record becomes visible at the next publish().
-   * Throws RangeError for sizes below 8 or above capacity/2 (a caller bug).
+   * Throws RangeError for sizes below 8 or above capacity/2 (a caller bug, or a ring configured
+   * too small for the records it must carry).
    */
   reserve(size: number): number {
     if (!(size >= 8 && size <= this.maxRecordBytes)) {
-      throw new RangeError(`record size must be 8..${this.maxRecordBytes} bytes, got ${size}`);
+      throw this.sizeError(size);
     }
     const len = (size + 7) & ~7;
     const idx = this.writePos & this.mask;
@@ -168,7 +180,7 @@ export class RingWriter extends RingSide {
    */
   async waitForSpace(bytes: number, timeoutMs: number): Promise<boolean> {
     if (!(bytes >= 8 && bytes <= this.maxRecordBytes)) {
-      throw new RangeError(`record size must be 8..${this.maxRecordBytes} bytes, got ${bytes}`);
+      throw this.sizeError(bytes);
     }
     const header = this.header;
     const deadline = performance.now() + timeoutMs;

@@ -667,7 +667,8 @@ export class BinanceSession implements VenueSession {
       return;
     }
     st.last = u;
-    this.ctx.sink.quote(st.symbolId, E, u, bid, bidAmount, ask, askAmount);
+    // E is optional (spot has none): a non-finite one (1e999) counts as not provided, never written.
+    this.ctx.sink.quote(st.symbolId, Number.isFinite(E) ? E : Number.NaN, u, bid, bidAmount, ask, askAmount);
   }
 
   /** `24hrTicker` (the `@ticker` stream); `24hrMiniTicker` payloads are accepted too. */

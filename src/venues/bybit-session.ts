@@ -137,10 +137,10 @@ function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Decimal string (or number) → number; NaN for anything else (including ""). */
+/** Decimal string (or number) → finite number; NaN for anything else (including "", "Infinity", 1e999). */
 function dec(v: unknown): number {
-  if (typeof v === 'string') return v.length === 0 ? Number.NaN : +v;
-  return typeof v === 'number' ? v : Number.NaN;
+  const x = typeof v === 'string' ? (v.length === 0 ? Number.NaN : +v) : typeof v === 'number' ? v : Number.NaN;
+  return Number.isFinite(x) ? x : Number.NaN;
 }
 
 function preview(text: string): string {
@@ -430,7 +430,7 @@ export class BybitSession implements VenueSession {
 
   private int(topic: string, d: Obj, key: string): number {
     const v = d[key];
-    if (typeof v !== 'number' || Number.isNaN(v)) throw this.badField(topic, d, key, 'is not a number');
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw this.badField(topic, d, key, 'is not a finite number');
     return v;
   }
 
@@ -444,16 +444,15 @@ export class BybitSession implements VenueSession {
     const data = msg.data;
     if (!Array.isArray(data)) throw this.badField(st.topic, msg, 'data', 'is not an array');
     const ids = st.tradeIds!;
+    // Validate every trade before writing any: a bad one rejects the whole frame.
+    for (let i = 0; i < data.length; i++) this.tradeOf(st.topic, data[i], i);
     for (let i = 0; i < data.length; i++) {
-      const t = data[i];
-      if (!isObj(t)) throw this.malformed(st.topic, `trade ${i} is not an object`);
-      const ts = this.int(st.topic, t, 'T');
-      const price = this.num(st.topic, t, 'p');
-      const amount = this.num(st.topic, t, 'v');
+      const t = data[i] as Obj;
+      const ts = t.T as number;
+      const price = dec(t.p);
+      const amount = dec(t.v);
       const S = t.S;
-      if (S !== 'Buy' && S !== 'Sell') throw this.badField(st.topic, t, 'S', 'is not Buy or Sell');
-      const id = t.i;
-      if (typeof id !== 'string') throw this.badField(st.topic, t, 'i', 'is not a string');
+      const id = t.i as string;
       const seq = typeof t.seq === 'number' ? t.seq : Number.NaN;
       // Several trades of one match share a cross sequence; trade ids are not ordered (UUIDs on
       // linear), so dedupe by sequence and by the ids already emitted at the latest sequence.
@@ -470,6 +469,15 @@ export class BybitSession implements VenueSession {
       // S is the taker's side.
       this.ctx.sink.trade(st.symbolId, ts, seq, S === 'Buy' ? Side.buy : Side.sell, price, amount);
     }
+  }
+
+  private tradeOf(topic: string, t: unknown, i: number): void {
+    if (!isObj(t)) throw this.malformed(topic, `trade ${i} is not an object`);
+    this.int(topic, t, 'T');
+    this.num(topic, t, 'p');
+    this.num(topic, t, 'v');
+    if (t.S !== 'Buy' && t.S !== 'Sell') throw this.badField(topic, t, 'S', 'is not Buy or Sell');
+    if (typeof t.i !== 'string') throw this.badField(topic, t, 'i', 'is not a string');
   }
 
   private onTicker(st: TopicState, msg: Obj): void {
@@ -531,26 +539,30 @@ export class BybitSession implements VenueSession {
     const ts = this.int(st.topic, msg, 'ts');
     const data = msg.data;
     if (!Array.isArray(data)) throw this.badField(st.topic, msg, 'data', 'is not an array');
-    for (let i = 0; i < data.length; i++) {
-      const k = data[i];
-      if (!isObj(k)) throw this.malformed(st.topic, `candle ${i} is not an object`);
-      const intervalSec = bybitIntervalSec(k.interval);
-      if (intervalSec === undefined) throw this.badField(st.topic, k, 'interval', 'is not a kline interval');
-      const start = this.int(st.topic, k, 'start');
-      const open = this.num(st.topic, k, 'open');
-      const high = this.num(st.topic, k, 'high');
-      const low = this.num(st.topic, k, 'low');
-      const close = this.num(st.topic, k, 'close');
-      const volume = this.num(st.topic, k, 'volume');
-      const confirm = k.confirm;
-      if (typeof confirm !== 'boolean') throw this.badField(st.topic, k, 'confirm', 'is not a boolean');
-      if (ts < st.lastA || (ts === st.lastA && start <= st.lastB)) {
-        this.stats.duplicates++;
-        continue;
+    // Two passes: every candle is validated before any is written (a bad one rejects the frame).
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i < data.length; i++) {
+        const k = data[i];
+        if (!isObj(k)) throw this.malformed(st.topic, `candle ${i} is not an object`);
+        const intervalSec = bybitIntervalSec(k.interval);
+        if (intervalSec === undefined) throw this.badField(st.topic, k, 'interval', 'is not a kline interval');
+        const start = this.int(st.topic, k, 'start');
+        const open = this.num(st.topic, k, 'open');
+        const high = this.num(st.topic, k, 'high');
+        const low = this.num(st.topic, k, 'low');
+        const close = this.num(st.topic, k, 'close');
+        const volume = this.num(st.topic, k, 'volume');
+        const confirm = k.confirm;
+        if (typeof confirm !== 'boolean') throw this.badField(st.topic, k, 'confirm', 'is not a boolean');
+        if (pass === 0) continue;
+        if (ts < st.lastA || (ts === st.lastA && start <= st.lastB)) {
+          this.stats.duplicates++;
+          continue;
+        }
+        st.lastA = ts;
+        st.lastB = start;
+        this.ctx.sink.candle(st.symbolId, ts, Number.NaN, intervalSec, start, open, high, low, close, volume, confirm);
       }
-      st.lastA = ts;
-      st.lastB = start;
-      this.ctx.sink.candle(st.symbolId, ts, Number.NaN, intervalSec, start, open, high, low, close, volume, confirm);
     }
   }
 

@@ -89,10 +89,10 @@ function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Decimal string (or number) → number; NaN for anything else (including ""). */
+/** Decimal string (or number) → finite number; NaN for anything else (including "", "Infinity", 1e999). */
 function dec(v: unknown): number {
-  if (typeof v === 'string') return v.length === 0 ? Number.NaN : +v;
-  return typeof v === 'number' ? v : Number.NaN;
+  const x = typeof v === 'string' ? (v.length === 0 ? Number.NaN : +v) : typeof v === 'number' ? v : Number.NaN;
+  return Number.isFinite(x) ? x : Number.NaN;
 }
 
 function preview(text: string): string {

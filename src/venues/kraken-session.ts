@@ -91,10 +91,10 @@ function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** JSON number (Kraken v2 sends numbers) or decimal string → number; NaN otherwise. */
+/** JSON number (Kraken v2 sends numbers) or decimal string → finite number; NaN otherwise (also for 1e999, "Infinity"). */
 function dec(v: unknown): number {
-  if (typeof v === 'number') return v;
-  return typeof v === 'string' && v.length > 0 ? +v : Number.NaN;
+  const x = typeof v === 'number' ? v : typeof v === 'string' && v.length > 0 ? +v : Number.NaN;
+  return Number.isFinite(x) ? x : Number.NaN;
 }
 
 function preview(text: string): string {
@@ -363,21 +363,26 @@ export class KrakenSession implements VenueSession {
       throw new Error(`kraken: ${channel} frame has type ${JSON.stringify(type)}: ${preview(text)}`);
     }
     if (!Array.isArray(data)) throw new Error(`kraken: ${channel} frame has no "data" array: ${preview(text)}`);
+    // A frame with several entries is checked whole first (`check` = validate only): a bad entry
+    // rejects the frame before any entry of it is written.
+    const passes = data.length > 1 ? 2 : 1;
     switch (channel) {
       case 'trade':
-        for (let i = 0; i < data.length; i++) this.onTrade(data[i]);
+        for (let p = passes; p > 0; p--) for (let i = 0; i < data.length; i++) this.onTrade(data[i], p > 1);
         return;
       case 'ticker':
-        for (let i = 0; i < data.length; i++) this.onTicker(data[i]);
+        for (let p = passes; p > 0; p--) for (let i = 0; i < data.length; i++) this.onTicker(data[i], p > 1);
         return;
       case 'ohlc': {
         const ts = parseRfc3339(msg.timestamp);
         const snapshot = type === 'snapshot';
-        for (let i = 0; i < data.length; i++) this.onCandle(data[i], ts, snapshot && i < data.length - 1);
+        for (let p = passes; p > 0; p--) {
+          for (let i = 0; i < data.length; i++) this.onCandle(data[i], ts, snapshot && i < data.length - 1, p > 1);
+        }
         return;
       }
       case 'book':
-        for (let i = 0; i < data.length; i++) this.onBook(data[i], type === 'snapshot');
+        for (let p = passes; p > 0; p--) for (let i = 0; i < data.length; i++) this.onBook(data[i], type === 'snapshot', p > 1);
         return;
       default:
         this.stats.unknownStream++;
@@ -425,7 +430,7 @@ export class KrakenSession implements VenueSession {
     return v;
   }
 
-  private onTrade(d: unknown): void {
+  private onTrade(d: unknown, check = false): void {
     if (!isObj(d)) throw new Error('kraken: trade entry is not an object');
     const st = typeof d.symbol === 'string' ? this.trades.get(d.symbol) : undefined;
     if (st === undefined) {
@@ -437,6 +442,7 @@ export class KrakenSession implements VenueSession {
     const qty = this.field('trade', d, 'qty');
     const side = d.side === 'buy' ? Side.buy : d.side === 'sell' ? Side.sell : -1;
     if (side < 0) throw new Error(`kraken: trade ${d.symbol}: side ${JSON.stringify(d.side)} is not buy/sell`);
+    if (check) return;
     if (id <= st.last) {
       this.stats.duplicates++;
       return;
@@ -445,7 +451,7 @@ export class KrakenSession implements VenueSession {
     this.ctx.sink.trade(st.symbolId, parseRfc3339(d.timestamp), id, side, price, qty);
   }
 
-  private onTicker(d: unknown): void {
+  private onTicker(d: unknown, check = false): void {
     if (!isObj(d)) throw new Error('kraken: ticker entry is not an object');
     const st = typeof d.symbol === 'string' ? this.tickers.get(d.symbol) : undefined;
     if (st === undefined) {
@@ -465,6 +471,7 @@ export class KrakenSession implements VenueSession {
     f.open = last - dec(d.change);
     f.quoteVolume = dec(d.vwap) * volume;
     const ts = parseRfc3339(d.timestamp);
+    if (check) return;
     if (ts <= st.last) {
       this.stats.duplicates++;
       return;
@@ -473,7 +480,7 @@ export class KrakenSession implements VenueSession {
     this.ctx.sink.ticker(st.symbolId, ts, Number.NaN, f);
   }
 
-  private onCandle(d: unknown, frameTs: number, closed: boolean): void {
+  private onCandle(d: unknown, frameTs: number, closed: boolean, check = false): void {
     if (!isObj(d)) throw new Error('kraken: ohlc entry is not an object');
     const byInterval = typeof d.symbol === 'string' ? this.candles.get(d.symbol) : undefined;
     const minutes = this.field('ohlc', d, 'interval');
@@ -491,6 +498,7 @@ export class KrakenSession implements VenueSession {
     const low = this.field('ohlc', d, 'low');
     const close = this.field('ohlc', d, 'close');
     const volume = this.field('ohlc', d, 'volume');
+    if (check) return;
     // Rotation/reconnect dedupe: an older candle, or the same candle at an older-or-equal frame time.
     if (openTs < st.lastAux || (openTs === st.lastAux && frameTs <= st.last)) {
       this.stats.duplicates++;
@@ -527,7 +535,7 @@ export class KrakenSession implements VenueSession {
     return n;
   }
 
-  private onBook(d: unknown, snapshot: boolean): void {
+  private onBook(d: unknown, snapshot: boolean, check = false): void {
     if (!isObj(d)) throw new Error('kraken: book entry is not an object');
     const symbol = d.symbol;
     const st = typeof symbol === 'string' ? this.books.get(symbol) : undefined;
@@ -543,6 +551,7 @@ export class KrakenSession implements VenueSession {
     if (checksum !== undefined && typeof checksum !== 'number') {
       throw new Error(`kraken: book ${native}: checksum ${JSON.stringify(checksum)} is not a number`);
     }
+    if (check) return;
     const ts = parseRfc3339(d.timestamp);
     const book = st.book;
     if (snapshot) {

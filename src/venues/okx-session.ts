@@ -109,10 +109,10 @@ function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Decimal string (or number) → number; NaN for anything else (including ""). */
+/** Decimal string (or number) → finite number; NaN for anything else (including "", "Infinity", 1e999). */
 function dec(v: unknown): number {
-  if (typeof v === 'string') return v.length === 0 ? Number.NaN : +v;
-  return typeof v === 'number' ? v : Number.NaN;
+  const x = typeof v === 'string' ? (v.length === 0 ? Number.NaN : +v) : typeof v === 'number' ? v : Number.NaN;
+  return Number.isFinite(x) ? x : Number.NaN;
 }
 
 function preview(text: string): string {
@@ -364,31 +364,36 @@ export class OkxSession implements VenueSession {
       return;
     }
     if (!Array.isArray(data)) throw this.malformed(st, 'missing "data" array');
-    switch (st.kind) {
-      case K_TRADE:
-        for (let i = 0; i < data.length; i++) this.onTrade(st, this.item(st, data, i));
-        return;
-      case K_TICKER:
-        for (let i = 0; i < data.length; i++) this.onTicker(st, this.item(st, data, i));
-        return;
-      case K_QUOTE:
-        for (let i = 0; i < data.length; i++) this.onBbo(st, this.item(st, data, i));
-        return;
-      case K_BOOK:
-        for (let i = 0; i < data.length; i++) this.onBooks(st, msg.action, this.item(st, data, i));
-        return;
-      case K_BOOK5:
-        for (let i = 0; i < data.length; i++) this.onBooks5(st, this.item(st, data, i));
-        return;
-      case K_CANDLE:
-        for (let i = 0; i < data.length; i++) this.onCandle(st, data[i]);
-        return;
-      case K_FUNDING:
-        for (let i = 0; i < data.length; i++) this.onFunding(st, this.item(st, data, i));
-        return;
-      case K_MARK:
-        for (let i = 0; i < data.length; i++) this.onMark(st, this.item(st, data, i));
-        return;
+    // A frame with several items is checked whole first (`check` = validate only): a bad item
+    // rejects the frame before any item of it is written.
+    for (let pass = data.length > 1 ? 2 : 1; pass > 0; pass--) {
+      const check = pass > 1;
+      switch (st.kind) {
+        case K_TRADE:
+          for (let i = 0; i < data.length; i++) this.onTrade(st, this.item(st, data, i), check);
+          break;
+        case K_TICKER:
+          for (let i = 0; i < data.length; i++) this.onTicker(st, this.item(st, data, i), check);
+          break;
+        case K_QUOTE:
+          for (let i = 0; i < data.length; i++) this.onBbo(st, this.item(st, data, i), check);
+          break;
+        case K_BOOK:
+          for (let i = 0; i < data.length; i++) this.onBooks(st, msg.action, this.item(st, data, i), check);
+          break;
+        case K_BOOK5:
+          for (let i = 0; i < data.length; i++) this.onBooks5(st, this.item(st, data, i), check);
+          break;
+        case K_CANDLE:
+          for (let i = 0; i < data.length; i++) this.onCandle(st, data[i], check);
+          break;
+        case K_FUNDING:
+          for (let i = 0; i < data.length; i++) this.onFunding(st, this.item(st, data, i), check);
+          break;
+        case K_MARK:
+          for (let i = 0; i < data.length; i++) this.onMark(st, this.item(st, data, i), check);
+          break;
+      }
     }
   }
 
@@ -410,13 +415,14 @@ export class OkxSession implements VenueSession {
     return v;
   }
 
-  private onTrade(st: StreamState, d: Obj): void {
+  private onTrade(st: StreamState, d: Obj, check = false): void {
     const id = this.num(st, d, 'tradeId');
     const ts = this.num(st, d, 'ts');
     const price = this.num(st, d, 'px');
     const amount = this.num(st, d, 'sz');
     const side = d.side;
     if (side !== 'buy' && side !== 'sell') throw this.malformed(st, `field "side" is ${JSON.stringify(side)}`);
+    if (check) return;
     if (id <= st.last) {
       this.stats.duplicates++;
       return;
@@ -425,10 +431,11 @@ export class OkxSession implements VenueSession {
     this.ctx.sink.trade(st.symbolId, ts, id, side === 'buy' ? Side.buy : Side.sell, price, amount);
   }
 
-  private onTicker(st: StreamState, d: Obj): void {
+  private onTicker(st: StreamState, d: Obj, check = false): void {
     const ts = this.num(st, d, 'ts');
     const f = this.ticker;
     f.last = this.num(st, d, 'last');
+    if (check) return;
     f.open = dec(d.open24h);
     f.high = dec(d.high24h);
     f.low = dec(d.low24h);
@@ -450,9 +457,10 @@ export class OkxSession implements VenueSession {
     this.ctx.sink.ticker(st.symbolId, ts, Number.NaN, f);
   }
 
-  private onFunding(st: StreamState, d: Obj): void {
+  private onFunding(st: StreamState, d: Obj, check = false): void {
     const rate = this.num(st, d, 'fundingRate');
     const fundingTime = this.num(st, d, 'fundingTime');
+    if (check) return;
     const ts = dec(d.ts);
     const f = this.ticker;
     f.last = f.open = f.high = f.low = f.baseVolume = f.quoteVolume = Number.NaN;
@@ -473,12 +481,13 @@ export class OkxSession implements VenueSession {
     this.ctx.sink.ticker(st.symbolId, ts, Number.NaN, f);
   }
 
-  private onMark(st: StreamState, d: Obj): void {
+  private onMark(st: StreamState, d: Obj, check = false): void {
     const ts = this.num(st, d, 'ts');
     const f = this.ticker;
     f.last = f.open = f.high = f.low = f.baseVolume = f.quoteVolume = Number.NaN;
     f.bidPrice = f.askPrice = f.indexPrice = f.fundingRate = f.nextFundingTs = Number.NaN;
     f.markPrice = this.num(st, d, 'markPx');
+    if (check) return;
     if (ts <= st.last) {
       this.stats.duplicates++;
       return;
@@ -487,13 +496,14 @@ export class OkxSession implements VenueSession {
     this.ctx.sink.ticker(st.symbolId, ts, Number.NaN, f);
   }
 
-  private onBbo(st: StreamState, d: Obj): void {
+  private onBbo(st: StreamState, d: Obj, check = false): void {
     const ts = this.num(st, d, 'ts');
     const bids = d.bids;
     const asks = d.asks;
     if (!Array.isArray(bids) || !Array.isArray(asks)) throw this.malformed(st, 'bids/asks are not arrays');
     const nb = this.parseLevels(st, bids, 0);
     const na = this.parseLevels(st, asks, 1);
+    if (check) return;
     const seqId = typeof d.seqId === 'number' ? d.seqId : Number.NaN;
     const key = Number.isNaN(seqId) ? ts : seqId;
     if (key <= st.last) {
@@ -512,7 +522,7 @@ export class OkxSession implements VenueSession {
     );
   }
 
-  private onCandle(st: StreamState, row: unknown): void {
+  private onCandle(st: StreamState, row: unknown, check = false): void {
     if (!Array.isArray(row) || row.length < 9) throw this.malformed(st, 'candle is not a 9-element array');
     const openTs = dec(row[0]);
     const open = dec(row[1]);
@@ -532,6 +542,7 @@ export class OkxSession implements VenueSession {
     ) {
       throw this.malformed(st, `candle has a non-numeric field: ${JSON.stringify(row)}`);
     }
+    if (check) return;
     // OKX candles carry no event time or sequence: an older candle, or an identical repeat of the
     // last update (second socket during rotation), is dropped.
     if (
@@ -591,7 +602,7 @@ export class OkxSession implements VenueSession {
     book.settle();
   }
 
-  private onBooks(st: StreamState, action: unknown, d: Obj): void {
+  private onBooks(st: StreamState, action: unknown, d: Obj, check = false): void {
     const sync = st.sync!;
     const bids = d.bids;
     const asks = d.asks;
@@ -602,6 +613,7 @@ export class OkxSession implements VenueSession {
     const ts = this.num(st, d, 'ts');
     const nb = this.parseLevels(st, bids, 0);
     const na = this.parseLevels(st, asks, 1);
+    if (check) return;
     const seqId = typeof d.seqId === 'number' ? d.seqId : Number.NaN;
     const prevSeqId = typeof d.prevSeqId === 'number' ? d.prevSeqId : Number.NaN;
     const checksum = typeof d.checksum === 'number' ? d.checksum : 0;
@@ -704,13 +716,14 @@ export class OkxSession implements VenueSession {
     this.ctx.send(JSON.stringify({ op: 'subscribe', args }));
   }
 
-  private onBooks5(st: StreamState, d: Obj): void {
+  private onBooks5(st: StreamState, d: Obj, check = false): void {
     const bids = d.bids;
     const asks = d.asks;
     if (!Array.isArray(bids) || !Array.isArray(asks)) throw this.malformed(st, 'bids/asks are not arrays');
     const ts = this.num(st, d, 'ts');
     const nb = this.parseLevels(st, bids, 0);
     const na = this.parseLevels(st, asks, 1);
+    if (check) return;
     const seqId = typeof d.seqId === 'number' ? d.seqId : Number.NaN;
     const key = Number.isNaN(seqId) ? ts : seqId;
     if (key <= st.last) {
