@@ -131,3 +131,31 @@ describe('ccxt venues replayed from recorded sessions, through the ccxt worker',
     await runVenue('bingx');
   });
 });
+
+describe('compressed frames through ccxt', () => {
+  it('a gzip frame that inflates beyond limits.maxFrameBytes ends the socket instead of filling memory', async () => {
+    const fixture = loadCcxtFixture(FIXTURES.bingx);
+    const trades = fixture.methods.watchTrades!.find((c) => c.input[0] === 'BTC/USDT')!;
+    // 4 MB of JSON that gzips to a few KB, sent after the recorded trades.
+    trades.messages.push({ pad: '0'.repeat(4 * 1024 * 1024) });
+    replay = await startCcxtReplay(fixture, { paceMs: 20 });
+    process.env[CCXT_OPTIONS_ENV] = JSON.stringify(replay.ccxtOptions);
+    engine = createEngine({
+      threads: 1,
+      logger: captureLogger([]),
+      limits: { maxFrameBytes: 256 * 1024 },
+      venues: { bingx: { wsUrl: replay.server.wsUrl, restUrl: replay.server.restUrl } },
+    });
+    const reasons: string[] = [];
+    engine.on('state', (c: { state: string; reason: string }) => {
+      if (c.state === 'reconnecting') reasons.push(c.reason);
+    });
+    const records: MarketRecord[] = [];
+    engine.onRecord((r) => records.push(r));
+    engine.subscribe({ exchange: 'bingx', channels: ['trades'], symbols: ['BTC/USDT'] });
+    await waitFor(() => reasons.length > 0, 'the socket ended over the oversized frame', 15_000);
+    expect(reasons[0]).toMatch(/inflates beyond limits\.maxFrameBytes \(262144 bytes\)/);
+    // The recorded trades before it were delivered.
+    expect(records.some((r) => r.type === 'trade')).toBe(true);
+  });
+});

@@ -9,6 +9,7 @@
  * stream (unknown market, venue rejects a subscription) are counted per stream and never end
  * the connection. ccxt is imported here only, lazily, once per worker thread.
  */
+import { gunzipSync, inflateRawSync } from 'node:zlib';
 import { PolicySink } from '../src/backpressure/policy-sink.js';
 import { nowMs } from '../src/clock.js';
 import { RecordEncoder } from '../src/records/encoder.js';
@@ -25,7 +26,7 @@ import {
   writeQuote,
   writeTicker,
 } from '../src/venues/ccxt-normalize.js';
-import { type CcxtExchange, type CcxtModule, type CcxtVenueOptions, ccxtVenueOptions } from '../src/venues/ccxt-types.js';
+import { type CcxtClient, type CcxtExchange, type CcxtModule, type CcxtVenueOptions, ccxtVenueOptions } from '../src/venues/ccxt-types.js';
 import { overrideUrls } from '../src/venues/ccxt-urls.js';
 import { getVenue } from '../src/venues/registry.js';
 import type { AdapterLog, StreamSpec, TickerFields, VenueAdapter } from '../src/venues/types.js';
@@ -159,6 +160,24 @@ class CcxtConnection {
     this.startWatchdog();
   }
 
+  /**
+   * Inflates a compressed frame ourselves, capped at `limits.maxFrameBytes` of output (ccxt's
+   * own inflate has no cap: a small frame could expand to gigabytes). Over the cap, or corrupt,
+   * the socket is ended as ccxt ends it for a corrupt frame; undefined is returned.
+   */
+  private inflate(client: CcxtClient, data: Uint8Array): string | undefined {
+    const maxOutputLength = this.task.limits.maxFrameBytes;
+    try {
+      const out = client.gunzip ? gunzipSync(data, { maxOutputLength }) : inflateRawSync(data, { maxOutputLength });
+      return out.toString('utf8');
+    } catch (err) {
+      const why = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? `inflates beyond limits.maxFrameBytes (${maxOutputLength} bytes)` : `is corrupt (${(err as Error).message})`;
+      client.onError(new Error(`${this.exchangeId}: a compressed frame ${why}`));
+      client.close();
+      return undefined;
+    }
+  }
+
   /** Counts frames and bytes and stamps the receive time once per socket message. */
   private hookClients(exchange: CcxtExchange): void {
     const makeClient = exchange.client.bind(exchange);
@@ -175,8 +194,13 @@ class CcxtConnection {
           this.counters[CounterSlot.bytes]! +=
             typeof data === 'string' ? data.length : ((data as { byteLength?: number })?.byteLength ?? 0);
           this.encoder.recvTs = recvTs;
+          let text: string | undefined;
+          if (typeof data !== 'string' && (client.gunzip || client.inflate)) {
+            text = this.inflate(client, data as Uint8Array);
+            if (text === undefined) return;
+          }
           try {
-            onMessage(event);
+            onMessage(text === undefined ? event : { data: text });
           } catch (err) {
             this.badFrame((err as Error).message);
           }

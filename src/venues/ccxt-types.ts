@@ -38,6 +38,11 @@ export type CcxtOhlcv = ArrayLike<number>;
 
 export interface CcxtClient {
   onMessage(event: { data: unknown }): void;
+  onError(error: Error): void;
+  close(): unknown;
+  /** Set by ccxt for venues that send gzip (`gunzip`) or raw-deflate (`inflate`) binary frames. */
+  gunzip?: boolean;
+  inflate?: boolean;
 }
 
 export interface CcxtExchange {
