@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { RingfeedError } from './errors.js';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './supervisor/backoff.js';
 import { type CircuitBreakerOptions, DEFAULT_CIRCUIT_BREAKER } from './supervisor/circuit-breaker.js';
+import type { CcxtVenueOptions } from './venues/ccxt-types.js';
 import { getVenue } from './venues/registry.js';
 import type { Credentials } from './venues/types.js';
 import type { BackpressurePolicy, ConnectionLimits } from './worker-protocol.js';
@@ -16,6 +17,11 @@ export interface VenueEndpoints {
    * there to sign requests; never logged, never in errors or stats.
    */
   readonly credentials?: Credentials;
+  /**
+   * ccxt venues only: constructor config, markets (instead of `loadMarkets`) and the
+   * `watchOrderBook` limit. Takes precedence over the `RINGFEED_CCXT_OPTIONS` environment variable.
+   */
+  readonly ccxt?: CcxtVenueOptions;
 }
 
 export interface EngineOptions {
@@ -124,6 +130,31 @@ function checkCredentials(value: Credentials, option: string): Credentials {
   return { apiKey: value.apiKey, secret: value.secret, passphrase: value.passphrase };
 }
 
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkCcxtOptions(value: unknown, option: string, venue: string): CcxtVenueOptions {
+  if (getVenue(venue).transport !== 'ccxt') {
+    throw new RingfeedError('ERR_BAD_OPTION', `${option} applies to ccxt venues only; ${venue} is native (use venues["ccxt:${venue}"])`);
+  }
+  if (!isPlainObject(value)) throw new RingfeedError('ERR_BAD_OPTION', `${option} must be an object`);
+  for (const key of Object.keys(value)) {
+    if (key !== 'config' && key !== 'markets' && key !== 'bookLimit') {
+      throw new RingfeedError('ERR_BAD_OPTION', `unknown option ${option}.${key}`);
+    }
+  }
+  if (value.config !== undefined && !isPlainObject(value.config)) {
+    throw new RingfeedError('ERR_BAD_OPTION', `${option}.config must be an object`);
+  }
+  if (value.markets !== undefined && !(Array.isArray(value.markets) && value.markets.every(isPlainObject))) {
+    throw new RingfeedError('ERR_BAD_OPTION', `${option}.markets must be an array of ccxt market objects`);
+  }
+  if (value.bookLimit !== undefined) int(value.bookLimit, `${option}.bookLimit`, 1);
+  // Crosses to the worker thread by structured clone: keep only plain data.
+  return structuredClone(value) as CcxtVenueOptions;
+}
+
 const KNOWN_OPTIONS = new Set([
   'threads',
   'connectionsPerThread',
@@ -178,6 +209,7 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
       wsUrl: ep.wsUrl === undefined ? undefined : checkWsUrl(ep.wsUrl, `venues.${id}.wsUrl`),
       restUrl: ep.restUrl === undefined ? undefined : checkRestUrl(ep.restUrl, `venues.${id}.restUrl`),
       credentials: ep.credentials === undefined ? undefined : checkCredentials(ep.credentials, `venues.${id}.credentials`),
+      ccxt: ep.ccxt === undefined ? undefined : checkCcxtOptions(ep.ccxt, `venues.${id}.ccxt`, id),
     };
   }
   return {

@@ -16,8 +16,8 @@ import { Doorbell } from './ring/doorbell.js';
 import { createRing } from './ring/ring.js';
 import { type ConnectionState, ConnectionSupervisor, type StateChange } from './supervisor/connection-supervisor.js';
 import { getVenue } from './venues/registry.js';
-import { CHANNELS, type Channel, type Credentials, type StreamSpec, type VenueAdapter } from './venues/types.js';
-import { type BackpressurePolicy, COUNTER_SLOTS, CounterSlot } from './worker-protocol.js';
+import { CHANNELS, type Channel, type StreamSpec, type VenueAdapter } from './venues/types.js';
+import { type BackpressurePolicy, COUNTER_SLOTS, type ConnectionTask, CounterSlot } from './worker-protocol.js';
 
 export interface SubscribeRequest {
   /** Venue id, e.g. `binance`. */
@@ -395,7 +395,7 @@ export class Engine extends EventEmitter {
     }
   }
 
-  private endpoints(adapter: VenueAdapter): { wsUrl: string; restUrl: string; credentials?: Credentials } {
+  private endpoints(adapter: VenueAdapter): Pick<ConnectionTask, 'wsUrl' | 'restUrl' | 'credentials' | 'ccxt'> {
     const configured = this.options.venues[adapter.id] ?? {};
     const wsEnv = process.env[adapter.wsUrlEnv];
     const restEnv = process.env[adapter.restUrlEnv];
@@ -403,6 +403,7 @@ export class Engine extends EventEmitter {
       wsUrl: configured.wsUrl ?? (wsEnv ? checkWsUrl(wsEnv, adapter.wsUrlEnv) : adapter.defaultWsUrl),
       restUrl: configured.restUrl ?? (restEnv ? checkRestUrl(restEnv, adapter.restUrlEnv) : adapter.defaultRestUrl),
       credentials: configured.credentials,
+      ccxt: configured.ccxt,
     };
   }
 

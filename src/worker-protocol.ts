@@ -3,6 +3,7 @@
  * data crosses: errors travel as `{ code, message, … }` objects, never as class instances.
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { CcxtVenueOptions } from './venues/ccxt-types.js';
 import type { Credentials, StreamSpec } from './venues/types.js';
 
 export type BackpressurePolicy = 'block' | 'drop' | 'conflate';
@@ -48,6 +49,8 @@ export interface ConnectionTask {
   readonly port: MessagePort;
   /** Venue credentials, when configured (never logged). */
   readonly credentials?: Credentials;
+  /** ccxt venues: the `venues.<id>.ccxt` option (else the worker reads RINGFEED_CCXT_OPTIONS). */
+  readonly ccxt?: CcxtVenueOptions;
 }
 
 /** Slots of the per-connection Float64Array counters shared with the main thread. */

@@ -9,7 +9,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/engine.js';
 import type { BookRecord, MarketRecord, TickerRecord, TradeRecord } from '../src/records/types.js';
 import { type CcxtReplay, loadCcxtFixture, startCcxtReplay } from '../src/simulator/ccxt-replay.js';
-import { CCXT_OPTIONS_ENV } from '../src/venues/ccxt-types.js';
 import { booksAfterEach, type SortedBook } from './helpers/books.js';
 import { captureLogger } from './helpers/engine.js';
 import { waitFor } from './helpers/wait.js';
@@ -25,7 +24,6 @@ afterEach(async () => {
   await replay?.close();
   engine = undefined;
   replay = undefined;
-  delete process.env[CCXT_OPTIONS_ENV];
 });
 
 // /contractMarket/execution frames: [ts (ns → ms), side, price, size, tradeId].
@@ -92,12 +90,12 @@ describe('ccxt kucoinfutures against a hand-written KuCoin Futures session', () 
     replay = await startCcxtReplay(loadCcxtFixture(FIXTURE), { paceMs: 150 });
     const { server } = replay;
     expect(replay.symbols).toEqual([SYMBOL]);
-    process.env[CCXT_OPTIONS_ENV] = JSON.stringify(replay.ccxtOptions);
     const logs: Array<Record<string, unknown>> = [];
     engine = createEngine({
       threads: 1,
       logger: captureLogger(logs),
-      venues: { kucoinfutures: { wsUrl: server.wsUrl, restUrl: server.restUrl } },
+      // Through the engine option (the other ccxt replay tests use the environment variable).
+      venues: { kucoinfutures: { wsUrl: server.wsUrl, restUrl: server.restUrl, ccxt: replay.ccxtOptions.kucoinfutures } },
     });
     const records: MarketRecord[] = [];
     engine.onRecord((r) => records.push(r));

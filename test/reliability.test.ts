@@ -115,6 +115,10 @@ describe('option validation fails fast, naming the option', () => {
     [{ circuitBreaker: { failureThreshold: 0 } }, 'circuitBreaker.failureThreshold'],
     [{ venues: { binance: { credentials: { apiKey: '', secret: 's' } } } }, 'venues.binance.credentials.apiKey'],
     [{ venues: { binance: { restUrl: 'ftp://127.0.0.1' } } }, 'venues.binance.restUrl'],
+    [{ venues: { binance: { ccxt: {} } } }, 'venues.binance.ccxt'],
+    [{ venues: { kucoin: { ccxt: { markets: 'BTC-USDT' } } } }, 'venues.kucoin.ccxt.markets'],
+    [{ venues: { kucoin: { ccxt: { bookLimit: 0 } } } }, 'venues.kucoin.ccxt.bookLimit'],
+    [{ venues: { kucoin: { ccxt: { bookLimt: 5 } } } }, 'venues.kucoin.ccxt.bookLimt'],
   ])('rejects %j naming %s', (options, name) => {
     const err = errorOf(() => resolveOptions(options as never));
     expect(err).toBeInstanceOf(RingfeedError);

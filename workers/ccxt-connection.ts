@@ -125,7 +125,7 @@ class CcxtConnection {
   }
 
   private async connect(): Promise<void> {
-    this.options = ccxtVenueOptions(this.exchangeId);
+    this.options = this.task.ccxt ?? ccxtVenueOptions(this.exchangeId);
     const t0 = performance.now();
     const heap0 = process.memoryUsage().heapUsed;
     const ccxt = await loadCcxt();
