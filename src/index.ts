@@ -33,5 +33,6 @@ export { startSimulator } from './simulator/index.js';
 export type { BackoffOptions } from './supervisor/backoff.js';
 export type { CircuitBreakerOptions } from './supervisor/circuit-breaker.js';
 export type { ConnectionState, StateChange } from './supervisor/connection-supervisor.js';
-export type { Channel } from './venues/types.js';
+export type { CcxtVenueOptions } from './venues/ccxt-types.js';
+export type { Channel, Credentials } from './venues/types.js';
 export type { BackpressurePolicy, ConnectionLimits } from './worker-protocol.js';
