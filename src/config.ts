@@ -60,6 +60,7 @@ export const DEFAULT_LIMITS: ConnectionLimits = {
   restTimeoutMs: 10_000,
   maxRestBytes: 16 * 1024 * 1024,
   maxBookLevels: 5000,
+  maxBufferedUpdates: 10_000,
 };
 
 /** Rotate this long before a venue's connection age limit. */
@@ -185,7 +186,7 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     if (!(key in DEFAULT_LIMITS)) throw new RingfeedError('ERR_BAD_OPTION', `unknown option limits.${key}`);
     int(value, `limits.${key}`, 0);
   }
-  for (const key of ['pongTimeoutMs', 'connectTimeoutMs', 'maxFrameBytes', 'restTimeoutMs', 'maxRestBytes', 'maxBookLevels'] as const) {
+  for (const key of ['pongTimeoutMs', 'connectTimeoutMs', 'maxFrameBytes', 'restTimeoutMs', 'maxRestBytes', 'maxBookLevels', 'maxBufferedUpdates'] as const) {
     int(limits[key], `limits.${key}`, 1);
   }
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff };

@@ -28,6 +28,8 @@ export interface ConnectionLimits {
   readonly maxRestBytes: number;
   /** Price levels kept per book side in the workers; beyond it the farthest level is evicted. */
   readonly maxBookLevels: number;
+  /** Book updates buffered per symbol while its REST snapshot is pending; beyond it, refetch. */
+  readonly maxBufferedUpdates: number;
 }
 
 /** The task a connection runs in the pool (its input). */

@@ -84,6 +84,7 @@ class Connection {
       },
       credentials: task.credentials,
       maxBookLevels: task.limits.maxBookLevels,
+      maxBufferedUpdates: task.limits.maxBufferedUpdates,
     });
   }
 

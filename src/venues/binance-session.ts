@@ -282,7 +282,7 @@ export class BinanceSession implements VenueSession {
     this.minSnapshotIntervalMs = options.minSnapshotIntervalMs ?? 1000;
     this.retryBaseMs = options.retryBaseMs ?? 250;
     this.retryMaxMs = options.retryMaxMs ?? 10_000;
-    this.maxBufferedDiffs = options.maxBufferedDiffs ?? 10_000;
+    this.maxBufferedDiffs = options.maxBufferedDiffs ?? ctx.maxBufferedUpdates ?? 10_000;
     this.snapshotLimit = options.snapshotLimit ?? 1000;
     this.maxBookLevels = options.maxBookLevels ?? ctx.maxBookLevels ?? DEFAULT_MAX_LEVELS;
     this.maxParams = options.maxParamsPerRequest ?? 200;

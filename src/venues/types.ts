@@ -124,6 +124,8 @@ export interface SessionContext {
   readonly credentials?: Credentials;
   /** `limits.maxBookLevels`: price levels a session keeps per book side (default 5000). */
   readonly maxBookLevels?: number;
+  /** `limits.maxBufferedUpdates`: book updates buffered per symbol while a snapshot is pending. */
+  readonly maxBufferedUpdates?: number;
 }
 
 /**
