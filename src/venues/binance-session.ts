@@ -42,7 +42,6 @@
  * record: the consumer already knows the book is not in sync).
  */
 
-
 import { DEFAULT_MAX_LEVELS, OrderBook } from '../book/order-book.js';
 import {
   BinanceScanner,
@@ -70,6 +69,7 @@ import {
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { type BinanceFlavor, type DepthRule, SPOT_FLAVOR } from './binance-flavor.js';
 import { klineIntervalSec, streamNameFor } from './binance-streams.js';
+import { dec, isObj, type Obj, preview } from './json-fields.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
 
 export interface BinanceSessionOptions {
@@ -140,8 +140,6 @@ const P_NEEDS_SNAPSHOT = 0; // after a disconnect: the first diff starts the fet
 const P_FETCHING = 1; // buffering diffs, snapshot requested or scheduled (or held, see `held`)
 const P_SYNCED = 2;
 
-type Obj = Record<string, unknown>;
-
 /** A buffered depth diff (levels copied out of the scratch arrays). */
 interface DepthDiff {
   readonly E: number;
@@ -198,20 +196,6 @@ interface StreamState {
 interface PendingRequest {
   readonly method: string;
   readonly params: readonly string[];
-}
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Decimal string (or number) → number; NaN for anything else (including ""). */
-function dec(v: unknown): number {
-  if (typeof v === 'string') return v.length === 0 ? Number.NaN : +v;
-  return typeof v === 'number' ? v : Number.NaN;
-}
-
-function preview(text: string): string {
-  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
 }
 
 function nanTicker(): TickerFields {

@@ -31,6 +31,7 @@
 import { OrderBook } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { batchArgs, bybitIntervalSec, DEFAULT_BOOK_DEPTH, MAX_ARGS_PER_REQUEST, topicOf } from './bybit-topics.js';
+import { dec, isObj, type Obj, preview } from './json-fields.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
 
 export interface BybitSessionOptions {
@@ -104,8 +105,6 @@ const TICKER_KEYS = [
 /** Indexes of TICKER_KEYS that matter to a funding-only stream. */
 const FUNDING_FIRST = 8;
 
-type Obj = Record<string, unknown>;
-
 interface BookSync {
   phase: number;
   readonly book: OrderBook;
@@ -131,20 +130,6 @@ interface TopicState {
   tickerReady: boolean;
   readonly sync: BookSync | undefined;
   removed: boolean;
-}
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Decimal string (or number) → finite number; NaN for anything else (including "", "Infinity", 1e999). */
-function dec(v: unknown): number {
-  const x = typeof v === 'string' ? (v.length === 0 ? Number.NaN : +v) : typeof v === 'number' ? v : Number.NaN;
-  return Number.isFinite(x) ? x : Number.NaN;
-}
-
-function preview(text: string): string {
-  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
 }
 
 function topicType(topic: string): number {

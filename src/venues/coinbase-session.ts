@@ -29,6 +29,7 @@
 import { DEFAULT_MAX_LEVELS, OrderBook } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { channelFrame, L2_AUTH, L2_PUBLIC, parseIsoMs } from './coinbase-protocol.js';
+import { dec, isObj, type Obj, preview } from './json-fields.js';
 import type { SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
 
 export interface CoinbaseSessionOptions {
@@ -60,8 +61,6 @@ export interface CoinbaseSessionStats {
   errors: number;
 }
 
-type Obj = Record<string, unknown>;
-
 interface BookState {
   readonly book: OrderBook;
   synced: boolean;
@@ -83,20 +82,6 @@ interface ProductState {
   tradeBaseline: boolean;
   lastTickerSeq: number;
   lastHeartbeatSeq: number;
-}
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Decimal string (or number) → finite number; NaN for anything else (including "", "Infinity", 1e999). */
-function dec(v: unknown): number {
-  const x = typeof v === 'string' ? (v.length === 0 ? Number.NaN : +v) : typeof v === 'number' ? v : Number.NaN;
-  return Number.isFinite(x) ? x : Number.NaN;
-}
-
-function preview(text: string): string {
-  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
 }
 
 const CH_MATCHES = 'matches';

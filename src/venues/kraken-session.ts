@@ -31,6 +31,7 @@
 
 import { OrderBook } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
+import { dec, isObj, type Obj, preview } from './json-fields.js';
 import { krakenBookChecksum, MAX_PRECISION } from './kraken-checksum.js';
 import { KRAKEN_BOOK_DEPTHS, KRAKEN_CHANNEL, ohlcMinutes, parseRfc3339 } from './kraken-protocol.js';
 import type { SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
@@ -60,8 +61,6 @@ export interface KrakenSessionStats {
   errorAcks: number;
 }
 
-type Obj = Record<string, unknown>;
-
 const P_AWAIT = 0; // waiting for a snapshot (new stream, after disconnect, or resync)
 const P_SYNCED = 1;
 
@@ -85,20 +84,6 @@ interface BookState extends BaseState {
 interface Precision {
   price: number;
   qty: number;
-}
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** JSON number (Kraken v2 sends numbers) or decimal string → finite number; NaN otherwise (also for 1e999, "Infinity"). */
-function dec(v: unknown): number {
-  const x = typeof v === 'number' ? v : typeof v === 'string' && v.length > 0 ? +v : Number.NaN;
-  return Number.isFinite(x) ? x : Number.NaN;
-}
-
-function preview(text: string): string {
-  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
 }
 
 function grow(a: Float64Array, need: number): Float64Array {

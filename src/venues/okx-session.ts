@@ -32,6 +32,7 @@
 
 import { DEFAULT_MAX_LEVELS } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
+import { dec, isObj, type Obj, preview } from './json-fields.js';
 import { OkxBook } from './okx-book.js';
 import { isDerivativeInstId, type OkxBookChannel, okxCandleSec, okxChannelsOf } from './okx-channels.js';
 import type { SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
@@ -76,8 +77,6 @@ const K_MARK = 7;
 const P_WAITING = 0; // snapshot expected (after subscribe, disconnect or resync)
 const P_SYNCED = 1;
 
-type Obj = Record<string, unknown>;
-
 interface BookSync {
   phase: number;
   readonly book: OkxBook;
@@ -103,20 +102,6 @@ interface StreamState {
   lastClosed: boolean;
   readonly sync: BookSync | undefined;
   removed: boolean;
-}
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Decimal string (or number) → finite number; NaN for anything else (including "", "Infinity", 1e999). */
-function dec(v: unknown): number {
-  const x = typeof v === 'string' ? (v.length === 0 ? Number.NaN : +v) : typeof v === 'number' ? v : Number.NaN;
-  return Number.isFinite(x) ? x : Number.NaN;
-}
-
-function preview(text: string): string {
-  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
 }
 
 function specKey(spec: StreamSpec): string {
