@@ -233,6 +233,19 @@ async function stream(args: Args, positionals: string[]): Promise<void> {
   await engine.close();
 }
 
+/**
+ * Keeps a server up until a signal or until the parent (`run`) disconnects, then closes it and
+ * lets go of the IPC channel so that this process can exit.
+ */
+async function serveUntilStopped(server: { close(): Promise<void> }): Promise<void> {
+  await new Promise<void>((resolve) => {
+    onSignal(resolve);
+    process.once('disconnect', resolve);
+  });
+  await server.close();
+  if (process.connected) process.disconnect();
+}
+
 /** Replays a recorded ccxt session and prints how to stream it. */
 async function simulateCcxt(args: Args, file: string): Promise<void> {
   let replay: CcxtReplay;
@@ -252,12 +265,7 @@ async function simulateCcxt(args: Args, file: string): Promise<void> {
       ? `${JSON.stringify({ wsUrl: server.wsUrl, restUrl: server.restUrl, venue, channels, symbols, ccxtOptions })}\n`
       : `replaying ${entries.length} recorded ${venue} sessions (each once per subscription) on ${server.wsUrl}\nstream them with:\n  ${command}\n`,
   );
-  await new Promise<void>((resolve) => {
-    onSignal(resolve);
-    process.once('disconnect', resolve);
-  });
-  await replay.close();
-  if (process.connected) process.disconnect();
+  await serveUntilStopped(replay);
 }
 
 async function simulate(args: Args): Promise<void> {
@@ -275,12 +283,7 @@ async function simulate(args: Args): Promise<void> {
   });
   const address = { wsUrl: sim.wsUrl, restUrl: sim.restUrl };
   process.stdout.write(`${args.announce ? JSON.stringify(address) : `simulator listening: ${sim.wsUrl} (REST ${sim.restUrl})`}\n`);
-  await new Promise<void>((resolve) => {
-    onSignal(resolve);
-    process.once('disconnect', resolve);
-  });
-  await sim.close();
-  if (process.connected) process.disconnect();
+  await serveUntilStopped(sim);
 }
 
 async function main(): Promise<void> {

@@ -3,12 +3,13 @@ import type { EngineOptions } from '../../src/config.js';
 import { createEngine, type Engine } from '../../src/engine.js';
 import type { MarketRecord, TradeRecord } from '../../src/records/types.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/index.js';
+import { VENUE_SIMULATORS, type VenueSimulator } from '../../src/simulator/venues.js';
 import type { StateChange } from '../../src/supervisor/connection-supervisor.js';
 import { captureLogger } from '../helpers/engine.js';
 import { type FaultProxy, startFaultProxy } from './proxy.js';
 
-export interface Rig {
-  sim: Simulator;
+export interface Rig<S extends RigSimulator = Simulator> {
+  sim: S;
   proxy: FaultProxy;
   engine: Engine;
   records: MarketRecord[];
@@ -19,6 +20,14 @@ export interface Rig {
   close(): Promise<void>;
 }
 
+/** What the rig needs of any venue simulator. */
+interface RigSimulator {
+  readonly wsUrl: string;
+  readonly restUrl: string;
+  close(): Promise<void>;
+}
+
+/** The Binance simulator → fault proxy (or direct) → engine. */
 export async function startRig(
   seed: number,
   simOptions: SimulatorOptions,
@@ -26,14 +35,30 @@ export async function startRig(
   opts: { direct?: boolean; keepRecords?: boolean } = {},
 ): Promise<Rig> {
   const sim = await startSimulator({ seed, ...simOptions });
-  const proxy = await startFaultProxy({ targetPort: sim.port, seed });
+  return attachRig(sim, 'binance', seed, engineOptions, opts);
+}
+
+/** Another native venue's simulator (see `VENUE_SIMULATORS`) → fault proxy → engine. */
+export async function startVenueRig(venue: string, seed: number, rate: number, engineOptions: EngineOptions = {}): Promise<Rig<VenueSimulator>> {
+  const sim = await VENUE_SIMULATORS[venue]!.start({ port: 0, seed, rate });
+  return attachRig(sim, venue, seed, engineOptions, {});
+}
+
+async function attachRig<S extends RigSimulator>(
+  sim: S,
+  venue: string,
+  seed: number,
+  engineOptions: EngineOptions,
+  opts: { direct?: boolean; keepRecords?: boolean },
+): Promise<Rig<S>> {
+  const proxy = await startFaultProxy({ targetPort: Number(new URL(sim.wsUrl).port), seed });
   const logs: Array<Record<string, unknown>> = [];
   const target = opts.direct ? sim : proxy;
   const engine = createEngine({
     threads: 1,
     ...engineOptions,
     logger: captureLogger(logs, 'warn'),
-    venues: { binance: { wsUrl: target.wsUrl, restUrl: target.restUrl } },
+    venues: { [venue]: { wsUrl: target.wsUrl, restUrl: target.restUrl } },
     backoff: { initialDelayMs: 20, maxDelayMs: 200, multiplier: 2, ...engineOptions.backoff },
   });
   const records: MarketRecord[] = [];

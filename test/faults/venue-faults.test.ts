@@ -6,14 +6,10 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { EngineOptions } from '../../src/config.js';
-import { createEngine, type Engine } from '../../src/engine.js';
 import type { MarketRecord } from '../../src/records/types.js';
-import { VENUE_SIMULATORS, type VenueSimulator } from '../../src/simulator/venues.js';
-import type { StateChange } from '../../src/supervisor/connection-supervisor.js';
-import { captureLogger } from '../helpers/engine.js';
+import type { VenueSimulator } from '../../src/simulator/venues.js';
 import { waitFor } from '../helpers/wait.js';
-import { type FaultProxy, startFaultProxy } from './proxy.js';
-import { inOrder, statusList } from './rig.js';
+import { inOrder, type Rig, startVenueRig, statusList } from './rig.js';
 
 interface VenueCase {
   readonly venue: string;
@@ -69,59 +65,15 @@ afterAll(() => {
   console.log(lines.join('\n'));
 });
 
-interface VenueRig {
-  sim: VenueSimulator;
-  proxy: FaultProxy;
-  engine: Engine;
-  records: MarketRecord[];
-  /** Arrival time (Date.now()) of each record, same index as `records`. */
-  times: number[];
-  changes: Array<StateChange & { at: number }>;
-  logs: Array<Record<string, unknown>>;
-  close(): Promise<void>;
-}
-
-let rig: VenueRig | undefined;
+let rig: Rig<VenueSimulator> | undefined;
 afterEach(async () => {
   await rig?.close();
   rig = undefined;
 });
 
-async function startVenueRig(c: VenueCase, engineOptions: EngineOptions = {}): Promise<VenueRig> {
-  const sim = await VENUE_SIMULATORS[c.venue]!.start({ port: 0, seed: c.seed, rate: c.rate });
-  const proxy = await startFaultProxy({ targetPort: Number(new URL(sim.wsUrl).port), seed: c.seed });
-  const logs: Array<Record<string, unknown>> = [];
-  const engine = createEngine({
-    threads: 1,
-    ...engineOptions,
-    logger: captureLogger(logs, 'warn'),
-    venues: { [c.venue]: { wsUrl: proxy.wsUrl, restUrl: proxy.restUrl } },
-    backoff: { initialDelayMs: 20, maxDelayMs: 200, multiplier: 2 },
-  });
-  const records: MarketRecord[] = [];
-  const times: number[] = [];
-  engine.onRecord((r) => {
-    records.push(r);
-    times.push(Date.now());
-  });
-  const changes: VenueRig['changes'] = [];
-  engine.on('state', (ch: StateChange) => changes.push({ ...ch, at: Date.now() }));
-  const r: VenueRig = {
-    sim,
-    proxy,
-    engine,
-    records,
-    times,
-    changes,
-    logs,
-    async close() {
-      await engine.close();
-      await proxy.close();
-      await sim.close();
-    },
-  };
-  rig = r;
-  return r;
+async function startVenueCase(c: VenueCase, engineOptions: EngineOptions = {}): Promise<Rig<VenueSimulator>> {
+  rig = await startVenueRig(c.venue, c.seed, c.rate, engineOptions);
+  return rig;
 }
 
 const since = (records: MarketRecord[], mark: number) => records.slice(mark);
@@ -130,8 +82,8 @@ const count = (records: MarketRecord[], type: string, symbol?: string) =>
 const syncedCount = (records: MarketRecord[], symbol: string) => statusList(records, symbol).filter((s) => s === 'synced').length;
 
 /** Trades and book for every symbol; waits until every book is synced and trades flow. */
-async function startSynced(c: VenueCase, engineOptions: EngineOptions = {}): Promise<VenueRig> {
-  const r = await startVenueRig(c, engineOptions);
+async function startSynced(c: VenueCase, engineOptions: EngineOptions = {}): Promise<Rig<VenueSimulator>> {
+  const r = await startVenueCase(c, engineOptions);
   r.engine.subscribe({ exchange: c.venue, channels: ['trades', 'book'], symbols: [...c.symbols] });
   await waitFor(
     () => c.symbols.every((s) => syncedCount(r.records, s) >= 1 && count(r.records, 'trade', s) > 0),
