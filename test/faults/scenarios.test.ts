@@ -93,15 +93,16 @@ async function reconnectScenario(seed: number, fault: (r: Rig) => Promise<void>,
   const t0 = Date.now();
   await fault(r);
   await waitFor(() => statusList(since(r.records, mark)).includes('disconnected'), 'a disconnected status');
+  const disconnectedAt = r.records.findIndex((x, i) => i >= mark && x.type === 'status' && x.status === 'disconnected');
+  // Counted from the disconnect: trades that arrived between the mark and the fault do not count.
   await waitFor(
     () =>
       SYMBOLS.every(
-        (s) => count(since(r.records, mark), 'trade', s) > 0 && statusList(since(r.records, mark), s).includes('synced'),
+        (s) => count(since(r.records, disconnectedAt), 'trade', s) > 0 && statusList(since(r.records, disconnectedAt), s).includes('synced'),
       ),
     'trades and a synced book for every symbol after the fault',
     boundMs + 5000,
   );
-  const disconnectedAt = r.records.findIndex((x, i) => i >= mark && x.type === 'status' && x.status === 'disconnected');
   const firstData = r.records.findIndex((x, i) => i > disconnectedAt && x.type === 'trade');
   const firstDataMs = r.times[firstData]! - t0;
   expect(firstDataMs).toBeLessThan(boundMs);
