@@ -142,16 +142,23 @@ describe('bybit through the engine (real workers, simulator)', () => {
     const { engine, records } = start(sim);
     engine.subscribe({ exchange: 'bybit', channels: ['trades', 'book'], symbols: ['ETH/USDT', 'ETH/USDT:USDT'] });
     await waitFor(() => synced(records, 'ETH/USDT') === 1 && synced(records, 'ETH/USDT:USDT') === 1, 'both books synced');
+    const before = records.length;
     sim.faults.closeAll(1001);
     await waitFor(() => statuses(records).filter((s) => s === 'disconnected').length === 2, 'two disconnected statuses');
-    const mark = records.length;
+    // From the first disconnect: one connection may already have resynced before the other's
+    // disconnected status is consumed (reconnect delays start near 0).
+    const mark = records.findIndex((r, i) => i >= before && r.type === 'status' && r.status === 'disconnected');
     await waitFor(
       () => synced(records.slice(mark), 'ETH/USDT') === 1 && synced(records.slice(mark), 'ETH/USDT:USDT') === 1,
       'both books synced again',
     );
-    const later = records.slice(mark).filter((r) => r.type === 'book');
     for (const s of ['ETH/USDT', 'ETH/USDT:USDT']) {
-      expect(later.find((r) => r.symbol === s)).toMatchObject({ snapshot: true });
+      // Each symbol is alone on its connection: its book after that connection's disconnect starts
+      // with a snapshot. That disconnect is the last one consumed before the symbol's snapshot
+      // (the rings are read in order, so the connection's own disconnect precedes its snapshot).
+      const snap = records.findIndex((r, i) => i > mark && r.type === 'book' && r.symbol === s && r.snapshot);
+      const disc = records.findLastIndex((r, i) => i < snap && r.type === 'status' && r.status === 'disconnected');
+      expect(records.slice(disc).find((r) => r.type === 'book' && r.symbol === s)).toMatchObject({ snapshot: true });
     }
     await waitFor(() => count(records.slice(mark), 'trade') > 3, 'trades after the reconnect');
     expect(engine.stats().reconnects).toBe(2);
