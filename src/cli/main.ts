@@ -2,14 +2,18 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { checkPolicy } from '../config.js';
 import { createEngine, type Engine, type EngineStats, REDACT_PATHS } from '../engine.js';
+import { RingfeedError } from '../errors.js';
 import { CCXT_REPLAY_CHANNEL, type CcxtReplay, loadCcxtFixture, startCcxtReplay } from '../simulator/ccxt-replay.js';
 import { venueSimulator } from '../simulator/index.js';
 import { CCXT_OPTIONS_ENV } from '../venues/ccxt-types.js';
-import { renderDashboard, summaryLine } from './dashboard.js';
+import * as arg from './args.js';
+import { type Args, badArgument, parseCommandLine } from './args.js';
+import { dashboardHeader, renderDashboard, summaryLine, terminalSize } from './dashboard.js';
+import { cliEndpoints } from './endpoints.js';
+import { assertCanListen } from './port.js';
 
 const USAGE = `ringfeed — real-time market data engine
 
@@ -22,25 +26,28 @@ Usage:
   ringfeed simulate [options]       start the simulator alone
 
 Options (run, stream):
-  --seconds N        stop after N seconds (run: 0 = until Ctrl-C)
+  --seconds N        stop after N seconds, 0 to 2147483 (default 0 = until Ctrl-C)
   --json             run: print only the final JSON summary (last line of stdout)
   --url URL          venue WebSocket base URL (else RINGFEED_<VENUE>_WS_URL, else live venue;
                      run without --url starts the embedded simulator)
-  --rest-url URL     venue REST base URL (else RINGFEED_<VENUE>_REST_URL)
+  --rest-url URL     venue REST base URL (default with --url: the same host and port over
+                     http/https; else RINGFEED_<VENUE>_REST_URL, else live venue)
   --venue V          run, simulate: binance (default), binance-usdm, coinbase, kraken, bybit, okx
   --symbols A,B      run: symbols (default per venue; binance: six USDT pairs)
   --channels A,B     run: channels (default per venue; binance: trades,quotes,book,candles)
   --policy P         backpressure policy: block | drop | conflate (default block)
-  --rate N           run with the embedded simulator: messages/s per stream (default 50)
+  --rate N           run with the embedded simulator: messages/s per stream, > 0 and at most
+                     100000 (default 50)
   --log-level L      trace | debug | info | warn | error (default warn; logs go to stderr)
   --via V            stream: native | ccxt (default: native adapter where one exists)
   --ccxt-options J   stream: ccxt venue settings, JSON keyed by exchange id (markets, config,
                      bookLimit); same as env RINGFEED_CCXT_OPTIONS
 Options (simulate):
-  --host H --port N  listen address (default 127.0.0.1:9443; 0 = any free port)
-  --rate N --seed N  messages/s per stream, random seed
+  --host H --port N  listen address (default 127.0.0.1:9443; 0 = any free port); a port
+                     another process holds is refused
+  --rate N --seed N  messages/s per stream (> 0, at most 100000), random seed (0 to 2^32-1)
   --replay FILE      replay a cryptofeed capture (with --rest FILE for its REST log)
-  --speed S          replay speed: recorded | max | a multiplier (default recorded)
+  --speed S          replay speed: recorded | max | a multiplier > 0 (default recorded)
   --replay-ccxt FILE replay a ccxt session file (ccxt-ws/kucoin.json, bingx.json, or the
                      hand-written test/fixtures/kucoinfutures.json) to a ccxt client: prints
                      the stream command to run against it
@@ -51,58 +58,7 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        seconds: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        url: { type: 'string' },
-        'rest-url': { type: 'string' },
-        symbols: { type: 'string' },
-        channels: { type: 'string' },
-        venue: { type: 'string', default: 'binance' },
-        policy: { type: 'string', default: 'block' },
-        rate: { type: 'string', default: '50' },
-        'log-level': { type: 'string', default: 'warn' },
-        host: { type: 'string', default: '127.0.0.1' },
-        port: { type: 'string', default: '9443' },
-        seed: { type: 'string', default: '1' },
-        replay: { type: 'string' },
-        rest: { type: 'string' },
-        speed: { type: 'string', default: 'recorded' },
-        announce: { type: 'boolean', default: false },
-        via: { type: 'string' },
-        'ccxt-options': { type: 'string' },
-        'replay-ccxt': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    fail(`${(err as Error).message}\n\n${USAGE}`);
-  }
-}
-
-type Args = ReturnType<typeof parse>['values'];
-
-function number(value: string | undefined, name: string, min: number): number {
-  const n = Number(value);
-  if (value === undefined || !Number.isFinite(n) || n < min) fail(`--${name} must be a number >= ${min}; got ${value}`);
-  return n;
-}
-
-function list(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
-function logger(args: Args) {
-  const level = args['log-level']!;
-  if (!['trace', 'debug', 'info', 'warn', 'error'].includes(level)) fail(`--log-level must be trace|debug|info|warn|error`);
+function logger(level: arg.LogLevel) {
   return pino({ name: 'ringfeed', level, redact: REDACT_PATHS }, pino.destination({ dest: 2, sync: false }));
 }
 
@@ -136,7 +92,7 @@ function simulatorFor(venue: string) {
   try {
     return venueSimulator(venue);
   } catch (err) {
-    fail((err as Error).message);
+    throw badArgument(`--venue: ${(err as Error).message}`);
   }
 }
 
@@ -145,91 +101,86 @@ function onSignal(stop: () => void): void {
   process.once('SIGTERM', stop);
 }
 
+function untilStopped(seconds: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    onSignal(resolve);
+    if (seconds > 0) setTimeout(resolve, seconds * 1000);
+  });
+}
+
 async function run(args: Args): Promise<void> {
-  const seconds = number(args.seconds ?? '0', 'seconds', 0);
+  // Every argument is checked before anything starts.
+  const seconds = arg.seconds(args.seconds ?? '0');
   const policy = checkPolicy(args.policy, '--policy');
-  const log = logger(args);
-  const venue = args.venue!;
+  const level = arg.logLevel(args['log-level']);
+  const rate = arg.rate(args.rate);
+  const venue = args.venue;
   const defaults = simulatorFor(venue);
-  let simulator: Awaited<ReturnType<typeof spawnSimulator>> | undefined;
-  let wsUrl = args.url;
-  let restUrl = args['rest-url'];
-  if (!wsUrl) {
-    simulator = await spawnSimulator(venue, number(args.rate, 'rate', 0));
-    wsUrl = simulator.wsUrl;
-    restUrl = simulator.restUrl;
-  }
-  const engine = createEngine({ logger: log, policy, venues: { [venue]: { wsUrl, restUrl } } });
+  const channels = arg.listOption(args.channels ?? defaults.channels, '--channels');
+  const symbols = arg.listOption(args.symbols ?? defaults.symbols, '--symbols');
+  let endpoints = cliEndpoints(args.url, args['rest-url']);
+  const simulator = endpoints.wsUrl === undefined ? await spawnSimulator(venue, rate) : undefined;
+  if (simulator !== undefined) endpoints = { wsUrl: simulator.wsUrl, restUrl: simulator.restUrl };
+  const engine = createEngine({ logger: logger(level), policy, venues: { [venue]: endpoints } });
   try {
-    engine.subscribe({
-      exchange: venue,
-      channels: list(args.channels ?? defaults.channels) as never,
-      symbols: list(args.symbols ?? defaults.symbols),
-    });
+    engine.subscribe({ exchange: venue, channels: channels as never, symbols });
   } catch (err) {
     await engine.close();
     stopSimulator(simulator?.child);
-    fail((err as Error).message);
+    throw err;
   }
   const started = Date.now();
   let previous: EngineStats | undefined;
   let previousAt = started;
-  const tty = process.stdout.isTTY && !args.json;
+  const tty = process.stdout.isTTY === true && !args.json;
   const view = setInterval(() => {
     const stats = engine.stats();
     const now = Date.now();
-    if (!args.json) {
-      const text = renderDashboard(stats, previous, now - previousAt);
-      process.stdout.write(tty ? `\x1b[2J\x1b[H${text}\n` : `${text.split('\n').slice(0, 3).join('\n')}\n`);
+    if (tty) {
+      // No trailing newline: a full screen would scroll the title away.
+      process.stdout.write(`\x1b[H\x1b[2J${renderDashboard(stats, previous, now - previousAt, terminalSize(process.stdout))}`);
+    } else if (!args.json) {
+      process.stdout.write(`${dashboardHeader(stats, previous, now - previousAt, terminalSize(process.stdout).columns).join('\n')}\n`);
     }
     previous = stats;
     previousAt = now;
   }, 1000);
-  await new Promise<void>((resolve) => {
-    onSignal(resolve);
-    if (seconds > 0) setTimeout(resolve, seconds * 1000);
-  });
+  await untilStopped(seconds);
   clearInterval(view);
   const stats = engine.stats();
   const elapsed = (Date.now() - started) / 1000;
   await engine.close();
   stopSimulator(simulator?.child);
-  process.stdout.write(`${summaryLine(stats, elapsed)}\n`);
+  process.stdout.write(`${tty && previous !== undefined ? '\n' : ''}${summaryLine(stats, elapsed)}\n`);
 }
 
 async function stream(args: Args, positionals: string[]): Promise<void> {
-  const [venue, channels, ...symbols] = positionals;
-  if (!venue || !channels || symbols.length === 0) fail(`stream needs <venue> <channels> <symbols...>\n\n${USAGE}`);
-  const seconds = number(args.seconds ?? '0', 'seconds', 0);
-  const via = args.via;
-  if (via !== undefined && via !== 'native' && via !== 'ccxt') fail(`--via must be native or ccxt; got ${via}`);
+  const [venue, channelList, ...symbols] = positionals;
+  const shape = 'ringfeed stream <venue> <channels> <symbols...>';
+  if (!venue) throw badArgument(`stream: missing <venue> (${shape})`);
+  if (!channelList) throw badArgument(`stream: missing <channels> after ${venue} (${shape})`);
+  if (symbols.length === 0) throw badArgument(`stream: missing <symbols...> after ${channelList} (${shape})`);
+  const seconds = arg.seconds(args.seconds ?? '0');
+  const via = arg.via(args.via);
+  const policy = checkPolicy(args.policy, '--policy');
+  const level = arg.logLevel(args['log-level']);
+  const channels = arg.listOption(channelList, '<channels>');
+  const endpoints = cliEndpoints(args.url, args['rest-url']);
   if (args['ccxt-options'] !== undefined) {
-    try {
-      JSON.parse(args['ccxt-options']);
-    } catch (err) {
-      fail(`--ccxt-options is not valid JSON: ${(err as Error).message}`);
-    }
     // Worker threads read it from their (copied) environment when the ccxt task starts.
-    process.env[CCXT_OPTIONS_ENV] = args['ccxt-options'];
+    process.env[CCXT_OPTIONS_ENV] = arg.ccxtOptions(args['ccxt-options']);
   }
-  const engine: Engine = createEngine({
-    logger: logger(args),
-    policy: checkPolicy(args.policy, '--policy'),
-    venues: { [venue]: { wsUrl: args.url, restUrl: args['rest-url'] } },
-  });
+  const engine: Engine = createEngine({ logger: logger(level), policy, venues: { [venue]: endpoints } });
   try {
-    engine.subscribe({ exchange: venue, channels: list(channels) as never, symbols, via });
+    engine.subscribe({ exchange: venue, channels: channels as never, symbols, via });
   } catch (err) {
     await engine.close();
-    fail((err as Error).message);
+    throw err;
   }
   engine.onRecord((record) => {
     process.stdout.write(`${JSON.stringify(record)}\n`);
   });
-  await new Promise<void>((resolve) => {
-    onSignal(resolve);
-    if (seconds > 0) setTimeout(resolve, seconds * 1000);
-  });
+  await untilStopped(seconds);
   await engine.close();
 }
 
@@ -248,11 +199,20 @@ async function serveUntilStopped(server: { close(): Promise<void> }): Promise<vo
 
 /** Replays a recorded ccxt session and prints how to stream it. */
 async function simulateCcxt(args: Args, file: string): Promise<void> {
+  const port = arg.port(args.port);
+  let fixture: ReturnType<typeof loadCcxtFixture>;
+  try {
+    fixture = loadCcxtFixture(arg.readableFile(file, '--replay-ccxt'));
+  } catch (err) {
+    if (err instanceof RingfeedError) throw err;
+    throw badArgument(`--replay-ccxt: ${(err as Error).message}`);
+  }
+  await assertCanListen(args.host, port);
   let replay: CcxtReplay;
   try {
-    replay = await startCcxtReplay(loadCcxtFixture(file), { host: args.host, port: number(args.port, 'port', 0) });
+    replay = await startCcxtReplay(fixture, { host: args.host, port });
   } catch (err) {
-    fail((err as Error).message);
+    throw badArgument(`--replay-ccxt: ${(err as Error).message}`);
   }
   const { server, ccxtOptions, entries, symbols } = replay;
   const venue = Object.keys(ccxtOptions)[0]!;
@@ -270,39 +230,50 @@ async function simulateCcxt(args: Args, file: string): Promise<void> {
 
 async function simulate(args: Args): Promise<void> {
   if (args['replay-ccxt'] !== undefined) return simulateCcxt(args, args['replay-ccxt']);
+  const simulator = simulatorFor(args.venue);
   if (args.replay !== undefined && args.venue !== 'binance') {
-    fail(`--replay replays Binance captures only; got --venue ${args.venue}`);
+    throw badArgument(`--replay replays Binance captures only; got --venue ${args.venue}`);
   }
-  const speed = args.speed === 'recorded' || args.speed === 'max' ? args.speed : number(args.speed, 'speed', 0);
-  const sim = await simulatorFor(args.venue!).start({
+  if (args.rest !== undefined && args.replay === undefined) throw badArgument('--rest needs --replay (it is the REST log of the capture)');
+  const options = {
     host: args.host,
-    port: number(args.port, 'port', 0),
-    seed: number(args.seed, 'seed', 0),
-    rate: number(args.rate, 'rate', 0),
-    replay: args.replay ? { ws: args.replay, rest: args.rest, speed } : undefined,
-  });
+    port: arg.port(args.port),
+    seed: arg.seed(args.seed),
+    rate: arg.rate(args.rate),
+    replay:
+      args.replay === undefined
+        ? undefined
+        : {
+            ws: arg.readableFile(args.replay, '--replay'),
+            rest: args.rest === undefined ? undefined : arg.readableFile(args.rest, '--rest'),
+            speed: arg.speed(args.speed),
+          },
+  };
+  await assertCanListen(options.host, options.port);
+  const sim = await simulator.start(options);
   const address = { wsUrl: sim.wsUrl, restUrl: sim.restUrl };
   process.stdout.write(`${args.announce ? JSON.stringify(address) : `simulator listening: ${sim.wsUrl} (REST ${sim.restUrl})`}\n`);
   await serveUntilStopped(sim);
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parse(process.argv.slice(2));
-  const [command, ...rest] = positionals;
+  const { command, positionals, values } = parseCommandLine(process.argv.slice(2));
   if (values.help || !command) {
     process.stdout.write(USAGE);
     return;
   }
+  arg.checkNumbers(values);
   switch (command) {
     case 'run':
       return run(values);
     case 'stream':
-      return stream(values, rest);
+      return stream(values, positionals);
     case 'simulate':
       return simulate(values);
     default:
-      fail(`unknown command ${command}\n\n${USAGE}`);
+      throw badArgument(`unknown command ${command}; the commands are run, stream, simulate (ringfeed --help)`);
   }
 }
 
+// Every failure is one line naming what was wrong, never a stack trace.
 main().catch((err) => fail(err instanceof Error ? err.message : String(err)));
