@@ -90,6 +90,13 @@ export interface ConnectionResult {
   readonly connectedMs: number;
 }
 
+/** Names one stream of a connection across the thread boundary. */
+export interface StreamRef {
+  readonly channel: StreamSpec['channel'];
+  readonly symbolId: number;
+  readonly interval?: string;
+}
+
 /** Main → worker. */
 export type ControlMessage =
   | { readonly type: 'subscribe'; readonly streams: readonly StreamSpec[] }
@@ -103,6 +110,18 @@ export type WorkerMessage =
   | { readonly type: 'open' }
   | { readonly type: 'stale'; readonly idleMs: number }
   | { readonly type: 'rotating' }
+  /**
+   * The venue refused these streams (unknown symbol, no permission …). The supervisor drops
+   * them from its stream list (no resubscribe on reconnect) and the engine emits `rejected`.
+   * The task has already written a `rejected` status record per symbol and forgotten them.
+   */
+  | {
+      readonly type: 'rejected';
+      readonly streams: readonly StreamRef[];
+      readonly code: 'ERR_BAD_SYMBOL' | 'ERR_BAD_CHANNEL' | 'ERR_SUBSCRIPTION_REJECTED';
+      /** The venue's own words, plus the symbol (never credentials). */
+      readonly message: string;
+    }
   | {
       readonly type: 'log';
       readonly level: LogLevel;

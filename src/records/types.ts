@@ -36,6 +36,12 @@ export const StatusCode = {
   badMessage: 8,
   /** Records were conflated (replaced by newer ones) under the `conflate` policy. detail = count. */
   conflated: 9,
+  /**
+   * The venue refused this symbol's subscription (unknown symbol, no permission …): that
+   * stream is removed and not retried; the engine's `rejected` event names it and why.
+   * detail = the channel's record type.
+   */
+  rejected: 10,
 } as const;
 export type StatusName = keyof typeof StatusCode;
 
