@@ -28,8 +28,6 @@ export type {
 } from './records/types.js';
 export { RecordType, ResyncReason, Side, StatusCode } from './records/types.js';
 export { RecordView } from './records/view.js';
-export type { Simulator, SimulatorOptions } from './simulator/index.js';
-export { startSimulator } from './simulator/index.js';
 export type { BackoffOptions } from './supervisor/backoff.js';
 export type { CircuitBreakerOptions } from './supervisor/circuit-breaker.js';
 export type { ConnectionState, StateChange } from './supervisor/connection-supervisor.js';
