@@ -17,6 +17,7 @@ export {
   ReplaySource,
   type ReplaySpeed,
 } from './replay.js';
+export { type RawFrame, type RawFrameOptions, sendRawFrames } from './raw-frames.js';
 export { mulberry32 } from './rng.js';
 export {
   type Simulator,

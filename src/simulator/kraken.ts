@@ -18,6 +18,7 @@ import { crc32 } from 'node:zlib';
 import type { HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from '@trufflesuite/uws-js-unofficial';
 import uWS from '@trufflesuite/uws-js-unofficial';
 import { KRAKEN_DEFAULT_PAIRS, KRAKEN_PAIR_PATTERN, type KrakenCandle, KrakenPair } from './kraken-market.js';
+import { type RawFrame, type RawFrameOptions, sendRawFrames } from './raw-frames.js';
 import type { SimulatorStats, StallOptions } from './server.js';
 
 export interface KrakenSimulatorOptions {
@@ -51,6 +52,8 @@ export interface KrakenSimulatorFaults {
   /** The next book update of `symbol` carries a wrong checksum. */
   corruptChecksum(symbol: string): void;
   rejectConnections(reject: boolean): void;
+  /** Send `frames` as they are to every connection, bypassing the stall (see `SimulatorFaults.raw`). */
+  raw(frames: readonly RawFrame[], opts?: RawFrameOptions): void;
 }
 
 export interface KrakenBookView {
@@ -734,6 +737,15 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
     },
     rejectConnections(reject) {
       rejecting = reject;
+    },
+    raw(frames, rawOpts) {
+      for (const conn of conns) {
+        if (!conn.ws) continue;
+        const sent = sendRawFrames(conn.ws, frames, rawOpts);
+        counters.framesSent += sent.frames;
+        counters.bytesSent += sent.bytes;
+        counters.framesDropped += sent.dropped;
+      }
     },
   };
 
