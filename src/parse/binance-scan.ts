@@ -11,8 +11,8 @@
  * It is deliberately strict and gives up (`scan` returns false) on anything irregular: whitespace
  * between tokens, any backslash, a different envelope key order, a nested object, an array under a
  * key other than `b`/`a`, a level that is not exactly `["<decimal>","<decimal>"]` with a
- * non-negative quantity, a repeated key of interest, a leading-zero number, an exponent, trailing
- * bytes. The caller then uses `JSON.parse`, which also produces the error message for a broken
+ * non-negative price and quantity, a decimal too long to be finite, a repeated key of interest, a
+ * leading-zero number, an exponent, trailing bytes. The caller then uses `JSON.parse`, which also produces the error message for a broken
  * frame — so the scanner never decides that a frame is bad, only that it is not the easy case.
  *
  * Keys inside `data` may come in any order; what each one means is decided by the session from
@@ -222,6 +222,7 @@ export class BinanceScanner {
       for (;;) {
         if (text.charCodeAt(i) !== LBRACK || text.charCodeAt(i + 1) !== Q) return -1;
         i += 2;
+        if (text.charCodeAt(i) === 45 /* - */) return -1; // negative price: let JSON.parse path report it
         if (!readDecimal(text, i, out, true) || text.charCodeAt(out.end) !== Q) return -1;
         const price = out.value;
         i = out.end + 1;

@@ -19,8 +19,8 @@ export interface DecimalOut {
 
 /**
  * Read `-?[0-9]+(\.[0-9]+)?` starting at `i`. Returns false (and leaves `out` undefined) when the
- * text there is not of that form. `leadingZero`: when false, a JSON-illegal leading zero (`01`)
- * is rejected. Does not look at what follows the number: the caller checks the delimiter.
+ * text there is not of that form, or when its value is not finite (309+ integer digits).
+ * `leadingZero`: when false, a JSON-illegal leading zero (`01`) is rejected. Does not look at what follows the number: the caller checks the delimiter.
  */
 export function readDecimal(text: string, i: number, out: DecimalOut, leadingZero: boolean): boolean {
   const start = i;
@@ -63,8 +63,9 @@ export function readDecimal(text: string, i: number, out: DecimalOut, leadingZer
   }
   out.end = i;
   if (sig > 15 || k > 22) {
+    // Over 308 integer digits is Infinity: not a number this reader accepts.
     out.value = Number(text.slice(start, i));
-    return true;
+    return Number.isFinite(out.value);
   }
   const v = k === 0 ? m : m / POW10[k];
   out.value = neg ? -v : v;

@@ -33,6 +33,8 @@
  *     `minSnapshotIntervalMs`); `synced` follows when the new snapshot is applied.
  *  4. After each applied diff a crossed worker book (best bid >= best ask) resyncs the same way
  *     (crossedBook); the offending delta is not emitted.
+ *  5. A depth frame of a synced book that is rejected (malformed, negative or non-finite level)
+ *     resyncs it the same way (sequenceGap: an update may have been lost) and counts as bad.
  *
  * Disconnect: `onDisconnect` clears every book and marks it "needs snapshot"; nothing is fetched
  * until the first diff arrives on the next socket, which is buffered and triggers the fetch. (A
@@ -69,7 +71,7 @@ import {
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { type BinanceFlavor, type DepthRule, SPOT_FLAVOR } from './binance-flavor.js';
 import { klineIntervalSec, streamNameFor } from './binance-streams.js';
-import { dec, isObj, type Obj, preview } from './json-fields.js';
+import { dec, isObj, type Obj, preview, previewValue } from './json-fields.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
 
 export interface BinanceSessionOptions {
@@ -505,6 +507,8 @@ export class BinanceSession implements VenueSession {
           ty[S_T] !== T_NUMBER ||
           ty[S_p] !== T_DECIMAL ||
           ty[S_q] !== T_DECIMAL ||
+          v[S_p] < 0 ||
+          v[S_q] < 0 ||
           (m !== T_TRUE && m !== T_FALSE)
         ) {
           return false;
@@ -520,6 +524,10 @@ export class BinanceSession implements VenueSession {
           ty[S_B] !== T_DECIMAL ||
           ty[S_a] !== T_DECIMAL ||
           ty[S_A] !== T_DECIMAL ||
+          v[S_b] < 0 ||
+          v[S_B] < 0 ||
+          v[S_a] < 0 ||
+          v[S_A] < 0 ||
           (e !== T_NUMBER && e !== T_ABSENT)
         ) {
           return false;
@@ -564,7 +572,7 @@ export class BinanceSession implements VenueSession {
   }
 
   private badField(st: StreamState, d: Obj, key: string, what: string): Error {
-    return this.malformed(st.name, `field "${key}" ${what}, got ${JSON.stringify(d[key]) ?? 'nothing'}`);
+    return this.malformed(st.name, `field "${key}" ${what}, got ${previewValue(d[key])}`);
   }
 
   private int(st: StreamState, d: Obj, key: string): number {
@@ -577,6 +585,13 @@ export class BinanceSession implements VenueSession {
   private num(st: StreamState, d: Obj, key: string): number {
     const v = dec(d[key]);
     if (!Number.isFinite(v)) throw this.badField(st, d, key, 'is not a finite decimal number');
+    return v;
+  }
+
+  /** A price or an amount: finite and not negative. */
+  private size(st: StreamState, d: Obj, key: string): number {
+    const v = this.num(st, d, key);
+    if (v < 0) throw this.badField(st, d, key, 'is negative');
     return v;
   }
 
@@ -595,7 +610,7 @@ export class BinanceSession implements VenueSession {
         this.onTicker(st, d);
         return;
       case K_BOOK:
-        this.onDepth(st, d);
+        this.onDepthChecked(st, d);
         return;
       case K_CANDLE:
         this.onKline(st, d);
@@ -609,8 +624,8 @@ export class BinanceSession implements VenueSession {
   private onTrade(st: StreamState, d: Obj, idKey: 't' | 'a'): void {
     const id = this.int(st, d, idKey);
     const ts = this.int(st, d, 'T');
-    const price = this.num(st, d, 'p');
-    const amount = this.num(st, d, 'q');
+    const price = this.size(st, d, 'p');
+    const amount = this.size(st, d, 'q');
     const m = d.m;
     if (typeof m !== 'boolean') throw this.badField(st, d, 'm', 'is not a boolean');
     this.emitTrade(st, id, ts, price, amount, m);
@@ -628,10 +643,10 @@ export class BinanceSession implements VenueSession {
 
   private onBookTicker(st: StreamState, d: Obj): void {
     const u = this.int(st, d, 'u');
-    const bid = this.num(st, d, 'b');
-    const bidAmount = this.num(st, d, 'B');
-    const ask = this.num(st, d, 'a');
-    const askAmount = this.num(st, d, 'A');
+    const bid = this.size(st, d, 'b');
+    const bidAmount = this.size(st, d, 'B');
+    const ask = this.size(st, d, 'a');
+    const askAmount = this.size(st, d, 'A');
     const e = d.E;
     // Spot bookTicker carries no event time (NaN); USD-M has E (and T).
     this.emitQuote(st, typeof e === 'number' ? e : Number.NaN, u, bid, bidAmount, ask, askAmount);
@@ -755,16 +770,32 @@ export class BinanceSession implements VenueSession {
       }
       const p = dec(lv[0]);
       const q = dec(lv[1]);
-      if (!Number.isFinite(p) || !Number.isFinite(q) || q < 0) {
+      if (!Number.isFinite(p) || !Number.isFinite(q) || p < 0 || q < 0) {
         throw this.malformed(
           name,
-          `${side === 0 ? 'bid' : 'ask'} level ${i} is not numeric: ${JSON.stringify(lv)}`,
+          `${side === 0 ? 'bid' : 'ask'} level ${i} is not numeric or is negative: ${previewValue(lv)}`,
         );
       }
       out[2 * i] = p;
       out[2 * i + 1] = q;
     }
     return n;
+  }
+
+  /**
+   * A depth frame of a synced book that cannot be used may have carried a real update: the book
+   * resyncs now (as for a gap) rather than trusting the next diff's sequence alone, and the
+   * frame is still reported as bad. (While a snapshot is pending nothing is lost: the buffered
+   * diffs are checked for continuity when it is applied.)
+   */
+  private onDepthChecked(st: StreamState, d: Obj): void {
+    try {
+      this.onDepth(st, d);
+    } catch (err) {
+      const sync = st.sync!;
+      if (sync.phase === P_SYNCED) this.resync(st, sync, ResyncReason.sequenceGap);
+      throw err;
+    }
   }
 
   private onDepth(st: StreamState, d: Obj): void {

@@ -19,3 +19,18 @@ export function dec(v: unknown): number {
 export function preview(text: string): string {
   return text.length > 120 ? `${text.slice(0, 120)}…` : text;
 }
+
+/**
+ * A venue value as it may appear in an error message: JSON, cut to a preview. A hostile value
+ * can be megabytes long or nested too deep for `JSON.stringify` (RangeError); neither may make
+ * the message huge or throw while the frame is being reported.
+ */
+export function previewValue(v: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch {
+    return Array.isArray(v) ? '[an array nested too deep to print]' : '[a value too deep to print]';
+  }
+  return text === undefined ? 'nothing' : preview(text);
+}
