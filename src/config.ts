@@ -118,7 +118,8 @@ export function checkRestUrl(value: unknown, option: string): string {
   return checkUrl(value, option, ['http:', 'https:']);
 }
 
-function checkCredentials(value: Credentials, option: string): Credentials {
+function checkCredentials(input: Credentials, option: string): Credentials {
+  const value = checkObject(input, option, CREDENTIAL_KEYS) as unknown as Credentials;
   for (const key of ['apiKey', 'secret'] as const) {
     // The message names the field, never its value.
     if (typeof value?.[key] !== 'string' || value[key].length === 0) {
@@ -139,12 +140,8 @@ function checkCcxtOptions(value: unknown, option: string, venue: string): CcxtVe
   if (getVenue(venue).transport !== 'ccxt') {
     throw new RingfeedError('ERR_BAD_OPTION', `${option} applies to ccxt venues only; ${venue} is native (use venues["ccxt:${venue}"])`);
   }
+  checkObject(value, option, ['config', 'markets', 'bookLimit']);
   if (!isPlainObject(value)) throw new RingfeedError('ERR_BAD_OPTION', `${option} must be an object`);
-  for (const key of Object.keys(value)) {
-    if (key !== 'config' && key !== 'markets' && key !== 'bookLimit') {
-      throw new RingfeedError('ERR_BAD_OPTION', `unknown option ${option}.${key}`);
-    }
-  }
   if (value.config !== undefined && !isPlainObject(value.config)) {
     throw new RingfeedError('ERR_BAD_OPTION', `${option}.config must be an object`);
   }
@@ -156,7 +153,7 @@ function checkCcxtOptions(value: unknown, option: string, venue: string): CcxtVe
   return structuredClone(value) as CcxtVenueOptions;
 }
 
-const KNOWN_OPTIONS = new Set([
+const KNOWN_OPTIONS = [
   'threads',
   'connectionsPerThread',
   'ringBytes',
@@ -169,37 +166,135 @@ const KNOWN_OPTIONS = new Set([
   'circuitBreaker',
   'iteratorHighWaterMark',
   'workerMaxOldGenerationMb',
-]);
+] as const;
+const VENUE_KEYS = ['wsUrl', 'restUrl', 'credentials', 'ccxt'] as const;
+const CREDENTIAL_KEYS = ['apiKey', 'secret', 'passphrase'] as const;
+
+/** Throws `ERR_BAD_OPTION` unless `value` is a plain object (or undefined) whose keys are all known. */
+export function checkObject(value: unknown, path: string, known: readonly string[]): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) {
+    throw new RingfeedError('ERR_BAD_OPTION', `${path} must be an object; got ${describe(value)}`);
+  }
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      const near = known.find((k) => similar(k, key));
+      throw new RingfeedError(
+        'ERR_BAD_OPTION',
+        `unknown option ${path === '' ? '' : `${path}.`}${key}${near ? ` (did you mean ${near}?)` : ''}; known: ${known.join(', ')}`,
+      );
+    }
+  }
+  return value;
+}
+
+/** Edit distance ≤ 2, or one is a prefix of the other: close enough to suggest the known key. */
+function similar(known: string, typed: string): boolean {
+  const a = known.toLowerCase();
+  const b = typed.toLowerCase();
+  if (a.startsWith(b) || b.startsWith(a)) return Math.min(a.length, b.length) >= 3;
+  if (Math.abs(a.length - b.length) > 2) return false;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]! <= 2;
+}
+
+/** A short description of a bad value for an error message (never the content of an object). */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'function') return 'a function';
+  return String(value);
+}
+
+/** `createEngine(options)`: undefined or a plain object (not null, a number, an array …). */
+export function checkOptionsObject<T>(options: T): T {
+  if (options !== undefined && !isPlainObject(options)) {
+    throw new RingfeedError('ERR_BAD_OPTION', `options must be an object; got ${describe(options)}`);
+  }
+  return options;
+}
+
+const LOG_METHODS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+
+/** The `logger` option: a pino logger (or anything with pino's level methods). */
+export function checkLogger<L>(logger: L): L {
+  const missing = LOG_METHODS.filter((m) => typeof (logger as Record<string, unknown> | null)?.[m] !== 'function');
+  if (typeof logger !== 'object' || logger === null || missing.length > 0) {
+    throw new RingfeedError(
+      'ERR_BAD_OPTION',
+      `logger must be a pino logger (an object with ${LOG_METHODS.join(', ')} methods); got ${describe(logger)}` +
+        (typeof logger === 'string' ? ` (for a level, pass pino({ level: ${JSON.stringify(logger)} }))` : ''),
+    );
+  }
+  return logger;
+}
+
+/**
+ * Environment variables the engine reads, checked once at `createEngine` so that garbage in one
+ * fails loudly naming it instead of surfacing later inside a worker (or being ignored).
+ */
+export function checkEnvironment(env: NodeJS.ProcessEnv): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('RINGFEED_') || value === undefined || value === '') continue;
+    if (name.endsWith('_WS_URL')) checkWsUrl(value, `environment variable ${name}`);
+    else if (name.endsWith('_REST_URL')) checkRestUrl(value, `environment variable ${name}`);
+  }
+  const parser = env.RINGFEED_BINANCE_PARSER;
+  if (parser !== undefined && parser !== '' && parser !== 'fast' && parser !== 'json') {
+    throw new RingfeedError('ERR_BAD_OPTION', `environment variable RINGFEED_BINANCE_PARSER must be fast or json; got ${describe(parser)}`);
+  }
+  const ccxt = env.RINGFEED_CCXT_OPTIONS;
+  if (ccxt !== undefined && ccxt !== '') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(ccxt);
+    } catch (err) {
+      throw new RingfeedError('ERR_BAD_OPTION', `environment variable RINGFEED_CCXT_OPTIONS is not valid JSON: ${(err as Error).message}`);
+    }
+    if (!isPlainObject(parsed)) {
+      throw new RingfeedError('ERR_BAD_OPTION', 'environment variable RINGFEED_CCXT_OPTIONS must be a JSON object keyed by ccxt exchange id');
+    }
+    for (const [id, entry] of Object.entries(parsed)) checkObject(entry, `RINGFEED_CCXT_OPTIONS.${id}`, ['config', 'markets', 'bookLimit']);
+  }
+}
 
 /** Validates options and fills defaults; throws `ERR_BAD_OPTION` naming the option. */
-export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new RingfeedError('ERR_BAD_OPTION', `unknown option ${key}`);
-  }
+export function resolveOptions(input: EngineOptions = {}): ResolvedOptions {
+  const options = checkObject(input, '', KNOWN_OPTIONS) as EngineOptions;
   const cores = availableParallelism();
   const ringBytes = int(options.ringBytes ?? 4 * 1024 * 1024, 'ringBytes', 4096, 1 << 30);
   if ((ringBytes & (ringBytes - 1)) !== 0) {
     throw new RingfeedError('ERR_BAD_OPTION', `ringBytes must be a power of two; got ${ringBytes}`);
   }
-  const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  for (const [key, value] of Object.entries(limits)) {
-    if (!(key in DEFAULT_LIMITS)) throw new RingfeedError('ERR_BAD_OPTION', `unknown option limits.${key}`);
-    int(value, `limits.${key}`, 0);
-  }
+  const limits = { ...DEFAULT_LIMITS, ...checkObject(options.limits, 'limits', Object.keys(DEFAULT_LIMITS)) };
+  for (const [key, value] of Object.entries(limits)) int(value, `limits.${key}`, 0);
   for (const key of ['pongTimeoutMs', 'connectTimeoutMs', 'maxFrameBytes', 'restTimeoutMs', 'maxRestBytes', 'maxBookLevels', 'maxBufferedUpdates'] as const) {
     int(limits[key], `limits.${key}`, 1);
   }
-  const backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+  const backoff = { ...DEFAULT_BACKOFF, ...checkObject(options.backoff, 'backoff', Object.keys(DEFAULT_BACKOFF)) };
   int(backoff.initialDelayMs, 'backoff.initialDelayMs', 0);
   int(backoff.maxDelayMs, 'backoff.maxDelayMs', backoff.initialDelayMs);
-  if (!(backoff.multiplier >= 1)) {
+  if (typeof backoff.multiplier !== 'number' || !(backoff.multiplier >= 1 && backoff.multiplier <= 1000)) {
     throw new RingfeedError('ERR_BAD_OPTION', `backoff.multiplier must be >= 1; got ${backoff.multiplier}`);
   }
-  const circuitBreaker = { ...DEFAULT_CIRCUIT_BREAKER, ...options.circuitBreaker };
+  const circuitBreaker = {
+    ...DEFAULT_CIRCUIT_BREAKER,
+    ...checkObject(options.circuitBreaker, 'circuitBreaker', Object.keys(DEFAULT_CIRCUIT_BREAKER)),
+  };
   int(circuitBreaker.failureThreshold, 'circuitBreaker.failureThreshold', 1);
   int(circuitBreaker.openMs, 'circuitBreaker.openMs', 0);
   const venues: Record<string, VenueEndpoints> = {};
-  for (const [id, ep] of Object.entries(options.venues ?? {})) {
+  for (const [id, value] of Object.entries(checkObject(options.venues, 'venues', Object.keys(options.venues ?? {})))) {
+    const ep = checkObject(value, `venues.${id}`, VENUE_KEYS) as VenueEndpoints;
     try {
       getVenue(id);
     } catch (err) {

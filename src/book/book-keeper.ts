@@ -1,12 +1,18 @@
+import { RingfeedError } from '../errors.js';
 import { RecordType, StatusCode } from '../records/types.js';
 import type { RecordView } from '../records/view.js';
 import { OrderBook, type TopCounts, type WritableNumberArray } from './order-book.js';
 
-/** A live L2 book kept on the consumer thread; reads do not copy the book. */
+export type BookSideName = 'bids' | 'asks';
+
+/**
+ * A live L2 book kept on the consumer thread; reads do not copy the book. It exists from the
+ * `subscribe` of its `book` stream on, empty with `synced: false` until the first snapshot.
+ */
 export interface L2Book {
   readonly exchange: string;
   readonly symbol: string;
-  /** false from a resync or disconnect until the next snapshot. */
+  /** false until the first snapshot, and from a resync or disconnect until the next one. */
   readonly synced: boolean;
   /** Venue sequence of the last applied update. */
   readonly seq: number;
@@ -16,10 +22,31 @@ export interface L2Book {
   bestAsk(): number;
   bestBidAmount(): number;
   bestAskAmount(): number;
-  /** Writes up to n levels per side as flat [price, amount, …] into the arrays; returns counts. */
+  /**
+   * Writes up to n levels per side as flat [price, amount, …] into the arrays (a typed array
+   * needs room for 2 × n numbers; plain arrays grow); returns the counts (an object reused by
+   * every call).
+   */
   top(n: number, bidsOut: WritableNumberArray, asksOut: WritableNumberArray): TopCounts;
-  /** Convenience copy of the top n levels as tuples (allocates). */
-  levels(side: 'bids' | 'asks', n?: number): [number, number][];
+  /** Convenience copy of the top n levels (default all) of `bids` or `asks` as tuples (allocates). */
+  levels(side: BookSideName, n?: number): [number, number][];
+}
+
+function checkCount(n: unknown, what: string): void {
+  if (typeof n !== 'number' || !(Number.isInteger(n) || n === Number.POSITIVE_INFINITY) || n < 0) {
+    throw new RingfeedError('ERR_BAD_OPTION', `${what}: n must be an integer >= 0; got ${String(n)}`);
+  }
+}
+
+function checkOut(out: unknown, n: number, what: string): void {
+  if (Array.isArray(out)) return;
+  if (!ArrayBuffer.isView(out)) {
+    throw new RingfeedError('ERR_BAD_OPTION', `${what}: needs an array or a typed array to write levels into`);
+  }
+  const length = (out as unknown as ArrayLike<number>).length;
+  if (Number.isFinite(n) && length < 2 * n) {
+    throw new RingfeedError('ERR_BAD_OPTION', `${what}: a typed array for ${n} levels needs room for ${2 * n} numbers; it has ${length}`);
+  }
 }
 
 class LiveBook implements L2Book {
@@ -46,9 +73,16 @@ class LiveBook implements L2Book {
     return this.book.bestAskAmount();
   }
   top(n: number, bidsOut: WritableNumberArray, asksOut: WritableNumberArray): TopCounts {
+    checkCount(n, 'top(n)');
+    checkOut(bidsOut, n, 'top(n, bidsOut)');
+    checkOut(asksOut, n, 'top(n, bidsOut, asksOut)');
     return this.book.top(n, bidsOut, asksOut);
   }
-  levels(side: 'bids' | 'asks', n?: number): [number, number][] {
+  levels(side: BookSideName, n?: number): [number, number][] {
+    if (side !== 'bids' && side !== 'asks') {
+      throw new RingfeedError('ERR_BAD_OPTION', `levels(side): side must be "bids" or "asks"; got ${JSON.stringify(side)}`);
+    }
+    if (n !== undefined) checkCount(n, 'levels(side, n)');
     return this.book.levels(side, n);
   }
 
@@ -70,6 +104,16 @@ export class BookKeeper {
     return this.books.get(symbolId);
   }
 
+  /** A `book` stream was subscribed: its book exists (unsynced) from now on. */
+  track(symbolId: number, exchange: string, symbol: string): void {
+    if (!this.books.has(symbolId)) this.books.set(symbolId, new LiveBook(exchange, symbol));
+  }
+
+  /** Its `book` stream was unsubscribed or refused: `engine.book()` answers undefined again. */
+  untrack(symbolId: number): void {
+    this.books.delete(symbolId);
+  }
+
   readonly handle = (v: RecordView): void => {
     const type = v.typeCode;
     if (type === RecordType.book) {
@@ -87,11 +131,9 @@ export class BookKeeper {
   };
 
   private apply(v: RecordView): void {
-    let live = this.books.get(v.symbolId);
-    if (!live) {
-      live = new LiveBook(v.exchange, v.symbol);
-      this.books.set(v.symbolId, live);
-    }
+    const live = this.books.get(v.symbolId);
+    // Records still in a ring after an unsubscribe belong to no book any more.
+    if (live === undefined) return;
     const book = live.book;
     if (v.snapshot) {
       book.clear();

@@ -59,7 +59,9 @@ export class Consumer {
   /** Data records per (symbolId, record type): index symbolId * 8 + type. */
   private perStream = new Float64Array(1024);
   private readonly rings: RingSlot[] = [];
-  private readonly handlers: ViewHandler[] = [];
+  /** Replaced, never mutated: a drain in progress keeps the list it started with. */
+  private handlers: readonly ViewHandler[] = [];
+  private draining = false;
   private readonly view: RecordView;
   private readonly doorbell: Doorbell;
   private running = false;
@@ -70,6 +72,8 @@ export class Consumer {
   constructor(
     symbols: SymbolTable,
     doorbell: SharedArrayBuffer,
+    /** A handler threw: the record still goes to the other handlers, the drain goes on. */
+    private readonly onHandlerError: (err: unknown) => void = () => {},
   ) {
     this.view = new RecordView(symbols);
     this.doorbell = new Doorbell(doorbell);
@@ -85,10 +89,13 @@ export class Consumer {
   }
 
   addHandler(handler: ViewHandler): () => void {
-    this.handlers.push(handler);
+    this.handlers = [...this.handlers, handler];
+    let added = true;
     return () => {
-      const i = this.handlers.indexOf(handler);
-      if (i >= 0) this.handlers.splice(i, 1);
+      if (!added) return;
+      added = false;
+      const i = this.handlers.lastIndexOf(handler);
+      if (i >= 0) this.handlers = [...this.handlers.slice(0, i), ...this.handlers.slice(i + 1)];
     };
   }
 
@@ -142,10 +149,18 @@ export class Consumer {
 
   /** Consumes up to `budget` records across all rings; returns how many. */
   drain(budget: number): number {
+    // A handler that calls back into the engine (close(), unsubscribe()) must not start a
+    // nested drain: the view and ring positions belong to the drain in progress.
+    if (this.draining) return 0;
+    this.draining = true;
     let total = 0;
-    for (const slot of this.rings) {
-      if (this.pauses > 0 || total >= budget) break;
-      total += this.drainRing(slot, Math.min(RING_BATCH, budget - total));
+    try {
+      for (const slot of this.rings) {
+        if (this.pauses > 0 || total >= budget) break;
+        total += this.drainRing(slot, Math.min(RING_BATCH, budget - total));
+      }
+    } finally {
+      this.draining = false;
     }
     return total;
   }
@@ -163,7 +178,13 @@ export class Consumer {
       if (streamSeq !== slot.nextStreamSeq) this.counters.integrityErrors++;
       slot.nextStreamSeq = (streamSeq + 1) >>> 0;
       this.account(view);
-      for (let h = 0; h < handlers.length; h++) handlers[h]!(view);
+      for (let h = 0; h < handlers.length; h++) {
+        try {
+          handlers[h]!(view);
+        } catch (err) {
+          this.onHandlerError(err);
+        }
+      }
       reader.advance();
       n++;
     }
