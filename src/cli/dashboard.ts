@@ -1,6 +1,12 @@
 import type { EngineStats } from '../engine.js';
 import type { LatencySummary } from '../metrics/latency.js';
 
+/** What the view and the summary read of the engine's stats. */
+export type DashboardStats = Pick<
+  EngineStats,
+  'uptimeMs' | 'streams' | 'messages' | 'latencyUs' | 'drops' | 'gaps' | 'resyncs' | 'reconnects' | 'badMessages' | 'connections' | 'perStream'
+>;
+
 function percentiles(l: LatencySummary) {
   return { p50: l.p50, p95: l.p95, p99: l.p99, max: l.max };
 }
@@ -9,7 +15,7 @@ function percentiles(l: LatencySummary) {
  * The one-line JSON summary printed by `run --json` (a stable shape: scripts parse it).
  * `latencyUs` is an alias of `recvToConsumeUs`, kept for readers written before both existed.
  */
-export function summaryLine(stats: EngineStats, seconds: number): string {
+export function summaryLine(stats: DashboardStats, seconds: number): string {
   const recvToConsumeUs = percentiles(stats.latencyUs.recvToConsume);
   return JSON.stringify({
     streams: stats.streams,
@@ -83,7 +89,7 @@ function pad(value: string | number, w: number): string {
 }
 
 /** The lines that always lead the view: title, totals and latency, packed to `columns`. */
-export function dashboardHeader(stats: EngineStats, previous: EngineStats | undefined, dtMs: number, columns: number): string[] {
+export function dashboardHeader(stats: DashboardStats, previous: DashboardStats | undefined, dtMs: number, columns: number): string[] {
   const dt = Math.max(dtMs, 1) / 1000;
   const rate = stats.messages - (previous?.messages ?? 0);
   const r = stats.latencyUs.recvToConsume;
@@ -118,27 +124,31 @@ export function dashboardHeader(stats: EngineStats, previous: EngineStats | unde
  * replaced by a `+N more streams` line.
  */
 export function renderDashboard(
-  stats: EngineStats,
-  previous: EngineStats | undefined,
+  stats: DashboardStats,
+  previous: DashboardStats | undefined,
   dtMs: number,
   size: TerminalSize = FALLBACK_SIZE,
 ): string {
   const { columns, rows } = size;
   const dt = Math.max(dtMs, 1) / 1000;
   const before = new Map(previous?.perStream.map((s) => [`${s.exchange} ${s.channel} ${s.symbol}`, s.messages]));
+  const keys = stats.perStream.map((s) => `${s.exchange} ${s.channel} ${s.symbol}`);
+  // Wide enough for the longest stream name, unless that would push the figures off screen.
+  const keyWidth = Math.max(34, Math.min(Math.max(0, ...keys.map(width)) + 2, columns - 18));
   const optional = [
     oneLine('connections  ', stats.connections.map((c) => `#${c.id} ${c.exchange} ${c.state} (${c.policy})`), columns),
     '',
-    clip(`${'stream'.padEnd(34)}${pad('msg/s', 8)}${pad('total', 10)}`, columns),
+    clip(`${'stream'.padEnd(keyWidth)}${pad('msg/s', 8)}${pad('total', 10)}`, columns),
   ];
   const lines = dashboardHeader(stats, previous, dtMs, columns).slice(0, rows);
   const room = rows - lines.length;
   if (room < optional.length + 1) return lines.join('\n');
   lines.push(...optional);
-  const streams = stats.perStream.map((s) => {
-    const key = `${s.exchange} ${s.channel} ${s.symbol}`;
+  const streams = stats.perStream.map((s, i) => {
+    const key = keys[i]!;
     const perSec = (s.messages - (before.get(key) ?? 0)) / dt;
-    return clip(`${key.padEnd(34)}${pad(perSec.toFixed(0), 8)}${pad(s.messages, 10)}`, columns);
+    const name = width(key) > keyWidth - 1 ? `${clip(key, keyWidth - 1)} ` : key.padEnd(keyWidth);
+    return clip(`${name}${pad(perSec.toFixed(0), 8)}${pad(s.messages, 10)}`, columns);
   });
   const streamRows = room - optional.length;
   if (streams.length <= streamRows) lines.push(...streams);

@@ -1,19 +1,14 @@
 import { checkRestUrl, checkWsUrl, type VenueEndpoints } from '../config.js';
 
 /**
- * The REST base that goes with a WebSocket URL: its origin over http(s). Every simulator and
- * replay server serves both on one port, so `--url` alone must never leave REST requests
- * (depth snapshots, ccxt market loading) to the venue's production host.
+ * The endpoints `--url` / `--rest-url` configure, checked and named as CLI options; nothing
+ * else. With `--url` alone the engine takes the REST base from the same origin (http/https),
+ * so REST requests never go to the venue's production host; with neither, the engine uses
+ * `RINGFEED_<VENUE>_WS_URL` / `_REST_URL`, else the live venue.
  */
-export function restBaseOf(wsUrl: string): string {
-  const url = new URL(wsUrl);
-  return `${url.protocol === 'wss:' ? 'https:' : 'http:'}//${url.host}`;
-}
-
-/** The endpoints `--url` / `--rest-url` configure; empty when neither is given (env or live venue). */
 export function cliEndpoints(url: string | undefined, restUrl: string | undefined): Pick<VenueEndpoints, 'wsUrl' | 'restUrl'> {
-  const wsUrl = url === undefined ? undefined : checkWsUrl(url, '--url');
-  const rest = restUrl === undefined ? undefined : checkRestUrl(restUrl, '--rest-url');
-  if (wsUrl === undefined) return rest === undefined ? {} : { restUrl: rest };
-  return { wsUrl, restUrl: rest ?? restBaseOf(wsUrl) };
+  return {
+    ...(url === undefined ? {} : { wsUrl: checkWsUrl(url, '--url') }),
+    ...(restUrl === undefined ? {} : { restUrl: checkRestUrl(restUrl, '--rest-url') }),
+  };
 }

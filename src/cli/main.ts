@@ -9,6 +9,7 @@ import { RingfeedError } from '../errors.js';
 import { CCXT_REPLAY_CHANNEL, type CcxtReplay, loadCcxtFixture, startCcxtReplay } from '../simulator/ccxt-replay.js';
 import { venueSimulator } from '../simulator/index.js';
 import { CCXT_OPTIONS_ENV } from '../venues/ccxt-types.js';
+import { getVenue } from '../venues/registry.js';
 import * as arg from './args.js';
 import { type Args, badArgument, parseCommandLine } from './args.js';
 import { dashboardHeader, renderDashboard, summaryLine, terminalSize } from './dashboard.js';
@@ -162,6 +163,11 @@ async function stream(args: Args, positionals: string[]): Promise<void> {
   if (symbols.length === 0) throw badArgument(`stream: missing <symbols...> after ${channelList} (${shape})`);
   const seconds = arg.seconds(args.seconds ?? '0');
   const via = arg.via(args.via);
+  try {
+    getVenue(venue, via);
+  } catch (err) {
+    throw new RingfeedError('ERR_UNKNOWN_VENUE', `stream: ${(err as Error).message}`);
+  }
   const policy = checkPolicy(args.policy, '--policy');
   const level = arg.logLevel(args['log-level']);
   const channels = arg.listOption(channelList, '<channels>');
