@@ -122,13 +122,31 @@ describe('README examples', () => {
   });
 
   for (const block of runnable) {
-    it(`runs the "${block.name}" example (README.md:${block.line})`, async () => {
+    let result: Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> | undefined;
+    /** Each example runs once; its tests share the result. */
+    const runBlock = () => {
+      result ??= (async () => {
+        const started = Date.now();
+        const out = await run(process.execPath, [join(TMP, 'out', `${block.name}.js`)], RUN_DEADLINE_MS);
+        return { ...out, ms: Date.now() - started };
+      })();
+      return result;
+    };
+    const detail = (r: Awaited<ReturnType<typeof runBlock>>) =>
+      `exit ${r.code} after ${r.ms} ms\nstdout:\n${r.stdout}\nstderr:\n${r.stderr.slice(-4000)}`;
+
+    it(`runs the "${block.name}" example (README.md:${block.line}) to exit 0 with its output`, async () => {
       expect(compiled.code, 'the examples did not compile').toBe(0);
-      const started = Date.now();
-      const result = await run(process.execPath, [join(TMP, 'out', `${block.name}.js`)], RUN_DEADLINE_MS);
-      const detail = `exit ${result.code} after ${Date.now() - started} ms\nstdout:\n${result.stdout}\nstderr:\n${result.stderr.slice(-4000)}`;
-      expect(result.code, detail).toBe(0);
-      for (const pattern of EXPECTED_OUTPUT[block.name]!) expect(result.stdout, detail).toMatch(pattern);
+      const r = await runBlock();
+      expect(r.code, detail(r)).toBe(0);
+      for (const pattern of EXPECTED_OUTPUT[block.name]!) expect(r.stdout, detail(r)).toMatch(pattern);
+    }, RUN_DEADLINE_MS + 5_000);
+
+    it(`the "${block.name}" example logs no error (pino level >= 50) on its way, close included`, async () => {
+      expect(compiled.code, 'the examples did not compile').toBe(0);
+      const r = await runBlock();
+      const errors = r.stderr.split('\n').filter((l) => /^\{"level":(50|60),/.test(l));
+      expect(errors, detail(r)).toEqual([]);
     }, RUN_DEADLINE_MS + 5_000);
   }
 });
