@@ -29,6 +29,7 @@ import {
 import { type CcxtClient, type CcxtExchange, type CcxtModule, type CcxtVenueOptions, ccxtVenueOptions } from '../src/venues/ccxt-types.js';
 import { overrideUrls } from '../src/venues/ccxt-urls.js';
 import { getVenue } from '../src/venues/registry.js';
+import { CHANNEL_RECORD_TYPE, type RejectionCode } from '../src/venues/rejection.js';
 import type { AdapterLog, StreamSpec, TickerFields, VenueAdapter } from '../src/venues/types.js';
 import {
   type ConnectionResult,
@@ -236,7 +237,7 @@ class CcxtConnection {
       if (this.streams.get(key)?.active) continue;
       if (markets !== undefined && !Object.hasOwn(markets, spec.symbol)) {
         const message = `${this.adapter.id}: unknown symbol ${spec.symbol} (not in ccxt's markets for ${this.exchangeId}); ${spec.channel} not subscribed`;
-        this.log.error(message, { symbol: spec.symbol, channel: spec.channel });
+        this.reject(spec, 'ERR_BAD_SYMBOL', message);
         continue;
       }
       const state = this.createStream(spec);
@@ -314,6 +315,12 @@ class CcxtConnection {
           this.end(this.openedAt ? 'closed' : 'connect-failed', 0, `${this.adapter.id}: ${(err as Error).message}`);
           return;
         }
+        const refusal = this.refusalOf(err);
+        if (refusal !== undefined) {
+          const why = `${this.adapter.id}: ${s.spec.channel} ${s.spec.symbol} refused: ${(err as Error).message}`;
+          this.reject(s.spec, refusal, why);
+          return;
+        }
         await this.streamFailed(s, err as Error);
         continue;
       }
@@ -327,6 +334,27 @@ class CcxtConnection {
       }
       this.schedulePublish();
     }
+  }
+
+  /** ccxt's verdict that retrying cannot help: BadSymbol (unknown symbol), NotSupported (channel). */
+  private refusalOf(err: unknown): RejectionCode | undefined {
+    const ccxt = this.ccxt!;
+    if (ccxt.BadSymbol !== undefined && err instanceof ccxt.BadSymbol) return 'ERR_BAD_SYMBOL';
+    if (ccxt.NotSupported !== undefined && err instanceof ccxt.NotSupported) return 'ERR_BAD_CHANNEL';
+    return undefined;
+  }
+
+  /** The stream is refused for good: a `rejected` status record, forgotten, and main is told. */
+  private reject(spec: StreamSpec, code: RejectionCode, message: string): void {
+    const key = streamKey(spec);
+    const s = this.streams.get(key);
+    if (s !== undefined) s.active = false;
+    this.streams.delete(key);
+    this.initial = this.initial.filter((t) => streamKey(t) !== key);
+    this.encoder.recvTs = nowMs();
+    this.sink.status(spec.symbolId, StatusCode.rejected, CHANNEL_RECORD_TYPE[spec.channel]);
+    this.schedulePublish();
+    this.post({ type: 'rejected', streams: [{ channel: spec.channel, symbolId: spec.symbolId, interval: spec.interval }], code, message });
   }
 
   /** A stream's watch failed for a reason other than the connection: retry a few times, then give it up. */

@@ -6,7 +6,11 @@
  */
 import { expSample, hashString, mulberry32, nearIndex, type Rng, randInt } from './rng.js';
 
-export const PRODUCT_PATTERN = /^[A-Z0-9]{2,10}-[A-Z0-9]{2,10}$/;
+/**
+ * Products created on demand: any base against a quote Coinbase trades in. Anything else (e.g.
+ * FOO-BAR) is refused as Coinbase refuses it (`FOO-BAR is not a valid product`).
+ */
+export const PRODUCT_PATTERN = /^[A-Z0-9]{2,10}-(USD|USDT|USDC|EUR|GBP|DAI|BTC|ETH)$/;
 
 const START_PRICES: Record<string, number> = {
   'BTC-USD': 64000,

@@ -10,7 +10,11 @@
 import { crc32 } from 'node:zlib';
 import { expSample, gaussian, hashString, mulberry32, nearIndex, type Rng, randInt } from './rng.js';
 
-export const KRAKEN_PAIR_PATTERN = /^[A-Z0-9]{2,10}\/[A-Z0-9]{2,10}$/;
+/**
+ * Pairs created on demand: any base against a quote Kraken trades in. Anything else (e.g. FOO/BAR)
+ * is an unknown pair, refused as Kraken refuses it (`Currency pair not supported`).
+ */
+export const KRAKEN_PAIR_PATTERN = /^[A-Z0-9]{2,10}\/(USD|EUR|GBP|CAD|JPY|CHF|AUD|USDT|USDC|DAI|BTC|XBT|ETH)$/;
 export const KRAKEN_DEFAULT_PAIRS = ['BTC/USD', 'ETH/USD', 'SOL/USD', 'DOGE/USDT'];
 
 const KNOWN: Record<string, { price: number; pp: number; qp: number }> = {

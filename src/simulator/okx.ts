@@ -93,7 +93,8 @@ interface UserData {
   conn: Conn;
 }
 
-const INST_RE = /^[A-Z0-9]{2,}-[A-Z0-9]{2,}(-SWAP)?$/;
+/** Instruments created on demand: a base against a quote OKX trades in (FOO-BAR is refused with 60018). */
+const INST_RE = /^[A-Z0-9]{2,}-(USDT|USDC|USD|EUR|DAI|BTC|ETH)(-SWAP)?$/;
 const PUBLIC_CHANNELS = new Set(['trades', 'tickers', 'bbo-tbt', 'books', 'books5', 'funding-rate', 'mark-price']);
 const DEFAULT_INSTRUMENTS = ['BTC-USDT', 'ETH-USDT', 'BTC-USDT-SWAP', 'ETH-USDT-SWAP', 'BTC-USD-SWAP'];
 

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Piscina } from 'piscina';
+import { describeStreams, type RejectionCode, upgradeStatus } from '../venues/rejection.js';
 import type { StreamSpec } from '../venues/types.js';
 import type {
   ConnectionResult,
@@ -25,6 +26,16 @@ export interface StateChange {
   readonly delayMs: number;
 }
 
+/** Streams the venue refused (the `rejected` event of a supervisor); already out of its list. */
+export interface StreamsRejected {
+  readonly streams: readonly StreamSpec[];
+  readonly code: RejectionCode;
+  readonly message: string;
+}
+
+/** Consecutive HTTP 400 answers to the upgrade after which the whole stream set counts as refused. */
+export const UPGRADE_REFUSALS_LIMIT = 3;
+
 export interface SupervisorOptions {
   readonly backoff: BackoffOptions;
   readonly circuitBreaker: CircuitBreakerOptions;
@@ -39,6 +50,12 @@ type TaskTemplate = Omit<ConnectionTask, 'port' | 'streams'>;
  * backoff when it ends, resubscribes everything, and opens a circuit after repeated failures.
  * States: connecting → connected ⇄ stale → reconnecting → connecting …; failed (circuit open);
  * closed (stopped for good).
+ *
+ * Streams the venue refuses (the task's `rejected` message) leave the list for good: a
+ * reconnect does not resubscribe them, and a connection left with none ends (`closed`) instead
+ * of reconnecting. A venue that answers the upgrade with HTTP 400 `UPGRADE_REFUSALS_LIMIT`
+ * times in a row refuses the whole set (ERR_SUBSCRIPTION_REJECTED): a 400 does not heal by
+ * retrying, unlike a 5xx or a network failure.
  */
 export class ConnectionSupervisor extends EventEmitter {
   state: ConnectionState = 'connecting';
@@ -50,6 +67,7 @@ export class ConnectionSupervisor extends EventEmitter {
   private stopping = false;
   private wake: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
+  private upgradeRefusals = 0;
 
   constructor(
     private readonly pool: Piscina,
@@ -123,6 +141,16 @@ export class ConnectionSupervisor extends EventEmitter {
     while (!this.stopping) {
       const result = await this.runOnce();
       if (this.stopping) break;
+      if (this.streams.length === 0) {
+        this.stopping = true;
+        break;
+      }
+      if (upgradeStatus(result.message) === 400 && result.connectedMs === 0) {
+        if (++this.upgradeRefusals >= UPGRADE_REFUSALS_LIMIT) {
+          this.refuseAll(result.message);
+          break;
+        }
+      } else this.upgradeRefusals = 0;
       this.reconnects++;
       const stable = result.connectedMs >= this.options.stableAfterMs;
       if (stable) {
@@ -142,7 +170,30 @@ export class ConnectionSupervisor extends EventEmitter {
       this.setState('reconnecting', why, delay);
       await this.sleep(delay);
     }
-    this.setState('closed', 'stopped');
+    this.setState('closed', this.streams.length === 0 ? 'no stream left: the venue refused every one' : 'stopped');
+  }
+
+  /** Drops refused streams from the list and reports them; with none left, the connection ends. */
+  private dropRejected(streams: readonly StreamSpec[], code: RejectionCode, message: string): void {
+    if (streams.length === 0) return;
+    this.streams = this.streams.filter((s) => !streams.includes(s));
+    this.log.warn({ connectionId: this.id, exchange: this.exchange, code, streams: streams.length }, message);
+    const rejected: StreamsRejected = { streams, code, message };
+    this.emit('rejected', rejected);
+    if (this.streams.length === 0 && !this.stopping) {
+      this.stopping = true;
+      this.control({ type: 'stop' });
+      this.wake?.();
+    }
+  }
+
+  private refuseAll(why: string): void {
+    const all = [...this.streams];
+    this.dropRejected(
+      all,
+      'ERR_SUBSCRIPTION_REJECTED',
+      `${describeStreams(this.exchange, all)}: the venue refused the WebSocket upgrade ${UPGRADE_REFUSALS_LIMIT} times in a row (${why})`,
+    );
   }
 
   private async runOnce(): Promise<ConnectionResult> {
@@ -177,6 +228,13 @@ export class ConnectionSupervisor extends EventEmitter {
       case 'stale':
         this.setState('stale', `no data for ${m.idleMs} ms`);
         return;
+      case 'rejected': {
+        const refused = this.streams.filter((s) =>
+          m.streams.some((r) => r.channel === s.channel && r.symbolId === s.symbolId && r.interval === s.interval),
+        );
+        this.dropRejected(refused, m.code, m.message);
+        return;
+      }
       case 'rotating':
         this.log.info({ connectionId: this.id, exchange: this.exchange }, 'planned rotation');
         return;

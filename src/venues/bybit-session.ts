@@ -154,6 +154,8 @@ export class BybitSession implements VenueSession {
 
   private readonly topics = new Map<string, TopicState>();
   private readonly pending = new Map<string, { op: string; args: readonly string[] }>();
+  /** The streams each topic carries (a ticker topic may carry `ticker` and `funding`). */
+  private readonly specsOfTopic = new Map<string, StreamSpec[]>();
   private nextReqId = 1;
   private readonly tickerOut: TickerFields = {
     last: Number.NaN,
@@ -246,6 +248,24 @@ export class BybitSession implements VenueSession {
     return [...out];
   }
 
+  /**
+   * A refused subscribe: the topics its `ret_msg` names (or its only topic) are rejected. Bybit
+   * may refuse a whole request for one bad topic, so the request's other topics are asked for
+   * again (an "already subscribed" answer to that is ignored). false when nothing was named.
+   */
+  private rejectTopics(args: readonly string[], retMsg: string): boolean {
+    const clauses = refusals(retMsg);
+    const named = args.length === 1 ? [...args] : args.filter((t) => clauses.some((c) => mentionsTopic(c, t)));
+    const streams = named.flatMap((t) => this.specsOfTopic.get(t) ?? []);
+    if (streams.length === 0) return false;
+    const code = /symbol|handler not found/i.test(retMsg) ? 'ERR_BAD_SYMBOL' : 'ERR_SUBSCRIPTION_REJECTED';
+    const what = [...new Set(streams.map((s) => `${s.symbol} ${s.channel}`))].join(', ');
+    this.ctx.reject?.(streams, code, `bybit: ${what} refused by the venue: ${retMsg}`);
+    const rest = args.filter((t) => !named.includes(t) && this.topics.has(t));
+    for (const text of this.requests('subscribe', rest)) this.ctx.send(text);
+    return true;
+  }
+
   private flagsOf(streams: readonly StreamSpec[], topic: string): number {
     let flags = 0;
     for (const spec of streams) {
@@ -281,8 +301,11 @@ export class BybitSession implements VenueSession {
     const req = this.pending.get(reqId);
     this.pending.delete(reqId);
     if (m.success === false) {
+      const retMsg = typeof m.ret_msg === 'string' ? m.ret_msg : '';
       this.stats.errorAcks++;
       this.ctx.log.warn('bybit: request rejected', { op, req_id: reqId, ret_msg: m.ret_msg, args: req?.args });
+      // "already subscribed" refuses nothing (but a book resubscribe it answers is retried below).
+      if (op === 'subscribe' && req !== undefined && refusals(retMsg).length > 0 && this.rejectTopics(req.args, retMsg)) return;
       // A rejected resubscribe would leave its book out of sync for good: try again (rate-limited).
       if (op === 'subscribe' && req !== undefined) {
         for (const topic of req.args) {
@@ -305,6 +328,9 @@ export class BybitSession implements VenueSession {
       const flag = FLAG_OF_CHANNEL[spec.channel];
       if (flag === undefined) throw new Error(`bybit: unsupported channel ${spec.channel} for ${spec.symbol}`);
       const topic = topicOf(spec, this.bookDepth);
+      const carried = this.specsOfTopic.get(topic) ?? [];
+      if (!carried.some((t) => t.channel === spec.channel && t.symbolId === spec.symbolId)) carried.push(spec);
+      this.specsOfTopic.set(topic, carried);
       const existing = this.topics.get(topic);
       if (existing !== undefined) {
         const added = flag & ~existing.flags;
@@ -345,6 +371,9 @@ export class BybitSession implements VenueSession {
   removeStreams(streams: readonly StreamSpec[]): void {
     for (const spec of streams) {
       const topic = topicOf(spec, this.bookDepth);
+      const carried = this.specsOfTopic.get(topic)?.filter((t) => t.channel !== spec.channel || t.symbolId !== spec.symbolId);
+      if (carried === undefined || carried.length === 0) this.specsOfTopic.delete(topic);
+      else this.specsOfTopic.set(topic, carried);
       const st = this.topics.get(topic);
       if (st === undefined) continue;
       st.flags &= ~(FLAG_OF_CHANNEL[spec.channel] ?? 0);
@@ -698,4 +727,17 @@ export class BybitSession implements VenueSession {
 
 export function createBybitSession(ctx: SessionContext, options?: BybitSessionOptions): BybitSession {
   return new BybitSession(ctx, options);
+}
+
+/** The clauses of a failed ack's `ret_msg` that refuse something ("already subscribed" does not). */
+function refusals(retMsg: string): string[] {
+  return retMsg.split(';').filter((c) => c.trim() !== '' && !/already subscribed/i.test(c));
+}
+
+/** `text` names `topic` whole (`publicTrade.BTCUSDT` is not named by `publicTrade.BTCUSDTX`). */
+function mentionsTopic(text: string, topic: string): boolean {
+  for (let i = text.indexOf(topic); i >= 0; i = text.indexOf(topic, i + 1)) {
+    if (!/[A-Za-z0-9]/.test(text[i + topic.length] ?? '')) return true;
+  }
+  return false;
 }

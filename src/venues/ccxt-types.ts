@@ -67,6 +67,10 @@ export interface CcxtModule {
   readonly version: string;
   readonly pro: Record<string, new (config?: Record<string, unknown>) => CcxtExchange>;
   readonly NetworkError: new (...args: never[]) => Error;
+  /** The exchange does not have the symbol (an unknown market). */
+  readonly BadSymbol?: new (...args: never[]) => Error;
+  /** The exchange does not offer the method (e.g. no watchBidsAsks). */
+  readonly NotSupported?: new (...args: never[]) => Error;
 }
 
 /**

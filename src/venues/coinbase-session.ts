@@ -103,6 +103,8 @@ export class CoinbaseSession implements VenueSession {
   };
 
   private readonly products = new Map<string, ProductState>();
+  /** Wire channel → products, as the venue's last `subscriptions` message confirmed them. */
+  private confirmed = new Map<string, Set<string>>();
   private readonly ticker: TickerFields = {
     last: Number.NaN,
     open: Number.NaN,
@@ -191,6 +193,54 @@ export class CoinbaseSession implements VenueSession {
     if (ch === CH_MATCHES) return p.trades || book;
     if (ch === CH_TICKER) return p.ticker || p.quotes;
     return book;
+  }
+
+  private confirm(msg: Obj): void {
+    const confirmed = new Map<string, Set<string>>();
+    if (Array.isArray(msg.channels)) {
+      for (const ch of msg.channels) {
+        if (!isObj(ch) || typeof ch.name !== 'string' || !Array.isArray(ch.product_ids)) continue;
+        confirmed.set(ch.name, new Set(ch.product_ids.filter((id): id is string => typeof id === 'string')));
+      }
+    }
+    this.confirmed = confirmed;
+  }
+
+  /**
+   * `{"type":"error","message":"Failed to subscribe","reason":"FOO-BAR is not a valid product"}`:
+   * Coinbase ignores the whole subscribe for one bad product. That product's streams are
+   * rejected and the others not yet confirmed by a `subscriptions` message are asked for again.
+   * An error naming no product of ours (e.g. authentication) only logs.
+   */
+  private rejectNamedProduct(msg: Obj): void {
+    const reason = typeof msg.reason === 'string' ? msg.reason : '';
+    const named = [...this.products.keys()].filter((native) => mentionsProduct(reason, native));
+    if (named.length === 0) return;
+    for (const native of named) {
+      const streams = this.specsOf(this.products.get(native)!);
+      const what = streams.map((s) => `${s.symbol} ${s.channel}`).join(', ');
+      const code = /not a valid product|invalid product/i.test(reason) ? 'ERR_BAD_SYMBOL' : 'ERR_SUBSCRIPTION_REJECTED';
+      this.ctx.reject?.(streams, code, `coinbase: ${what} refused by the venue: ${String(msg.message)}: ${reason}`);
+    }
+    const unconfirmed: StreamSpec[] = [];
+    for (const p of this.products.values()) {
+      if (named.includes(p.native)) continue;
+      for (const spec of this.specsOf(p)) {
+        if (this.wireChannels(spec.channel).some((ch) => !this.confirmed.get(ch)?.has(p.native))) unconfirmed.push(spec);
+      }
+    }
+    for (const text of this.subscribeMessages(unconfirmed)) this.ctx.send(text);
+  }
+
+  /** The streams a product carries, rebuilt from its flags. */
+  private specsOf(p: ProductState): StreamSpec[] {
+    const base = { symbol: p.symbol, symbolId: p.symbolId, native: p.native };
+    const out: StreamSpec[] = [];
+    if (p.trades) out.push({ ...base, channel: 'trades' });
+    if (p.ticker) out.push({ ...base, channel: 'ticker' });
+    if (p.quotes) out.push({ ...base, channel: 'quotes' });
+    if (p.book !== undefined) out.push({ ...base, channel: 'book' });
+    return out;
   }
 
   // ─── stream bookkeeping ──────────────────────────────────────────────────────────────────
@@ -301,6 +351,7 @@ export class CoinbaseSession implements VenueSession {
         return;
       case 'subscriptions':
         this.stats.acks++;
+        this.confirm(msg);
         return;
       case 'error':
         this.stats.errors++;
@@ -308,6 +359,7 @@ export class CoinbaseSession implements VenueSession {
           message: msg.message,
           reason: msg.reason,
         });
+        this.rejectNamedProduct(msg);
         return;
       default:
         if (typeof type !== 'string') throw new Error(`coinbase: frame without a "type": ${preview(text)}`);
@@ -609,4 +661,14 @@ function addTo(map: Map<string, string[]>, key: string, value: string): void {
 
 export function createCoinbaseSession(ctx: SessionContext, options?: CoinbaseSessionOptions): CoinbaseSession {
   return new CoinbaseSession(ctx, options);
+}
+
+/** `reason` names `native` as a whole product id (`BTC-USD` is not named by `BTC-USDT`). */
+function mentionsProduct(reason: string, native: string): boolean {
+  for (let i = reason.indexOf(native); i >= 0; i = reason.indexOf(native, i + 1)) {
+    const before = reason[i - 1] ?? '';
+    const after = reason[i + native.length] ?? '';
+    if (!/[A-Za-z0-9-]/.test(before) && !/[A-Za-z0-9-]/.test(after)) return true;
+  }
+  return false;
 }

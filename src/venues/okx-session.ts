@@ -125,6 +125,8 @@ export class OkxSession implements VenueSession {
   /** OKX channel → instId → state (nested so that routing a frame allocates nothing). */
   private readonly byChannel = new Map<string, Map<string, StreamState>>();
   private readonly bySpec = new Map<string, StreamState[]>();
+  /** The spec of each `bySpec` key (what a refusal is reported for). */
+  private readonly specs = new Map<string, StreamSpec>();
   private readonly ticker: TickerFields = {
     last: Number.NaN,
     open: Number.NaN,
@@ -211,6 +213,7 @@ export class OkxSession implements VenueSession {
       case 'error':
         this.stats.errorAcks++;
         this.ctx.log.warn('okx: request rejected', { code: m.code, msg: m.msg, connId: m.connId });
+        this.rejectNamed(m);
         return;
       case 'notice':
         // e.g. 64008: the connection will be closed soon for a service upgrade.
@@ -221,11 +224,32 @@ export class OkxSession implements VenueSession {
     }
   }
 
+  /**
+   * OKX answers each refused `{channel, instId}` of a subscribe with its own error event whose
+   * `msg` names both (`channel:trades,instId:FOO-BAR doesn't exist`, code 60018). The streams
+   * carried by that OKX channel for that instrument are rejected; an error naming no
+   * instrument we carry (a malformed request) only logs.
+   */
+  private rejectNamed(m: Obj): void {
+    const msg = typeof m.msg === 'string' ? m.msg : '';
+    const instId = /instId:([A-Za-z0-9-]+)/.exec(msg)?.[1];
+    if (instId === undefined) return;
+    const channel = /channel:([A-Za-z0-9-]+)/.exec(msg)?.[1];
+    const streams = [...this.specs.values()].filter(
+      (s) => s.native === instId && (channel === undefined || okxChannelsOf(s, this.bookChannel).includes(channel)),
+    );
+    if (streams.length === 0) return;
+    const code = String(m.code) === '60018' ? 'ERR_BAD_SYMBOL' : 'ERR_SUBSCRIPTION_REJECTED';
+    const what = [...new Set(streams.map((s) => `${s.symbol} ${s.channel}`))].join(', ');
+    this.ctx.reject?.(streams, code, `okx: ${what} refused by the venue (${String(m.code)}): ${msg}`);
+  }
+
   // ─── stream bookkeeping ──────────────────────────────────────────────────────────────────
 
   addStreams(streams: readonly StreamSpec[]): void {
     for (const spec of streams) {
       const key = specKey(spec);
+      this.specs.set(key, spec);
       const existing = this.bySpec.get(key);
       if (existing !== undefined) {
         for (const st of existing) {
@@ -298,6 +322,7 @@ export class OkxSession implements VenueSession {
       const list = this.bySpec.get(key);
       if (list === undefined) continue;
       this.bySpec.delete(key);
+      this.specs.delete(key);
       for (const st of list) {
         st.removed = true;
         if (st.sync !== undefined) this.resetSync(st.sync);

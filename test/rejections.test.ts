@@ -1,0 +1,140 @@
+/**
+ * A subscription the venue refuses is named (ERR_BAD_SYMBOL event + `rejected` status record),
+ * dropped for good, and leaves the other symbols of the same connection flowing: real workers
+ * against every native venue's simulator.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createEngine, type Engine } from '../src/engine.js';
+import type { SubscriptionRejection } from '../src/events.js';
+import { RecordType } from '../src/records/types.js';
+import { type Simulator, startSimulator } from '../src/simulator/index.js';
+import { captureLogger } from './helpers/engine.js';
+import { expectBadSymbolRejected, REJECTION_CASES, type RejectionRun, startRejectionRun } from './helpers/rejection-rig.js';
+import { waitFor } from './helpers/wait.js';
+
+let run: RejectionRun | undefined;
+let engine: Engine | undefined;
+let sim: Simulator | undefined;
+let closeServer: (() => Promise<void>) | undefined;
+
+afterEach(async () => {
+  await run?.close();
+  await engine?.close();
+  await sim?.close();
+  await closeServer?.();
+  closeServer = undefined;
+  run = undefined;
+  engine = undefined;
+  sim = undefined;
+});
+
+const RECORD_TYPE_OF: Record<string, number> = { trades: RecordType.trade, book: RecordType.book, quotes: RecordType.quote };
+
+describe.each(REJECTION_CASES)('$venue: an unknown symbol next to a listed one', (c) => {
+  it(`rejects ${c.bad} with ERR_BAD_SYMBOL, keeps ${c.good} flowing, never resubscribes it`, async () => {
+    run = await startRejectionRun(c);
+    await expectBadSymbolRejected(run, c);
+    const statuses = run.rejectedStatuses(c.bad);
+    expect(statuses.map((s) => s.detail).sort()).toEqual(c.channels.map((ch) => RECORD_TYPE_OF[ch]).sort());
+    expect(run.logs.some((l) => l.level === 40 && String(l.msg).includes(c.bad))).toBe(true);
+
+    // A forced reconnect resubscribes the good symbol only.
+    const mark = run.logs.length;
+    run.sim.faults.closeAll(1001, 'restart');
+    await waitFor(() => run!.engine.stats().reconnects >= 1, 'a reconnect');
+    const before = run.data(c.good);
+    await waitFor(() => run!.data(c.good) >= before + 5, `${c.good} after the reconnect`);
+    // FOO/BAR, FOOBAR, FOO-BAR, foobar@trade: any sign that it was asked for again.
+    const mentions = run.logs.slice(mark).filter((l) => /FOO.?BAR/i.test(JSON.stringify(l)));
+    expect(mentions, `log lines mentioning ${c.bad} after the reconnect`).toEqual([]);
+    expect(run.rejections).toHaveLength(c.channels.length);
+    expect(run.engine.stats().connections[0]!.streams).toBe(c.channels.length);
+  });
+});
+
+describe('a connection whose every stream is refused', () => {
+  it('ends cleanly (closed, no reconnect loop) and a later subscribe still works', async () => {
+    sim = await startSimulator({ seed: 5, ratePerStream: 80 });
+    const logs: Array<Record<string, unknown>> = [];
+    engine = createEngine({
+      threads: 1,
+      logger: captureLogger(logs),
+      venues: { binance: { wsUrl: sim.wsUrl, restUrl: sim.restUrl } },
+      backoff: { initialDelayMs: 20, maxDelayMs: 200, multiplier: 2 },
+    });
+    const rejections: SubscriptionRejection[] = [];
+    const states: string[] = [];
+    engine.on('rejected', (r: SubscriptionRejection) => rejections.push(r));
+    engine.on('state', (s: { state: string }) => states.push(s.state));
+    engine.subscribe({ exchange: 'binance', channels: ['trades'], symbols: ['FOO/BAR'] });
+    await waitFor(() => rejections.length === 1 && states.includes('closed'), 'the rejection and the end of the connection');
+    expect(rejections[0]).toMatchObject({ code: 'ERR_BAD_SYMBOL', symbol: 'FOO/BAR', channel: 'trades', exchange: 'binance' });
+    expect(states).not.toContain('reconnecting');
+    expect(engine.stats().connections).toHaveLength(0);
+    expect(sim.stats().connections).toBe(0);
+
+    let trades = 0;
+    engine.onRecord((r) => {
+      if (r.type === 'trade' && r.symbol === 'ETH/USDT') trades++;
+    });
+    engine.subscribe({ exchange: 'binance', channels: ['trades'], symbols: ['ETH/USDT'] });
+    await waitFor(() => trades >= 3, 'ETH/USDT trades on a new connection');
+    expect(engine.stats().reconnects).toBe(0);
+  });
+});
+
+describe('binance without its instrument list', () => {
+  it('a 400 on upgrade naming the symbol rejects it; the rest reconnects without it', async () => {
+    sim = await startSimulator({ seed: 6, ratePerStream: 80 });
+    const logs: Array<Record<string, unknown>> = [];
+    // REST on a closed port: exchangeInfo cannot be had, so nothing is rejected up front.
+    engine = createEngine({
+      threads: 1,
+      logger: captureLogger(logs),
+      venues: { binance: { wsUrl: sim.wsUrl, restUrl: 'http://127.0.0.1:9' } },
+      backoff: { initialDelayMs: 20, maxDelayMs: 200, multiplier: 2 },
+    });
+    const rejections: SubscriptionRejection[] = [];
+    engine.on('rejected', (r: SubscriptionRejection) => rejections.push(r));
+    let trades = 0;
+    engine.onRecord((r) => {
+      if (r.type === 'trade' && r.symbol === 'BTC/USDT') trades++;
+    });
+    engine.subscribe({ exchange: 'binance', channels: ['trades'], symbols: ['BTC/USDT', 'FOO/BAR'] });
+    await waitFor(() => rejections.length === 1 && trades >= 5, 'the rejection and BTC/USDT trades');
+    expect(rejections[0]).toMatchObject({ code: 'ERR_BAD_SYMBOL', symbol: 'FOO/BAR', channel: 'trades' });
+    expect(rejections[0]!.message).toMatch(/HTTP 400/);
+    expect(logs.some((l) => String(l.msg).includes('instrument list unavailable'))).toBe(true);
+    expect(logs.some((l) => l.msg === 'WebSocket upgrade refused' && l.status === 400)).toBe(true);
+    expect(engine.stats().reconnects).toBe(1);
+  });
+
+  it('repeated 400s that name no symbol refuse the whole set (ERR_SUBSCRIPTION_REJECTED), no endless loop', async () => {
+    // A server that answers every upgrade with 400 and a body naming no stream.
+    const server = createServer((_req, res) => res.writeHead(404).end());
+    server.on('upgrade', (_req, socket) => {
+      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 36\r\nConnection: close\r\n\r\n{"code":-1100,"msg":"Bad request."} ');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    closeServer = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    engine = createEngine({
+      threads: 1,
+      logger: captureLogger([]),
+      venues: { binance: { wsUrl: `ws://127.0.0.1:${port}`, restUrl: 'http://127.0.0.1:9' } },
+      backoff: { initialDelayMs: 10, maxDelayMs: 50, multiplier: 2 },
+    });
+    const rejections: SubscriptionRejection[] = [];
+    const states: string[] = [];
+    engine.on('rejected', (r: SubscriptionRejection) => rejections.push(r));
+    engine.on('state', (s: { state: string }) => states.push(s.state));
+    engine.subscribe({ exchange: 'binance', channels: ['trades'], symbols: ['BTC/USDT'] });
+    await waitFor(() => states.includes('closed'), 'the connection to end');
+    expect(rejections).toHaveLength(1);
+    expect(rejections[0]).toMatchObject({ code: 'ERR_SUBSCRIPTION_REJECTED', symbol: 'BTC/USDT' });
+    expect(rejections[0]!.message).toMatch(/HTTP 400/);
+    expect(states.filter((s) => s === 'reconnecting')).toHaveLength(2);
+  });
+});
