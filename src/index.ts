@@ -12,6 +12,7 @@ export type {
 export { createEngine, Engine } from './engine.js';
 export type { RingfeedErrorCode } from './errors.js';
 export { RingfeedError } from './errors.js';
+export type { EngineEvents, IteratorBackpressure, SubscriptionRejection } from './events.js';
 export type { LatencySummary } from './metrics/latency.js';
 export type {
   BookRecord,
