@@ -46,6 +46,11 @@ function silentLogger() {
   return logger as never;
 }
 
+/** An engine of the row's own against the shared simulator (for rows that close it). */
+function ownEngine(ctx: RowContext): Engine {
+  return createEngine({ threads: 1, logger: silentLogger(), venues: { binance: { wsUrl: ctx.wsUrl, restUrl: ctx.restUrl } } });
+}
+
 function afterClose(input: string, call: (engine: Engine) => unknown): BadInputRow {
   return {
     group: 'lifecycle',
@@ -190,7 +195,7 @@ export const rows: BadInputRow[] = [
     input: 'subscribe() while close() is in progress',
     expect: 'ERR_ENGINE_CLOSED; close() still resolves',
     async run(ctx) {
-      const engine = createEngine({ threads: 1, logger: silentLogger(), venues: { binance: { wsUrl: ctx.wsUrl, restUrl: ctx.restUrl } } });
+      const engine = ownEngine(ctx);
       engine.subscribe(good as never);
       const closing = engine.close();
       await expectRingfeedError(() => engine.subscribe({ ...good, symbols: ['ETH/USDT'] } as never), 'ERR_ENGINE_CLOSED');
@@ -202,7 +207,7 @@ export const rows: BadInputRow[] = [
     input: 'unsubscribe() after close()',
     expect: 'does nothing (no throw)',
     async run(ctx) {
-      const engine = createEngine({ threads: 1, logger: silentLogger(), venues: { binance: { wsUrl: ctx.wsUrl, restUrl: ctx.restUrl } } });
+      const engine = ownEngine(ctx);
       const s = engine.subscribe(good as never);
       await engine.close();
       s.unsubscribe();
@@ -213,7 +218,7 @@ export const rows: BadInputRow[] = [
     input: 'close() from inside a handler',
     expect: 'the engine closes; no nested drain, no crash',
     async run(ctx) {
-      const engine = createEngine({ threads: 1, logger: silentLogger(), venues: { binance: { wsUrl: ctx.wsUrl, restUrl: ctx.restUrl } } });
+      const engine = ownEngine(ctx);
       let closing: Promise<void> | undefined;
       engine.onView(() => {
         closing ??= engine.close();
