@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator } from '../src/simulator/index.js';
 import { VENUE_SIMULATORS } from '../src/simulator/venues.js';
 
 // The built CLI, as users run it (`npm test` builds first).
@@ -55,7 +56,10 @@ describe('ringfeed run --venue', () => {
       expect(summary.streams).toBeGreaterThanOrEqual(8);
       expect(summary.messages).toBeGreaterThan(0);
       expect(summary).toMatchObject({ drops: 0, gaps: 0, reconnects: 0 });
-      expect(summary.latencyUs.p99).toBeGreaterThan(0);
+      expect(summary.recvToConsumeUs.p99).toBeGreaterThan(0);
+      expect(summary.exchangeToConsumeUs.p99).toBeGreaterThan(0);
+      // latencyUs is the alias of recvToConsumeUs kept for older readers.
+      expect(summary.latencyUs).toEqual(summary.recvToConsumeUs);
     });
   }
 
@@ -111,5 +115,84 @@ describe('ringfeed stream for a ccxt venue against ringfeed simulate --replay-cc
     const { code, stderr } = await cli(['stream', 'kucoin', 'trades', 'BTC/USDT', '--ccxt-options', '{nope', '--seconds', '1'], 15_000);
     expect(code).toBe(2);
     expect(stderr).toContain('--ccxt-options is not valid JSON');
+  });
+});
+
+/** A bad argument: exit 2 and one line naming it, no stack trace. */
+function expectNamedError(run: Exit, ...names: string[]): void {
+  expect(run.code, run.stderr).toBe(2);
+  for (const name of names) expect(run.stderr).toContain(name);
+  expect(run.stderr).not.toMatch(/\n\s+at |node:internal|Error:/);
+  expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+}
+
+describe('ringfeed simulate on a port another process holds', () => {
+  const fixture = fileURLToPath(new URL('../../shared/fixtures/ccxt-ws/kucoin.json', import.meta.url));
+  // The holder is a uWebSockets.js simulator: uWS listens with SO_REUSEPORT, so a second uWS
+  // listener on its port would "succeed" and share connections with it.
+  for (const args of [['simulate'], ['simulate', '--venue', 'kraken'], ['simulate', '--replay-ccxt', fixture]]) {
+    it(`${args.join(' ').replace(fixture, 'kucoin.json')} --port <taken>: exit 2 naming the port`, async () => {
+      const holder = await startSimulator({ host: '127.0.0.1', port: 0 });
+      try {
+        const run = await cli([...args, '--port', String(holder.port)], 10_000);
+        expectNamedError(run, `port ${holder.port} is in use (--port)`);
+        expect(run.stdout).not.toContain('listening');
+      } finally {
+        await holder.close();
+      }
+    });
+  }
+});
+
+describe('bad arguments exit 2 naming the argument', () => {
+  it.each([
+    [['run', '--seconds', '-1'], '--seconds'],
+    [['run', '--rate', '-5'], '--rate'],
+    [['run', '--rate', 'abc'], '--rate'],
+    [['simulate', '--port', '1e999'], '--port'],
+    [['simulate', '--seed', '-0.5'], '--seed'],
+    [['simulate', '--speed', 'NaN'], '--speed'],
+    [['run', '--frobnicate'], '--frobnicate'],
+    [['frobnicate'], 'unknown command frobnicate'],
+  ])('%j', async (args, name) => {
+    expectNamedError(await cli(args, 10_000), name);
+  });
+});
+
+describe('ringfeed run on a terminal', () => {
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+  it.skipIf(!hasScript)('80×24: every frame keeps title, totals and latency, at most 24 lines of at most 80 columns', async () => {
+    // `script` runs the CLI on a pseudo-terminal whose size stty sets.
+    const command = `stty cols 80 rows 24; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)} run --seconds 3`;
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      child.stdout.on('data', (d) => {
+        text += d;
+      });
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`ringfeed run on a terminal did not exit; got ${text.slice(-300)}`));
+      }, 25_000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(text.replaceAll('\r', ''));
+      });
+    });
+    const frames = out.split('\x1b[H\x1b[2J').slice(1);
+    expect(frames.length).toBeGreaterThanOrEqual(2);
+    // The last frame is followed by the summary line.
+    const last = frames.at(-1)!.split('\n');
+    expect(JSON.parse(last.at(-2)!).streams).toBe(24);
+    frames[frames.length - 1] = last.slice(0, -2).join('\n');
+    for (const frame of frames) {
+      const lines = frame.split('\n');
+      expect(lines.length).toBeLessThanOrEqual(24);
+      for (const line of lines) expect([...line].length, line).toBeLessThanOrEqual(80);
+      expect(lines[0]).toMatch(/^ringfeed — up \d+ s, 24 streams/);
+      expect(frame).toMatch(/^total .*msg\/s/m);
+      expect(frame).toMatch(/^latency µs +recv→consume p50/m);
+      expect(lines.at(-1)).toMatch(/^\+\d+ more streams$/);
+    }
   });
 });
