@@ -3,13 +3,17 @@
  * dropped for good, and leaves the other symbols of the same connection flowing: real workers
  * against every native venue's simulator.
  */
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/engine.js';
 import type { SubscriptionRejection } from '../src/events.js';
 import { RecordType } from '../src/records/types.js';
+import type { CcxtFront } from '../src/simulator/ccxt-front.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
+import { binanceFront } from './helpers/ccxt.js';
 import { captureLogger } from './helpers/engine.js';
 import { expectBadSymbolRejected, REJECTION_CASES, type RejectionRun, startRejectionRun } from './helpers/rejection-rig.js';
 import { waitFor } from './helpers/wait.js';
@@ -18,6 +22,7 @@ let run: RejectionRun | undefined;
 let engine: Engine | undefined;
 let sim: Simulator | undefined;
 let closeServer: (() => Promise<void>) | undefined;
+let front: CcxtFront | undefined;
 
 afterEach(async () => {
   await run?.close();
@@ -25,6 +30,8 @@ afterEach(async () => {
   await sim?.close();
   await closeServer?.();
   closeServer = undefined;
+  await front?.close();
+  front = undefined;
   run = undefined;
   engine = undefined;
   sim = undefined;
@@ -137,4 +144,53 @@ describe('binance without its instrument list', () => {
     expect(rejections[0]!.message).toMatch(/HTTP 400/);
     expect(states.filter((s) => s === 'reconnecting')).toHaveLength(2);
   });
+});
+
+describe('ccxt: a symbol not in the exchange markets', () => {
+  it('is rejected (ERR_BAD_SYMBOL event + status), the other symbol streams, no restart', async () => {
+    sim = await startSimulator({ seed: 8, ratePerStream: 60 });
+    front = await binanceFront(sim);
+    engine = createEngine({
+      threads: 1,
+      logger: captureLogger([]),
+      venues: { 'ccxt:binance': { wsUrl: front.wsUrl, restUrl: front.restUrl } },
+      backoff: { initialDelayMs: 20, maxDelayMs: 200, multiplier: 2 },
+    });
+    const rejections: SubscriptionRejection[] = [];
+    engine.on('rejected', (r: SubscriptionRejection) => rejections.push(r));
+    let trades = 0;
+    let rejectedStatus = 0;
+    engine.onRecord((r) => {
+      if (r.type === 'trade' && r.symbol === 'BTC/USDT') trades++;
+      if (r.type === 'status' && r.status === 'rejected' && r.symbol === 'FOO/BAR') rejectedStatus++;
+    });
+    engine.subscribe({ exchange: 'ccxt:binance', channels: ['trades'], symbols: ['BTC/USDT', 'FOO/BAR'] });
+    await waitFor(() => rejections.length === 1 && rejectedStatus === 1 && trades >= 5, 'the rejection and BTC/USDT trades', 20_000);
+    expect(rejections[0]).toMatchObject({ code: 'ERR_BAD_SYMBOL', symbol: 'FOO/BAR', channel: 'trades', exchange: 'ccxt:binance' });
+    expect(rejections[0]!.message).toContain('FOO/BAR');
+    expect(engine.stats()).toMatchObject({ reconnects: 0, streams: 1 });
+  }, 30_000);
+});
+
+describe('ringfeed run with a symbol the venue does not list', () => {
+  it('names it on stderr and exits 1 at once (not 0 with 0 messages after --seconds)', async () => {
+    const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', main, 'run', '--symbols', 'FOO/BAR', '--seconds', '30', '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^ringfeed: ERR_BAD_SYMBOL: binance: FOO\/BAR .*does not list FOOBAR$/m);
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({ streams: 0, messages: 0 });
+    expect(Date.now() - started).toBeLessThan(20_000);
+  }, 30_000);
 });

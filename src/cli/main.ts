@@ -6,8 +6,10 @@ import { pino } from 'pino';
 import { checkPolicy } from '../config.js';
 import { createEngine, type Engine, type EngineStats, REDACT_PATHS } from '../engine.js';
 import { RingfeedError } from '../errors.js';
+import type { SubscriptionRejection } from '../events.js';
 import { CCXT_REPLAY_CHANNEL, type CcxtReplay, loadCcxtFixture, startCcxtReplay } from '../simulator/ccxt-replay.js';
 import { venueSimulator } from '../simulator/index.js';
+import type { StateChange } from '../supervisor/connection-supervisor.js';
 import { CCXT_OPTIONS_ENV } from '../venues/ccxt-types.js';
 import { getVenue } from '../venues/registry.js';
 import * as arg from './args.js';
@@ -102,11 +104,43 @@ function onSignal(stop: () => void): void {
   process.once('SIGTERM', stop);
 }
 
-function untilStopped(seconds: number): Promise<void> {
+/** Until a signal, `seconds` (0 = no limit), or `early` (whichever first; no timer outlives it). */
+function untilStopped(seconds: number, early?: Promise<void>): Promise<void> {
   return new Promise<void>((resolve) => {
-    onSignal(resolve);
-    if (seconds > 0) setTimeout(resolve, seconds * 1000);
+    const timer = seconds > 0 ? setTimeout(resolve, seconds * 1000) : undefined;
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    onSignal(done);
+    void early?.then(done);
   });
+}
+
+/**
+ * Names each refused subscription on stderr (once per message). `allRefused` resolves when the
+ * venue refused every stream and its connection has ended: nothing is left to run, and the
+ * command exits 1.
+ */
+function reportRejections(engine: Engine): { allRefused: Promise<void>; readonly all: boolean } {
+  const said = new Set<string>();
+  let all = false;
+  const allRefused = new Promise<void>((resolve) => {
+    engine.on('rejected', (r: SubscriptionRejection) => {
+      if (!said.has(r.message)) process.stderr.write(`ringfeed: ${r.code}: ${r.message}\n`);
+      said.add(r.message);
+      if (engine.stats().streams === 0) all = true;
+    });
+    engine.on('state', (change: StateChange) => {
+      if (all && change.state === 'closed') resolve();
+    });
+  });
+  return {
+    allRefused,
+    get all() {
+      return all;
+    },
+  };
 }
 
 async function run(args: Args): Promise<void> {
@@ -123,6 +157,7 @@ async function run(args: Args): Promise<void> {
   const simulator = endpoints.wsUrl === undefined ? await spawnSimulator(venue, rate) : undefined;
   if (simulator !== undefined) endpoints = { wsUrl: simulator.wsUrl, restUrl: simulator.restUrl };
   const engine = createEngine({ logger: logger(level), policy, venues: { [venue]: endpoints } });
+  const rejections = reportRejections(engine);
   try {
     engine.subscribe({ exchange: venue, channels: channels as never, symbols });
   } catch (err) {
@@ -146,13 +181,14 @@ async function run(args: Args): Promise<void> {
     previous = stats;
     previousAt = now;
   }, 1000);
-  await untilStopped(seconds);
+  await untilStopped(seconds, rejections.allRefused);
   clearInterval(view);
   const stats = engine.stats();
   const elapsed = (Date.now() - started) / 1000;
   await engine.close();
   stopSimulator(simulator?.child);
   process.stdout.write(`${tty && previous !== undefined ? '\n' : ''}${summaryLine(stats, elapsed)}\n`);
+  if (rejections.all) process.exitCode = 1;
 }
 
 async function stream(args: Args, positionals: string[]): Promise<void> {
@@ -177,6 +213,7 @@ async function stream(args: Args, positionals: string[]): Promise<void> {
     process.env[CCXT_OPTIONS_ENV] = arg.ccxtOptions(args['ccxt-options']);
   }
   const engine: Engine = createEngine({ logger: logger(level), policy, venues: { [venue]: endpoints } });
+  const rejections = reportRejections(engine);
   try {
     engine.subscribe({ exchange: venue, channels: channels as never, symbols, via });
   } catch (err) {
@@ -186,8 +223,9 @@ async function stream(args: Args, positionals: string[]): Promise<void> {
   engine.onRecord((record) => {
     process.stdout.write(`${JSON.stringify(record)}\n`);
   });
-  await untilStopped(seconds);
+  await untilStopped(seconds, rejections.allRefused);
   await engine.close();
+  if (rejections.all) process.exitCode = 1;
 }
 
 /**
