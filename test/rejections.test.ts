@@ -118,6 +118,31 @@ describe('binance without its instrument list', () => {
     expect(engine.stats().reconnects).toBe(1);
   });
 
+  it('a live SUBSCRIBE refused for one stream rejects it and asks again for the others', async () => {
+    sim = await startSimulator({ seed: 9, ratePerStream: 80 });
+    engine = createEngine({
+      threads: 1,
+      logger: captureLogger([]),
+      venues: { binance: { wsUrl: sim.wsUrl, restUrl: 'http://127.0.0.1:9' } },
+      backoff: { initialDelayMs: 20, maxDelayMs: 200, multiplier: 2 },
+    });
+    const rejections: SubscriptionRejection[] = [];
+    engine.on('rejected', (r: SubscriptionRejection) => rejections.push(r));
+    const trades = new Map<string, number>();
+    engine.onRecord((r) => {
+      if (r.type === 'trade') trades.set(r.symbol, (trades.get(r.symbol) ?? 0) + 1);
+    });
+    engine.subscribe({ exchange: 'binance', channels: ['trades'], symbols: ['BTC/USDT'] });
+    await waitFor(() => (trades.get('BTC/USDT') ?? 0) >= 3, 'BTC/USDT trades');
+    // Same connection, live: one SUBSCRIBE with ethusdt@trade and foobar@trade; the simulator refuses it whole.
+    engine.subscribe({ exchange: 'binance', channels: ['trades'], symbols: ['ETH/USDT', 'FOO/BAR'] });
+    await waitFor(() => rejections.length === 1 && (trades.get('ETH/USDT') ?? 0) >= 3, 'the rejection and ETH/USDT trades');
+    expect(rejections[0]).toMatchObject({ code: 'ERR_BAD_SYMBOL', symbol: 'FOO/BAR', channel: 'trades' });
+    expect(rejections[0]!.message).toContain("'foobar@trade'");
+    expect(engine.stats()).toMatchObject({ reconnects: 0, streams: 2 });
+    expect(engine.stats().connections).toHaveLength(1);
+  });
+
   it('repeated 400s that name no symbol refuse the whole set (ERR_SUBSCRIPTION_REJECTED), no endless loop', async () => {
     // A server that answers every upgrade with 400 and a body naming no stream.
     const server = createServer((_req, res) => res.writeHead(404).end());
