@@ -183,6 +183,8 @@ interface BookSync {
 
 interface StreamState {
   readonly name: string;
+  /** The stream as the task gave it (what a refusal is reported for). */
+  readonly spec: StreamSpec;
   readonly kind: number;
   readonly native: string;
   symbol: string;
@@ -344,10 +346,38 @@ export class BinanceSession implements VenueSession {
         method: req?.method,
         params: req?.params,
       });
+      if (req?.method === 'SUBSCRIBE') this.rejectNamedStreams(req.params, m.error);
       return;
     }
     this.stats.acks++;
     if (req === undefined) this.ctx.log.debug(`${this.venue}: ack for unknown request`, { id });
+  }
+
+  /**
+   * A refused SUBSCRIBE whose error names some of its streams (`unknown symbol in stream
+   * 'foobar@trade'`): those are rejected and the rest are asked for again, as Binance refuses
+   * the whole request. (Binance itself takes unknown symbols silently; the instrument check
+   * before the socket opens is what catches them. This covers venues and proxies that refuse.)
+   */
+  private rejectNamedStreams(params: readonly string[], error: unknown): void {
+    const msg = isObj(error) && typeof error.msg === 'string' ? error.msg : String(error);
+    const named = params.filter((p) => msg.includes(`'${p}'`) || msg.includes(`"${p}"`));
+    if (named.length === 0) return;
+    const refused = named.map((p) => this.streams.get(p)).filter((st): st is StreamState => st !== undefined);
+    const rest = params
+      .filter((p) => !named.includes(p))
+      .map((p) => this.streams.get(p)?.spec)
+      .filter((spec): spec is StreamSpec => spec !== undefined);
+    if (refused.length > 0) {
+      const what = refused.map((st) => `${st.symbol} ${st.spec.channel}`).join(', ');
+      const code = /symbol/i.test(msg) ? 'ERR_BAD_SYMBOL' : 'ERR_SUBSCRIPTION_REJECTED';
+      this.ctx.reject?.(
+        refused.map((st) => st.spec),
+        code,
+        `${this.venue}: ${what} refused by the venue: ${msg}`,
+      );
+    }
+    for (const text of this.subscribeMessages(rest)) this.ctx.send(text);
   }
 
   // ─── stream bookkeeping ──────────────────────────────────────────────────────────────────
@@ -370,6 +400,7 @@ export class BinanceSession implements VenueSession {
       if (kind === undefined) throw new Error(`${this.venue}: unsupported channel ${spec.channel} for ${spec.symbol}`);
       const st: StreamState = {
         name,
+        spec,
         kind,
         native: spec.native,
         symbol: spec.symbol,
