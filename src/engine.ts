@@ -3,40 +3,47 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Logger, pino } from 'pino';
 import { Piscina } from 'piscina';
+import {
+  checkFilter,
+  checkHandler,
+  checkInterval,
+  checkSubscribeRequest,
+  type RecordFilter,
+  type SubscribeRequest,
+} from './api-checks.js';
 import { BookKeeper, type L2Book } from './book/book-keeper.js';
-import { checkPolicy, checkRestUrl, checkWsUrl, type EngineOptions, type ResolvedOptions, ROTATION_MARGIN_MS, resolveOptions } from './config.js';
+import {
+  checkEnvironment,
+  checkLogger,
+  checkOptionsObject,
+  checkRestUrl,
+  checkWsUrl,
+  describe,
+  type EngineOptions,
+  type ResolvedOptions,
+  ROTATION_MARGIN_MS,
+  resolveOptions,
+} from './config.js';
 import { Consumer } from './consumer/consumer.js';
 import { RingfeedError } from './errors.js';
+import type { EngineEvents } from './events.js';
 import type { LatencySummary } from './metrics/latency.js';
 import { SymbolTable } from './records/symbols.js';
-import type { MarketRecord, RecordTypeName } from './records/types.js';
+import type { MarketRecord } from './records/types.js';
 import { RecordType } from './records/types.js';
 import type { RecordView } from './records/view.js';
 import { Doorbell } from './ring/doorbell.js';
 import { createRing } from './ring/ring.js';
-import { type ConnectionState, ConnectionSupervisor, type StateChange } from './supervisor/connection-supervisor.js';
+import { type ConnectionState, ConnectionSupervisor, type StateChange, type StreamsRejected } from './supervisor/connection-supervisor.js';
 import { getVenue } from './venues/registry.js';
 import { CHANNELS, type Channel, type StreamSpec, type VenueAdapter } from './venues/types.js';
 import { type BackpressurePolicy, COUNTER_SLOTS, type ConnectionTask, CounterSlot } from './worker-protocol.js';
 
-export interface SubscribeRequest {
-  /** Venue id, e.g. `binance`. */
-  readonly exchange: string;
-  /** Normalized channels (`depth` is accepted as an alias of `book`). */
-  readonly channels: readonly (Channel | 'depth')[];
-  /** Normalized symbols, `BASE/QUOTE`. */
-  readonly symbols: readonly string[];
-  /** Backpressure policy for these streams (default: the engine's). */
-  readonly policy?: BackpressurePolicy;
-  /** Candle interval for `candles` (default `1m`). */
-  readonly interval?: string;
-  /** `ccxt`: use the ccxt transport even where a native adapter exists; `native`: never ccxt. */
-  readonly via?: 'native' | 'ccxt';
-}
+export type { RecordFilter, SubscribeRequest } from './api-checks.js';
 
 export interface Subscription {
   readonly streams: readonly { exchange: string; channel: Channel; symbol: string }[];
-  /** Removes these streams (connections left without streams are closed). */
+  /** Removes these streams (connections left without streams are closed). A second call, or one after `close()`, does nothing. */
   unsubscribe(): void;
 }
 
@@ -83,12 +90,23 @@ export interface EngineStats {
   readonly badMessages: number;
   readonly conflated: number;
   readonly integrityErrors: number;
+  /** Exceptions thrown by your `onView` / `onRecord` handlers (caught, logged, the record still reaches the other handlers). */
+  readonly handlerErrors: number;
+  /** `records()` iterators: a full one holds every handler back until it is read (see README). */
+  readonly iterators: IteratorStats;
   readonly connections: readonly ConnectionStats[];
   readonly perStream: readonly StreamStats[];
 }
 
-export interface RecordFilter {
-  readonly types?: readonly RecordTypeName[];
+export interface IteratorStats {
+  /** Iterators open now. */
+  readonly open: number;
+  /** Iterators full now, holding the consumer (0 when none is behind). */
+  readonly holding: number;
+  /** Times an iterator filled up and paused the consumer. */
+  readonly pauses: number;
+  /** Total time the consumer was held by full iterators, ms. */
+  readonly pausedMs: number;
 }
 
 interface Connection {
@@ -126,7 +144,7 @@ function workerFile(transport: 'socket' | 'ccxt'): string {
  * The engine: a piscina pool of connection tasks writing into per-connection rings, one
  * supervisor per connection, and one consumer draining the rings on this thread.
  */
-export class Engine extends EventEmitter {
+export class Engine extends EventEmitter<EngineEvents> {
   readonly log: Logger;
   private readonly options: ResolvedOptions;
   private readonly pool: Piscina;
@@ -137,13 +155,20 @@ export class Engine extends EventEmitter {
   private readonly books = new BookKeeper();
   private nextConnectionId = 1;
   private readonly startedAt = Date.now();
-  private closed = false;
+  private closing: Promise<void> | undefined;
+  /** Connections left without streams, still stopping. */
+  private readonly stopping = new Set<Promise<void>>();
+  /** `heldSince`: sum of the start times of the pauses in progress (so ongoing time = holding × now − heldSince). */
+  private readonly iterators = { open: 0, holding: 0, pauses: 0, pausedMs: 0, heldSince: 0 };
+  private handlerErrors = 0;
+  private lastHandlerErrorLog = 0;
 
   constructor(options: EngineOptions = {}, logger?: Logger) {
     super();
-    this.options = resolveOptions(options);
+    this.options = resolveOptions(checkOptionsObject(options));
+    checkEnvironment(process.env);
     this.log =
-      logger ??
+      (logger === undefined ? undefined : checkLogger(logger)) ??
       pino({ name: 'ringfeed', level: 'info', redact: REDACT_PATHS }, pino.destination({ dest: 2, sync: false }));
     const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
     this.pool = new Piscina({
@@ -159,32 +184,33 @@ export class Engine extends EventEmitter {
       atomics: 'disabled',
       resourceLimits: { maxOldGenerationSizeMb: this.options.workerMaxOldGenerationMb },
     });
-    this.consumer = new Consumer(this.symbols, this.doorbell);
+    // A worker that fails outside a task (e.g. at start-up) must not become an unhandled
+    // 'error' event on the host process: the task's supervisor already sees the failure.
+    this.pool.on('error', (err: unknown) => {
+      this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'worker thread error');
+    });
+    this.consumer = new Consumer(this.symbols, this.doorbell, (err) => this.handlerFailed(err));
     this.consumer.addHandler(this.books.handle);
     this.consumer.start();
   }
 
   /** Subscribes channels × symbols on a venue; validates everything before changing anything. */
-  subscribe(request: SubscribeRequest): Subscription {
+  subscribe(subscribeRequest: SubscribeRequest): Subscription {
     this.assertOpen();
+    const request = checkSubscribeRequest(subscribeRequest, this.options.policy);
     const adapter = this.venue(request.exchange, request.via);
-    const policy = checkPolicy(request.policy ?? this.options.policy, 'policy');
-    if (!Array.isArray(request.channels) || request.channels.length === 0) {
-      throw new RingfeedError('ERR_BAD_CHANNEL', 'channels must be a non-empty array');
-    }
-    if (!Array.isArray(request.symbols) || request.symbols.length === 0) {
-      throw new RingfeedError('ERR_BAD_SYMBOL', 'symbols must be a non-empty array');
-    }
-    const channels = request.channels.map((c) => (c === 'depth' ? 'book' : c));
+    const policy = request.policy;
+    const channels = [...new Set(request.channels.map((c) => (c === 'depth' ? 'book' : c)))];
     for (const c of channels) {
       if (!CHANNELS.includes(c) || !adapter.channels.includes(c)) {
         throw new RingfeedError(
           'ERR_BAD_CHANNEL',
-          `${adapter.id} has no channel ${String(c)}; it has ${adapter.channels.join(', ')}`,
+          `${adapter.id} has no channel ${c}; it has ${adapter.channels.join(', ')}`,
         );
       }
     }
-    const natives = request.symbols.map((symbol) => {
+    const interval = channels.includes('candles') ? checkInterval(adapter, request.interval ?? '1m') : undefined;
+    const natives = [...new Set(request.symbols)].map((symbol) => {
       try {
         return { symbol, native: adapter.nativeSymbol(symbol) };
       } catch (err) {
@@ -200,7 +226,7 @@ export class Engine extends EventEmitter {
           symbol,
           symbolId,
           native,
-          interval: channel === 'candles' ? (request.interval ?? '1m') : undefined,
+          interval: channel === 'candles' ? interval : undefined,
         });
       }
     }
@@ -212,22 +238,32 @@ export class Engine extends EventEmitter {
       }
     }
     const placed = this.place(adapter, policy, streams);
+    for (const s of streams) if (s.channel === 'book') this.books.track(s.symbolId, adapter.id, s.symbol);
+    let active = true;
     return {
       streams: streams.map((s) => ({ exchange: adapter.id, channel: s.channel, symbol: s.symbol })),
       unsubscribe: () => {
+        if (!active || this.closing) return;
+        active = false;
         for (const [conn, list] of placed) this.removeStreams(conn, list);
+        for (const list of placed.values()) {
+          for (const s of list) if (s.channel === 'book') this.books.untrack(s.symbolId);
+        }
       },
     };
   }
 
   /** Every record, as a reusable view (valid only during the call; no allocation). */
   onView(handler: (view: RecordView) => void): () => void {
-    return this.consumer.addHandler(handler);
+    this.assertOpen();
+    return this.consumer.addHandler(checkHandler(handler, 'onView'));
   }
 
   /** Every record as a plain read-only object (allocates one object per record). */
   onRecord(handler: (record: MarketRecord) => void, filter?: RecordFilter): () => void {
-    const wanted = typeFilter(filter);
+    this.assertOpen();
+    checkHandler(handler, 'onRecord');
+    const wanted = checkFilter(filter, 'onRecord');
     return this.consumer.addHandler((view) => {
       if (wanted === undefined || wanted.has(view.typeCode)) handler(view.toObject());
     });
@@ -239,20 +275,50 @@ export class Engine extends EventEmitter {
    * sockets under each stream's policy.
    */
   records(filter?: RecordFilter): AsyncIterableIterator<MarketRecord> {
-    const wanted = typeFilter(filter);
+    this.assertOpen();
+    const wanted = checkFilter(filter, 'records');
     const limit = this.options.iteratorHighWaterMark;
     const buffer: MarketRecord[] = [];
     let head = 0;
     let waiting: ((r: IteratorResult<MarketRecord>) => void) | undefined;
     let paused = false;
+    let pausedAt = 0;
+    let warned = false;
     let done = false;
     const consumer = this.consumer;
+    const stats = this.iterators;
+    stats.open++;
+    const hold = () => {
+      paused = true;
+      pausedAt = performance.now();
+      stats.heldSince += pausedAt;
+      stats.holding++;
+      stats.pauses++;
+      consumer.pause();
+      if (!warned) {
+        warned = true;
+        this.log.warn(
+          { buffered: buffer.length - head, iteratorHighWaterMark: limit },
+          'a records() iterator is full: every handler waits until it is read (backpressure); end unread iterators with return() or break',
+        );
+      }
+      this.emit('backpressure', { paused: true, buffered: buffer.length - head });
+    };
+    const release = () => {
+      paused = false;
+      stats.holding--;
+      stats.heldSince -= pausedAt;
+      stats.pausedMs += performance.now() - pausedAt;
+      consumer.resume();
+      this.emit('backpressure', { paused: false, buffered: buffer.length - head });
+    };
     const finish = () => {
       if (done) return;
       done = true;
+      stats.open--;
       remove();
       this.off('closed', finish);
-      if (paused) consumer.resume();
+      if (paused) release();
       waiting?.({ value: undefined, done: true });
     };
     const remove = consumer.addHandler((view) => {
@@ -265,10 +331,7 @@ export class Engine extends EventEmitter {
         return;
       }
       buffer.push(record);
-      if (buffer.length - head >= limit && !paused) {
-        paused = true;
-        consumer.pause();
-      }
+      if (buffer.length - head >= limit && !paused) hold();
     });
     this.once('closed', finish);
     return {
@@ -282,10 +345,7 @@ export class Engine extends EventEmitter {
             buffer.splice(0, head);
             head = 0;
           }
-          if (paused && buffer.length - head < limit / 2) {
-            paused = false;
-            consumer.resume();
-          }
+          if (paused && buffer.length - head < limit / 2) release();
           return Promise.resolve({ value, done: false });
         }
         if (done) return Promise.resolve({ value: undefined, done: true });
@@ -305,11 +365,16 @@ export class Engine extends EventEmitter {
    * (so it agrees with what handlers saw). A live accessor: reading it copies nothing.
    */
   book(exchange: string, symbol: string): L2Book | undefined {
+    this.assertOpen();
+    if (typeof exchange !== 'string' || typeof symbol !== 'string') {
+      throw new RingfeedError('ERR_BAD_OPTION', `book(exchange, symbol) takes two strings; got ${describe(exchange)}, ${describe(symbol)}`);
+    }
     const id = this.symbols.lookup(exchange, symbol);
     return id === undefined ? undefined : this.books.get(id);
   }
 
   stats(): EngineStats {
+    this.assertOpen();
     const c = this.consumer.counters;
     const connections: ConnectionStats[] = [];
     const perStream: StreamStats[] = [];
@@ -362,16 +427,31 @@ export class Engine extends EventEmitter {
       badMessages: c.badMessages,
       conflated,
       integrityErrors: c.integrityErrors,
+      handlerErrors: this.handlerErrors,
+      iterators: {
+        open: this.iterators.open,
+        holding: this.iterators.holding,
+        pauses: this.iterators.pauses,
+        pausedMs: this.iterators.pausedMs + this.iterators.holding * performance.now() - this.iterators.heldSince,
+      },
       connections,
       perStream,
     };
   }
 
-  /** Stops every connection and worker, drains what the rings still hold, releases all. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  /**
+   * Stops every connection and worker, drains what the rings still hold, releases all. A second
+   * call returns the first call's promise; every other member throws `ERR_ENGINE_CLOSED` from
+   * the first call on.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     await Promise.all([...this.connections.values()].map((c) => c.supervisor.stop()));
+    await Promise.all(this.stopping);
     this.consumer.drain(Number.MAX_SAFE_INTEGER);
     await this.consumer.stop();
     await this.pool.destroy();
@@ -381,8 +461,20 @@ export class Engine extends EventEmitter {
     this.log.flush?.();
   }
 
+  private handlerFailed(err: unknown): void {
+    this.handlerErrors++;
+    const now = Date.now();
+    // One line per second at most: a handler that throws on every record must not flood logs.
+    if (now - this.lastHandlerErrorLog < 1000) return;
+    this.lastHandlerErrorLog = now;
+    this.log.error(
+      { err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err), handlerErrors: this.handlerErrors },
+      'a record handler threw; the record went on to the other handlers',
+    );
+  }
+
   private assertOpen(): void {
-    if (this.closed) throw new RingfeedError('ERR_ENGINE_CLOSED', 'the engine is closed');
+    if (this.closing) throw new RingfeedError('ERR_ENGINE_CLOSED', 'the engine is closed');
   }
 
   private venue(id: string, via?: 'native' | 'ccxt'): VenueAdapter {
@@ -399,9 +491,13 @@ export class Engine extends EventEmitter {
     const configured = this.options.venues[adapter.id] ?? {};
     const wsEnv = process.env[adapter.wsUrlEnv];
     const restEnv = process.env[adapter.restUrlEnv];
+    const wsUrl = configured.wsUrl ?? (wsEnv ? checkWsUrl(wsEnv, adapter.wsUrlEnv) : undefined);
+    const restUrl = configured.restUrl ?? (restEnv ? checkRestUrl(restEnv, adapter.restUrlEnv) : undefined);
     return {
-      wsUrl: configured.wsUrl ?? (wsEnv ? checkWsUrl(wsEnv, adapter.wsUrlEnv) : adapter.defaultWsUrl),
-      restUrl: configured.restUrl ?? (restEnv ? checkRestUrl(restEnv, adapter.restUrlEnv) : adapter.defaultRestUrl),
+      wsUrl: wsUrl ?? adapter.defaultWsUrl,
+      // Only hosts the user named are contacted: a WebSocket endpoint given without a REST one
+      // (a simulator, a proxy) serves REST at the same origin, never the venue's production host.
+      restUrl: restUrl ?? (wsUrl === undefined ? adapter.defaultRestUrl : restOrigin(wsUrl)),
       credentials: configured.credentials,
       ccxt: configured.ccxt,
     };
@@ -477,6 +573,14 @@ export class Engine extends EventEmitter {
     );
     supervisor.on('state', (change: StateChange) => this.emit('state', change));
     const conn: Connection = { supervisor, adapter, policy, key, counters: new Float64Array(countersSab) };
+    // Refused streams are already out of the supervisor's list; one event per stream.
+    supervisor.on('rejected', ({ streams: refused, code, message }: StreamsRejected) => {
+      for (const s of refused) {
+        if (s.channel === 'book') this.books.untrack(s.symbolId);
+        this.emit('rejected', { code, message, exchange: adapter.id, channel: s.channel, symbol: s.symbol, connectionId: id });
+      }
+      if (supervisor.streamList.length === 0 && this.connections.get(id) === conn) this.removeStreams(conn, []);
+    });
     this.connections.set(id, conn);
     this.consumer.addRing(id, ring);
     supervisor.start(streams);
@@ -487,20 +591,24 @@ export class Engine extends EventEmitter {
     conn.supervisor.removeStreams(streams);
     if (conn.supervisor.streamList.length > 0) return;
     this.connections.delete(conn.supervisor.id);
-    void conn.supervisor.stop().then(() => {
+    // close() waits for these too: destroying the pool under a task still ending would kill it.
+    const stopping = conn.supervisor.stop().then(() => {
       this.consumer.drain(Number.MAX_SAFE_INTEGER);
       this.consumer.removeRing(conn.supervisor.id);
     });
+    this.stopping.add(stopping);
+    void stopping.finally(() => this.stopping.delete(stopping));
   }
 }
 
-function typeFilter(filter: RecordFilter | undefined): Set<number> | undefined {
-  if (!filter?.types) return undefined;
-  return new Set(filter.types.map((t) => RecordType[t]));
+/** `ws://host:port/path` → `http://host:port` (wss → https). */
+function restOrigin(wsUrl: string): string {
+  const url = new URL(wsUrl);
+  return `${url.protocol === 'wss:' ? 'https:' : 'http:'}//${url.host}`;
 }
 
 /** Creates an engine. Options are validated up front (`ERR_BAD_OPTION` names the option). */
 export function createEngine(options?: EngineOptions & { logger?: Logger }): Engine {
-  const { logger, ...rest } = options ?? {};
+  const { logger, ...rest } = checkOptionsObject(options) as EngineOptions & { logger?: Logger };
   return new Engine(rest, logger);
 }

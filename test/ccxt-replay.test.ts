@@ -109,7 +109,9 @@ async function runVenue(venue: 'kucoin' | 'bingx'): Promise<void> {
   const records: MarketRecord[] = [];
   engine.onRecord((r) => records.push(r));
   for (const { method, c } of entries) {
-    engine.subscribe({ exchange: venue, channels: [CCXT_REPLAY_CHANNEL[method]], symbols: [symbolOf(c)], interval: (c.input[1] as string) ?? undefined });
+    // watchOHLCV's second argument is the timeframe; other methods' (a depth limit) is no interval.
+    const interval = method === 'watchOHLCV' ? (c.input[1] as string) : undefined;
+    engine.subscribe({ exchange: venue, channels: [CCXT_REPLAY_CHANNEL[method]], symbols: [symbolOf(c)], interval });
   }
   const typeOf = { watchTrades: 'trade', watchTicker: 'ticker', watchOHLCV: 'candle', watchOrderBook: 'book' } as Record<string, string>;
   await waitFor(

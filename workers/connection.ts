@@ -7,11 +7,13 @@ import WebSocket from 'ws';
 import { PolicySink } from '../src/backpressure/policy-sink.js';
 import { nowMs } from '../src/clock.js';
 import { fetchJsonBounded } from '../src/net/fetch-json.js';
+import { DataCountingSink } from '../src/records/data-counting-sink.js';
 import { RecordEncoder } from '../src/records/encoder.js';
 import { StatusCode } from '../src/records/types.js';
 import { Doorbell } from '../src/ring/doorbell.js';
 import { RingWriter } from '../src/ring/ring.js';
 import { getVenue } from '../src/venues/registry.js';
+import { CHANNEL_RECORD_TYPE, describeStreams, type RejectionCode, upgradeFailure } from '../src/venues/rejection.js';
 import type { AdapterLog, StreamSpec, VenueSession } from '../src/venues/types.js';
 import {
   type ConnectionResult,
@@ -25,10 +27,14 @@ import {
 /** Bad frames logged in full per task before logging only every Nth. */
 const BAD_FRAME_LOG_LIMIT = 20;
 const BAD_FRAME_LOG_EVERY = 1000;
+/** A bad frame's problem is logged up to this many characters (a hostile field can be megabytes). */
+const BAD_FRAME_PROBLEM_CHARS = 300;
 /** How long the successor socket overlaps the old one during a planned rotation. */
 const ROTATION_OVERLAP_MS = 1000;
 /** Frames buffered from the successor socket during the overlap, at most. */
 const ROTATION_QUEUE_LIMIT = 100_000;
+/** Bytes of a refused upgrade's response body kept for the log and the end message. */
+const UPGRADE_BODY_LIMIT = 2048;
 
 export default function runConnection(task: ConnectionTask): Promise<ConnectionResult> {
   return new Promise((resolve) => new Connection(task, resolve).start());
@@ -40,9 +46,20 @@ class Connection {
   private readonly writer: RingWriter;
   private readonly encoder: RecordEncoder;
   private readonly sink: PolicySink;
+  /** What the session writes to: counts data records, so the stale watchdog ignores heartbeats. */
+  private readonly sessionSink: DataCountingSink;
   private readonly session: VenueSession;
   private readonly log: AdapterLog;
   private streams: StreamSpec[];
+  /** Streams asked for by `subscribe` while the venue's instrument list is being consulted. */
+  private pendingAdds: StreamSpec[] = [];
+  /** The initial streams went through the instrument check (the socket may open). */
+  private admitted = false;
+  /** Verdicts of the venue's instrument list (`listedSymbols`), kept for the task's life. */
+  private readonly listed = new Set<string>();
+  private readonly unlisted = new Set<string>();
+  /** The venue's answer covered every instrument it has: a native not in `listed` is unlisted. */
+  private listComplete = false;
   private socket: WebSocket | undefined;
   private successor: WebSocket | undefined;
   private successorQueue: Array<{ text: string; recvTs: number }> = [];
@@ -65,6 +82,7 @@ class Connection {
     this.writer = new RingWriter(task.ring, new Doorbell(task.doorbell));
     this.encoder = new RecordEncoder(this.writer, this.adapter.exchangeCode, this.counters[CounterSlot.records]!);
     this.sink = new PolicySink(this.encoder, task.policy);
+    this.sessionSink = new DataCountingSink(this.sink);
     this.streams = [...task.streams];
     this.log = {
       debug: (msg, fields) => this.post({ type: 'log', level: 'debug', msg, fields }),
@@ -74,7 +92,7 @@ class Connection {
     };
     const { restUrl } = task;
     this.session = this.adapter.createSession({
-      sink: this.sink,
+      sink: this.sessionSink,
       log: this.log,
       restUrl,
       fetchJson: (url) => this.fetchJson(url),
@@ -85,7 +103,75 @@ class Connection {
       credentials: task.credentials,
       maxBookLevels: task.limits.maxBookLevels,
       maxBufferedUpdates: task.limits.maxBufferedUpdates,
+      reject: (streams, code, message) => this.reject(streams, code, message),
     });
+  }
+
+  /**
+   * The venue refused these streams: a `rejected` status record each, forgotten here and in the
+   * session (never resubscribed, not even after a reconnect), and the main thread is told.
+   */
+  private reject(streams: readonly StreamSpec[], code: RejectionCode, message: string): void {
+    const gone = streams.filter(
+      (s) => this.streams.some((t) => sameStream(s, t)) || this.pendingAdds.some((t) => sameStream(s, t)),
+    );
+    if (gone.length === 0) return;
+    this.streams = this.streams.filter((t) => !gone.some((s) => sameStream(s, t)));
+    this.pendingAdds = this.pendingAdds.filter((t) => !gone.some((s) => sameStream(s, t)));
+    this.session.removeStreams(gone);
+    this.encoder.recvTs = nowMs();
+    for (const s of gone) this.sink.status(s.symbolId, StatusCode.rejected, CHANNEL_RECORD_TYPE[s.channel]);
+    this.schedulePublish();
+    this.post({
+      type: 'rejected',
+      streams: gone.map((s) => ({ channel: s.channel, symbolId: s.symbolId, interval: s.interval })),
+      code,
+      message,
+    });
+  }
+
+  /**
+   * Streams whose symbol the venue lists (per its published instrument list, when the adapter
+   * has one); the others are rejected with ERR_BAD_SYMBOL. When the list cannot be had, every
+   * stream passes (logged): the check must never be what stops a feed.
+   */
+  private async admit(streams: readonly StreamSpec[]): Promise<StreamSpec[]> {
+    const lister = this.adapter.listedSymbols;
+    if (lister === undefined) return [...streams];
+    const undecided = this.listComplete
+      ? []
+      : [...new Set(streams.map((s) => s.native).filter((n) => !this.listed.has(n) && !this.unlisted.has(n)))];
+    if (undecided.length > 0) {
+      try {
+        const answer = await lister.call(this.adapter, undecided, {
+          restUrl: this.task.restUrl,
+          fetchJson: (url) => fetchJsonBounded(url, this.task.restUrl, this.task.limits.restTimeoutMs, this.task.limits.maxRestBytes),
+        });
+        for (const n of answer.listed) this.listed.add(n);
+        for (const n of undecided) if (!answer.listed.has(n)) this.unlisted.add(n);
+        if (answer.complete) this.listComplete = true;
+      } catch (err) {
+        this.log.warn('instrument list unavailable; subscribing without checking symbols', {
+          problem: (err as Error).message,
+          symbols: undecided,
+        });
+        return [...streams];
+      }
+    }
+    const refused = new Map<string, StreamSpec[]>();
+    for (const s of streams) {
+      if (this.listed.has(s.native)) continue;
+      if (!this.unlisted.has(s.native) && !this.listComplete) continue;
+      refused.set(s.native, [...(refused.get(s.native) ?? []), s]);
+    }
+    for (const [native, list] of refused) {
+      this.reject(
+        list,
+        'ERR_BAD_SYMBOL',
+        `${describeStreams(this.adapter.id, list)}: unknown symbol, ${this.adapter.id} does not list ${native}`,
+      );
+    }
+    return streams.filter((s) => !refused.has(s.native));
   }
 
   /** REST answers become records outside any socket read: stamp and publish them too. */
@@ -99,7 +185,13 @@ class Connection {
 
   start(): void {
     this.task.port.on('message', (m: ControlMessage) => this.onControl(m));
-    this.socket = this.open(false);
+    void this.admit(this.streams).then(() => {
+      this.admitted = true;
+      if (this.ended) return;
+      if (this.streams.length > 0) this.socket = this.open(false);
+      // Nothing left and nothing coming: the supervisor, told of the rejections, ends here too.
+      else if (this.pendingAdds.length === 0) this.end('closed', 0, 'no stream left: the venue refused every one');
+    });
   }
 
   private post(message: WorkerMessage): void {
@@ -124,8 +216,26 @@ class Connection {
       if (ws === this.socket) this.clearPongDeadline();
     });
     ws.on('unexpected-response', (_req, res) => {
-      ws.terminate();
-      if (ws === this.socket) this.end('connect-failed', 0, `HTTP ${res.statusCode} on upgrade`);
+      const status = res.statusCode ?? 0;
+      let body = '';
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        // Both paths end (terminate) the socket after removing its listeners.
+        if (ws === this.socket) this.upgradeRefused(status, body);
+        else if (ws === this.successor) this.abandonSuccessor(ws, `HTTP ${status} on upgrade`);
+        else ws.terminate();
+      };
+      // The body says why (e.g. which stream); read a little of it, never wait long for it.
+      const timer = setTimeout(finish, 500);
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (body.length < UPGRADE_BODY_LIMIT) body += chunk.slice(0, UPGRADE_BODY_LIMIT - body.length);
+      });
+      res.on('end', finish);
+      res.on('error', finish);
     });
     ws.on('error', (err) => {
       if (ws !== this.socket) {
@@ -133,13 +243,34 @@ class Connection {
       return;
     }
       const tooLarge = /max payload/i.test(err.message);
-      this.end(tooLarge ? 'too-large' : this.openedAt ? 'error' : 'connect-failed', 0, err.message);
+      this.end(tooLarge ? 'too-large' : this.openedAt ? 'error' : 'connect-failed', failCloseCode(err), err.message);
     });
     ws.on('close', (code, reason) => {
       if (ws === this.socket) this.end('closed', code, reason.toString() || `closed with ${code}`);
       else if (ws === this.successor) this.abandonSuccessor(ws, `closed with ${code}`);
     });
     return ws;
+  }
+
+  /**
+   * The venue answered the upgrade with an HTTP error. A 400 whose body names some of our
+   * symbols refuses those: they are rejected so that the next attempt goes without them. Any
+   * other refusal ends the attempt as before; the supervisor retries, and gives the set up
+   * after repeated 400s (see `ConnectionSupervisor`).
+   */
+  private upgradeRefused(status: number, body: string): void {
+    this.log.warn('WebSocket upgrade refused', { status, body: body.slice(0, 300) });
+    if (status === 400) {
+      const named = this.streams.filter((s) => namesSymbol(body, s.native));
+      if (named.length > 0 && named.length < this.streams.length) {
+        const code: RejectionCode = /symbol/i.test(body) ? 'ERR_BAD_SYMBOL' : 'ERR_SUBSCRIPTION_REJECTED';
+        for (const native of new Set(named.map((s) => s.native))) {
+          const list = named.filter((s) => s.native === native);
+          this.reject(list, code, `${describeStreams(this.adapter.id, list)}: refused on upgrade (HTTP 400): ${body.slice(0, 200)}`);
+        }
+      }
+    }
+    this.end('connect-failed', 0, upgradeFailure(status, body));
   }
 
   private onOpen(ws: WebSocket): void {
@@ -201,7 +332,6 @@ class Connection {
     const counters = this.counters;
     counters[CounterSlot.frames]!++;
     counters[CounterSlot.bytes]! += data.length;
-    counters[CounterSlot.lastDataTs] = recvTs;
     if (isBinary) {
       this.badFrame('binary frame where text was expected');
       return;
@@ -212,11 +342,14 @@ class Connection {
   private deliver(text: string, recvTs: number): void {
     this.encoder.recvTs = recvTs;
     if (this.sink.backlogged) this.sink.flush();
+    const dataBefore = this.sessionSink.count;
     try {
       this.session.onMessage(text);
     } catch (err) {
-      this.badFrame((err as Error).message, text);
+      this.badFrame(String((err as Error)?.message ?? err), text);
     }
+    // Only frames that carried data feed the stale watchdog (not heartbeats, pongs, acks, bad frames).
+    if (this.sessionSink.count !== dataBefore) this.counters[CounterSlot.lastDataTs] = recvTs;
     this.schedulePublish();
     if (this.sink.queued) this.pauseUntilDrained();
   }
@@ -227,7 +360,7 @@ class Connection {
     this.sink.status(0, StatusCode.badMessage, n);
     if (n <= BAD_FRAME_LOG_LIMIT || n % BAD_FRAME_LOG_EVERY === 0) {
       this.log.warn('bad frame skipped', {
-        problem,
+        problem: problem.length > BAD_FRAME_PROBLEM_CHARS ? `${problem.slice(0, BAD_FRAME_PROBLEM_CHARS)}…` : problem,
         badFrames: n,
         frame: text === undefined ? undefined : text.slice(0, 200),
       });
@@ -272,14 +405,16 @@ class Connection {
   private onControl(m: ControlMessage): void {
     switch (m.type) {
       case 'subscribe': {
-        const added = m.streams.filter((s) => !this.streams.some((t) => sameStream(s, t)));
+        const added = m.streams.filter(
+          (s) => !this.streams.some((t) => sameStream(s, t)) && !this.pendingAdds.some((t) => sameStream(s, t)),
+        );
         if (added.length === 0) return;
-        this.streams.push(...added);
-        this.session.addStreams(added);
-        for (const text of this.session.subscribeMessages(added)) this.sendAll(text);
+        this.pendingAdds.push(...added);
+        void this.admit(added).then((passed) => this.addAdmitted(passed));
         return;
       }
       case 'unsubscribe': {
+        this.pendingAdds = this.pendingAdds.filter((t) => !m.streams.some((s) => sameStream(s, t)));
         const removed = this.streams.filter((t) => m.streams.some((s) => sameStream(s, t)));
         if (removed.length === 0) return;
         this.streams = this.streams.filter((t) => !removed.includes(t));
@@ -291,6 +426,21 @@ class Connection {
         this.stopRequested = true;
         this.end('stopped', 1000, 'stopped by the engine');
     }
+  }
+
+  /** Streams that passed the instrument check join the connection (unless unsubscribed meanwhile). */
+  private addAdmitted(passed: readonly StreamSpec[]): void {
+    const added = passed.filter((s) => this.pendingAdds.includes(s));
+    this.pendingAdds = this.pendingAdds.filter((s) => !added.includes(s));
+    if (added.length === 0 || this.ended) return;
+    this.streams.push(...added);
+    if (!this.admitted) return; // the first socket opens with them
+    if (this.socket === undefined) {
+      this.socket = this.open(false);
+      return;
+    }
+    this.session.addStreams(added);
+    for (const text of this.session.subscribeMessages(added)) this.sendAll(text);
   }
 
   private sendAll(text: string): void {
@@ -392,6 +542,26 @@ class Connection {
     }
     this.publish();
   }
+}
+
+/** `body` mentions `native` as a whole word (any case): `'foobar@trade'` names FOOBAR, not FOOBARX. */
+function namesSymbol(body: string, native: string): boolean {
+  const escaped = native.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^a-z0-9])${escaped}([^a-z0-9]|$)`, 'i').test(body);
+}
+
+/**
+ * The close code the ws client sent when it failed the socket on a frame (its documented error
+ * codes): 1009 above `maxPayload`, 1007 for invalid UTF-8, 1008 for too many fragments, 1002 for
+ * other protocol errors; 0 when
+ * the error was not about a frame.
+ */
+function failCloseCode(err: Error): number {
+  const code = (err as Error & { code?: unknown }).code;
+  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || code === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH') return 1009;
+  if (code === 'WS_ERR_TOO_MANY_BUFFERED_PARTS') return 1008;
+  if (code === 'WS_ERR_INVALID_UTF8') return 1007;
+  return typeof code === 'string' && code.startsWith('WS_ERR_') ? 1002 : 0;
 }
 
 function sameStream(a: StreamSpec, b: StreamSpec): boolean {

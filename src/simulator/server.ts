@@ -24,10 +24,13 @@ import {
   parseStreamName,
   REST_ERRORS,
 } from './binance.js';
+import { exchangeInfo, type ListedMarket } from './binance-exchange-info.js';
 import { type BookView, DEFAULT_SYMBOLS, SYMBOL_PATTERN, SyntheticMarket } from './market.js';
+import { type RawFrame, type RawFrameOptions, sendRawFrames } from './raw-frames.js';
 import { loadReplay, ReplayCursor, type ReplayOptions, type ReplaySource } from './replay.js';
 import { mulberry32, randInt } from './rng.js';
 
+export type { RawFrame, RawFrameOptions } from './raw-frames.js';
 export type { ReplayOptions, ReplaySpeed } from './replay.js';
 
 export interface SimulatorOptions {
@@ -88,6 +91,14 @@ export interface SimulatorFaults {
   malformed(count?: number): void;
   /** Answer new WS upgrades with HTTP 503 while true. */
   rejectConnections(reject: boolean): void;
+  /**
+   * Send `frames` as they are to every client connection, now: any string (invalid JSON, empty,
+   * megabytes long), bytes (`Uint8Array`/`Buffer`; with the default `text` opcode they go out as
+   * a text frame unchecked, so invalid UTF-8 reaches the client), or, with `opcode: 'binary'` /
+   * `'ping'`, binary or ping frames. Raw frames bypass the stall fault (a stalled feed can still
+   * get them) and count in `framesSent` / `bytesSent` / `framesDropped`.
+   */
+  raw(frames: readonly RawFrame[], opts?: RawFrameOptions): void;
 }
 
 export interface SimulatorStats {
@@ -135,6 +146,16 @@ interface OutEntry {
 }
 
 const REPLAY_HIGH_WATER = 512 * 1024;
+
+/** A replay's instrument list: the symbols of its recorded streams (and, as for subscriptions, the pattern). */
+function replayListing(replay: ReplaySource): ListedMarket {
+  const recorded = new Set<string>();
+  for (const f of replay.frames) if (f.stream) recorded.add(f.stream.split('@')[0]!.toUpperCase());
+  return {
+    ensureSymbol: (symbol) => recorded.has(symbol) || SYMBOL_PATTERN.test(symbol),
+    symbols: () => [...recorded],
+  };
+}
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const host = opts.host ?? '127.0.0.1';
@@ -504,6 +525,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     }
     reply(res, '200 OK', market!.snapshotJson(symbol, limit));
   });
+  const listing: ListedMarket = market ?? replayListing(replay!);
+  app.get(`${restBase}/exchangeInfo`, (res, req) => {
+    const answer = exchangeInfo(listing, futures, {
+      symbol: req.getQuery('symbol') ?? undefined,
+      symbols: req.getQuery('symbols') ?? undefined,
+    });
+    reply(res, answer.status, answer.body);
+  });
   app.any('/*', (res, req) => {
     if (replay && req.getMethod() === 'get') {
       const body = replay.restBody(req.getUrl(), req.getQuery('symbol') ?? undefined);
@@ -562,6 +591,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     rejectConnections(reject) {
       rejecting = reject;
+    },
+    raw(frames, rawOpts) {
+      for (const conn of conns) {
+        if (!conn.ws) continue;
+        const sent = sendRawFrames(conn.ws, frames, rawOpts);
+        counters.framesSent += sent.frames;
+        counters.bytesSent += sent.bytes;
+        counters.framesDropped += sent.dropped;
+      }
     },
   };
 

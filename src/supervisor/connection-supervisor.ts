@@ -65,6 +65,8 @@ export class ConnectionSupervisor extends EventEmitter {
   private readonly breaker: CircuitBreaker;
   private port: MessagePort | undefined;
   private stopping = false;
+  /** Ended because the venue refused every stream (not a stop or an unsubscribe). */
+  private refusedAll = false;
   private wake: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
   private upgradeRefusals = 0;
@@ -170,7 +172,7 @@ export class ConnectionSupervisor extends EventEmitter {
       this.setState('reconnecting', why, delay);
       await this.sleep(delay);
     }
-    this.setState('closed', this.streams.length === 0 ? 'no stream left: the venue refused every one' : 'stopped');
+    this.setState('closed', this.refusedAll ? 'no stream left: the venue refused every one' : 'stopped');
   }
 
   /** Drops refused streams from the list and reports them; with none left, the connection ends. */
@@ -181,6 +183,7 @@ export class ConnectionSupervisor extends EventEmitter {
     const rejected: StreamsRejected = { streams, code, message };
     this.emit('rejected', rejected);
     if (this.streams.length === 0 && !this.stopping) {
+      this.refusedAll = true;
       this.stopping = true;
       this.control({ type: 'stop' });
       this.wake?.();

@@ -13,6 +13,7 @@
  */
 
 import { type BinanceFlavor, USDM_DEPTH_RULE } from './binance-flavor.js';
+import { usdmListedSymbols } from './binance-instruments.js';
 import { binanceParserFromEnv, createBinanceSession } from './binance-session.js';
 import { combinedStreamUrl, KLINE_INTERVAL_SEC, type StreamNaming } from './binance-streams.js';
 import { parseSymbol } from './symbols.js';
@@ -49,6 +50,7 @@ export const binanceUsdm: VenueAdapter = {
   maxConnectionAgeMs: 24 * 60 * 60 * 1000,
   /** USD-M documents a lower per-connection stream limit than spot (200); stay within it. */
   maxStreamsPerConnection: 200,
+  candleIntervals: USDM_NAMING.intervals,
 
   nativeSymbol(symbol: string): string {
     const { base, quote, settle } = parseSymbol(symbol);
@@ -64,6 +66,9 @@ export const binanceUsdm: VenueAdapter = {
   connectUrl(wsBaseUrl: string, streams: readonly StreamSpec[]): string {
     return combinedStreamUrl(USDM_NAMING, wsBaseUrl, streams);
   },
+
+  /** Binance's WebSocket takes streams of unknown symbols silently: exchangeInfo tells them apart. */
+  listedSymbols: usdmListedSymbols,
 
   createSession(ctx: SessionContext): VenueSession {
     return createBinanceSession(ctx, { flavor: USDM_FLAVOR, parser: binanceParserFromEnv() });

@@ -4,6 +4,7 @@
  * `binance-streams.ts`.
  */
 
+import { spotListedSymbols } from './binance-instruments.js';
 import { binanceParserFromEnv, createBinanceSession } from './binance-session.js';
 import { combinedStreamUrl, SPOT_NAMING } from './binance-streams.js';
 import { parseSpotSymbol } from './symbols.js';
@@ -19,6 +20,7 @@ export const binance: VenueAdapter = {
   restUrlEnv: 'RINGFEED_BINANCE_REST_URL',
   /** Binance closes connections after 24 h. */
   maxConnectionAgeMs: 24 * 60 * 60 * 1000,
+  candleIntervals: SPOT_NAMING.intervals,
 
   nativeSymbol(symbol: string): string {
     const { base, quote } = parseSpotSymbol(symbol, 'binance (spot)');
@@ -28,6 +30,9 @@ export const binance: VenueAdapter = {
   connectUrl(wsBaseUrl: string, streams: readonly StreamSpec[]): string {
     return combinedStreamUrl(SPOT_NAMING, wsBaseUrl, streams);
   },
+
+  /** Binance's WebSocket takes streams of unknown symbols silently: exchangeInfo tells them apart. */
+  listedSymbols: spotListedSymbols,
 
   createSession(ctx: SessionContext): VenueSession {
     return createBinanceSession(ctx, { parser: binanceParserFromEnv() });

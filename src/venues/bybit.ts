@@ -6,7 +6,7 @@
  */
 
 import { createBybitSession } from './bybit-session.js';
-import { type BybitCategory, bybitNativeSymbol, categoryOf, topicOf } from './bybit-topics.js';
+import { BYBIT_INTERVALS, type BybitCategory, bybitNativeSymbol, categoryOf, topicOf } from './bybit-topics.js';
 import type { SessionContext, StreamSpec, VenueAdapter, VenueSession } from './types.js';
 
 /** The v5 public URL for one category, from a base such as `wss://stream.bybit.com`. */
@@ -32,6 +32,7 @@ export const bybit: VenueAdapter = {
    * ~30 characters each (plus JSON quoting) stay below that.
    */
   maxStreamsPerConnection: 400,
+  candleIntervals: Object.keys(BYBIT_INTERVALS),
 
   nativeSymbol(symbol: string): string {
     return bybitNativeSymbol(symbol);

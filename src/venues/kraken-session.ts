@@ -31,7 +31,7 @@
 
 import { OrderBook } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
-import { dec, isObj, type Obj, preview } from './json-fields.js';
+import { dec, isObj, type Obj, preview, previewValue } from './json-fields.js';
 import { krakenBookChecksum, MAX_PRECISION } from './kraken-checksum.js';
 import { KRAKEN_BOOK_DEPTHS, KRAKEN_CHANNEL, ohlcMinutes, parseRfc3339 } from './kraken-protocol.js';
 import type { SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
@@ -114,6 +114,8 @@ export class KrakenSession implements VenueSession {
   private readonly candles = new Map<string, Map<number, BaseState>>();
   private readonly precision = new Map<string, Precision>();
   private nextReqId = 1;
+  /** Subscribe requests awaiting their per-symbol acks: req_id → streams asked for, acks still due. */
+  private readonly pendingSubscribes = new Map<number, { streams: StreamSpec[]; due: number }>();
 
   private readonly ticker: TickerFields = {
     last: Number.NaN,
@@ -190,7 +192,7 @@ export class KrakenSession implements VenueSession {
 
   /** One request per (channel, interval) group. */
   private requests(method: 'subscribe' | 'unsubscribe', streams: readonly StreamSpec[]): string[] {
-    const groups = new Map<string, { params: Obj; symbols: string[] }>();
+    const groups = new Map<string, { params: Obj; symbols: string[]; specs: StreamSpec[] }>();
     for (const spec of streams) {
       const channel = KRAKEN_CHANNEL[spec.channel];
       if (channel === undefined) throw new Error(`kraken: unsupported channel ${spec.channel} for ${spec.symbol}`);
@@ -201,14 +203,17 @@ export class KrakenSession implements VenueSession {
       const key = `${channel}|${params.interval ?? ''}`;
       let g = groups.get(key);
       if (g === undefined) {
-        g = { params, symbols: [] };
+        g = { params, symbols: [], specs: [] };
         groups.set(key, g);
       }
       g.symbols.push(spec.native);
+      g.specs.push(spec);
     }
     const out: string[] = [];
-    for (const { params, symbols } of groups.values()) {
-      out.push(JSON.stringify({ method, params: { ...params, symbol: symbols }, req_id: this.nextReqId++ }));
+    for (const { params, symbols, specs } of groups.values()) {
+      const reqId = this.nextReqId++;
+      if (method === 'subscribe') this.pendingSubscribes.set(reqId, { streams: specs, due: symbols.length });
+      out.push(JSON.stringify({ method, params: { ...params, symbol: symbols }, req_id: reqId }));
     }
     return out;
   }
@@ -297,6 +302,7 @@ export class KrakenSession implements VenueSession {
   }
 
   onDisconnect(): void {
+    this.pendingSubscribes.clear();
     for (const st of this.books.values()) {
       this.cancelTimer(st);
       st.book.clear();
@@ -367,7 +373,12 @@ export class KrakenSession implements VenueSession {
         return;
       }
       case 'book':
-        for (let p = passes; p > 0; p--) for (let i = 0; i < data.length; i++) this.onBook(data[i], type === 'snapshot', p > 1);
+        try {
+          for (let p = passes; p > 0; p--) for (let i = 0; i < data.length; i++) this.onBook(data[i], type === 'snapshot', p > 1);
+        } catch (err) {
+          this.resyncRejected(data);
+          throw err;
+        }
         return;
       default:
         this.stats.unknownStream++;
@@ -376,17 +387,52 @@ export class KrakenSession implements VenueSession {
 
   private onMethod(method: string, msg: Obj): void {
     if (method === 'pong') return;
+    const request = method === 'subscribe' && typeof msg.req_id === 'number' ? this.pendingSubscribes.get(msg.req_id) : undefined;
+    if (request !== undefined && --request.due <= 0) this.pendingSubscribes.delete(msg.req_id as number);
     if (msg.success === true) {
       this.stats.acks++;
       return;
     }
+    const error = typeof msg.error === 'string' ? msg.error : JSON.stringify(msg.error);
+    // A resubscription (book resync, rotation) of a live stream: nothing was refused.
+    if (/already subscribed/i.test(error)) return;
     this.stats.errorAcks++;
-    this.ctx.log.warn('kraken: request rejected', {
-      method,
-      error: msg.error,
-      symbol: msg.symbol,
-      reqId: msg.req_id,
-    });
+    this.ctx.log.warn('kraken: request rejected', { method, error, symbol: msg.symbol, reqId: msg.req_id });
+    if (method === 'subscribe') this.rejectSubscription(msg, error, request?.streams);
+  }
+
+  /**
+   * A refused subscribe names the pair (`symbol`, else in the error text): those of the
+   * request's streams (or, for an untracked request, every stream of the pair) are rejected.
+   */
+  private rejectSubscription(msg: Obj, error: string, asked: readonly StreamSpec[] | undefined): void {
+    const candidates = asked ?? this.allSpecs();
+    const named =
+      typeof msg.symbol === 'string'
+        ? candidates.filter((s) => s.native === msg.symbol)
+        : candidates.filter((s) => error.includes(s.native));
+    const live = this.allSpecs();
+    const streams = named.filter((s) =>
+      live.some((t) => t.channel === s.channel && t.symbolId === s.symbolId && t.interval === s.interval),
+    );
+    if (streams.length === 0) return;
+    const code = /pair not supported|unknown (pair|symbol)|invalid symbol/i.test(error)
+      ? 'ERR_BAD_SYMBOL'
+      : /channel|depth|interval/i.test(error)
+        ? 'ERR_BAD_CHANNEL'
+        : 'ERR_SUBSCRIPTION_REJECTED';
+    const what = [...new Set(streams.map((s) => `${s.symbol} ${s.channel}`))].join(', ');
+    this.ctx.reject?.(streams, code, `kraken: ${what} refused by the venue: ${error}`);
+  }
+
+  /** Every stream this session carries. */
+  private allSpecs(): StreamSpec[] {
+    const out: StreamSpec[] = [];
+    for (const st of this.trades.values()) out.push(st.spec);
+    for (const st of this.tickers.values()) out.push(st.spec);
+    for (const st of this.books.values()) out.push(st.spec);
+    for (const m of this.candles.values()) for (const st of m.values()) out.push(st.spec);
+    return out;
   }
 
   private onInstrument(msg: Obj): void {
@@ -409,9 +455,16 @@ export class KrakenSession implements VenueSession {
     const v = dec(d[key]);
     if (Number.isNaN(v)) {
       throw new Error(
-        `kraken: ${channel} ${String(d.symbol)}: field "${key}" is not a number (${JSON.stringify(d[key])})`,
+        `kraken: ${channel} ${previewValue(d.symbol)}: field "${key}" is not a number (${previewValue(d[key])})`,
       );
     }
+    return v;
+  }
+
+  /** A price or an amount: a number, not negative. */
+  private size(channel: string, d: Obj, key: string): number {
+    const v = this.field(channel, d, key);
+    if (v < 0) throw new Error(`kraken: ${channel} ${previewValue(d.symbol)}: field "${key}" is negative (${v})`);
     return v;
   }
 
@@ -423,8 +476,8 @@ export class KrakenSession implements VenueSession {
       return;
     }
     const id = this.field('trade', d, 'trade_id');
-    const price = this.field('trade', d, 'price');
-    const qty = this.field('trade', d, 'qty');
+    const price = this.size('trade', d, 'price');
+    const qty = this.size('trade', d, 'qty');
     const side = d.side === 'buy' ? Side.buy : d.side === 'sell' ? Side.sell : -1;
     if (side < 0) throw new Error(`kraken: trade ${d.symbol}: side ${JSON.stringify(d.side)} is not buy/sell`);
     if (check) return;
@@ -512,7 +565,7 @@ export class KrakenSession implements VenueSession {
       const p = isObj(lv) ? dec(lv.price) : Number.NaN;
       const q = isObj(lv) ? dec(lv.qty) : Number.NaN;
       if (!(p > 0) || !(q >= 0)) {
-        throw new Error(`kraken: book ${symbol}: ${what} level ${i} is not {price, qty}: ${JSON.stringify(lv)}`);
+        throw new Error(`kraken: book ${symbol}: ${what} level ${i} is not {price, qty}: ${previewValue(lv)}`);
       }
       out[2 * i] = p;
       out[2 * i + 1] = q;
@@ -569,6 +622,18 @@ export class KrakenSession implements VenueSession {
       return;
     }
     this.ctx.sink.book(st.symbolId, ts, Number.NaN, Number.NaN, false, this.bidScratch, nb, this.askScratch, na);
+  }
+
+  /**
+   * A rejected book frame may have carried real updates, and levels beyond the checksummed top
+   * 10 would never be found wrong: every synced book it names resyncs (and the frame counts as
+   * bad). Nothing of the frame was applied (it is validated whole first).
+   */
+  private resyncRejected(data: unknown[]): void {
+    for (const d of data) {
+      const st = isObj(d) && typeof d.symbol === 'string' ? this.books.get(d.symbol) : undefined;
+      if (st !== undefined && st.phase === P_SYNCED) this.resync(st, ResyncReason.sequenceGap);
+    }
   }
 
   /**

@@ -4,6 +4,7 @@
  * state and normalization live in `kraken-session.ts`; the book checksum in `kraken-checksum.ts`.
  */
 
+import { KRAKEN_OHLC_MINUTES } from './kraken-protocol.js';
 import { createKrakenSession } from './kraken-session.js';
 import { parseSpotSymbol } from './symbols.js';
 import type { SessionContext, StreamSpec, VenueAdapter, VenueSession } from './types.js';
@@ -18,6 +19,7 @@ export const kraken: VenueAdapter = {
   restUrlEnv: 'RINGFEED_KRAKEN_REST_URL',
   /** Kraken does not end connections by age. */
   maxConnectionAgeMs: 0,
+  candleIntervals: Object.keys(KRAKEN_OHLC_MINUTES),
   /** Kraken v2 application-level ping (answered with `{"method":"pong"}`). */
   appPing: { intervalMs: 20_000, text: '{"method":"ping"}' },
 

@@ -8,7 +8,7 @@
  * `createOkxAdapter({ bookChannel: 'books5' })` builds one that uses 5-level snapshots instead.
  */
 
-import { okxInstId } from './okx-channels.js';
+import { OKX_CANDLE_INTERVALS, okxInstId } from './okx-channels.js';
 import { createOkxSession, type OkxSessionOptions } from './okx-session.js';
 import type { SessionContext, StreamSpec, VenueAdapter, VenueSession } from './types.js';
 
@@ -27,6 +27,7 @@ export function createOkxAdapter(options: OkxSessionOptions = {}): VenueAdapter 
     wsUrlEnv: 'RINGFEED_OKX_WS_URL',
     restUrlEnv: 'RINGFEED_OKX_REST_URL',
     maxConnectionAgeMs: 0,
+    candleIntervals: Object.keys(OKX_CANDLE_INTERVALS),
     // OKX closes a connection that has been silent for 30 s; it answers a text `ping` with `pong`.
     appPing: { intervalMs: 25_000, text: 'ping' },
 

@@ -2,6 +2,7 @@
  * The contract between a venue adapter (runs inside a worker thread) and the connection task
  * that owns the socket. One adapter module per venue, registered by one line in `registry.ts`.
  */
+import type { RejectionCode } from './rejection.js';
 
 /** Normalized channel names a user asks for. */
 export type Channel = 'trades' | 'aggTrades' | 'quotes' | 'ticker' | 'book' | 'candles' | 'funding';
@@ -126,6 +127,13 @@ export interface SessionContext {
   readonly maxBookLevels?: number;
   /** `limits.maxBufferedUpdates`: book updates buffered per symbol while a snapshot is pending. */
   readonly maxBufferedUpdates?: number;
+  /**
+   * The venue refused these streams (an error ack naming them): the task writes a `rejected`
+   * status record per stream, calls `removeStreams` on the session (no retry, no resubscribe)
+   * and tells the main thread, which emits the engine's `rejected` event. `message` names the
+   * symbol and gives the venue's words. Absent in bare unit harnesses (sessions then only log).
+   */
+  reject?(streams: readonly StreamSpec[], code: RejectionCode, message: string): void;
 }
 
 /**
@@ -186,6 +194,31 @@ export interface VenueAdapter {
   readonly maxStreamsPerConnection?: number;
   /** Which worker task runs this venue: `socket` (default; ws owned by the task) or `ccxt`. */
   readonly transport?: 'socket' | 'ccxt';
+  /**
+   * Candle intervals the venue offers (`1m`, `1h` …), checked at `subscribe` (`ERR_BAD_INTERVAL`
+   * lists them). Undefined: the interval's form is checked, the venue decides in the worker (ccxt).
+   */
+  readonly candleIntervals?: readonly string[];
+  /**
+   * Venues that publish their instrument list: which of `natives` the venue lists. The task asks
+   * once at start (and for natives it has no verdict on when streams are added later) and
+   * rejects the others with `ERR_BAD_SYMBOL` before they reach the socket. Throws when the list
+   * cannot be had (the task then goes on without the check).
+   */
+  listedSymbols?(natives: readonly string[], rest: InstrumentListContext): Promise<InstrumentList>;
+}
+
+export interface InstrumentList {
+  /** Native symbols the venue lists (at least those of the asked ones that exist). */
+  readonly listed: ReadonlySet<string>;
+  /** `listed` is the venue's whole list: anything else is unknown too (no need to ask again). */
+  readonly complete: boolean;
+}
+
+/** What `listedSymbols` may use: the task's bounded REST access. */
+export interface InstrumentListContext {
+  readonly restUrl: string;
+  fetchJson(url: string): Promise<unknown>;
 }
 
 /**
