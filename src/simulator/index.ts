@@ -6,6 +6,7 @@ export { type CoinbaseSimulator, type CoinbaseSimulatorOptions, startCoinbaseSim
 export { type KrakenSimulator, type KrakenSimulatorOptions, startKrakenSimulator } from './kraken.js';
 export { type BookSnapshot, type BookView, DEFAULT_SYMBOLS, KLINE_INTERVALS, SyntheticMarket } from './market.js';
 export { type OkxSimulator, type OkxSimulatorOptions, startOkxSimulator } from './okx.js';
+export { type RawFrame, type RawFrameOptions, sendRawFrames } from './raw-frames.js';
 export {
   type CaptureAdapter,
   type CaptureLine,
@@ -17,7 +18,6 @@ export {
   ReplaySource,
   type ReplaySpeed,
 } from './replay.js';
-export { type RawFrame, type RawFrameOptions, sendRawFrames } from './raw-frames.js';
 export { mulberry32 } from './rng.js';
 export {
   type Simulator,
