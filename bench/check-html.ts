@@ -1,6 +1,6 @@
 /**
  * Render check for the report page, run by hand (needs Chromium; not part of CI):
- *   apt-get install -y chromium && npm run build && node dist/bench/check-html.js [perf-reports/latest.html]
+ *   apt-get install -y chromium && npm run build:bench && node dist/bench/check-html.js [perf-reports/latest.html]
  * Opens the page in headless Chromium with every network request refused, checks that it has
  * one SVG per scenario and a table, and screenshots it to latest.png beside the HTML.
  */

@@ -393,7 +393,7 @@ export class KrakenSession implements VenueSession {
       this.stats.acks++;
       return;
     }
-    const error = typeof msg.error === 'string' ? msg.error : JSON.stringify(msg.error);
+    const error = typeof msg.error === 'string' ? msg.error : (JSON.stringify(msg.error) ?? 'no reason given');
     // A resubscription (book resync, rotation) of a live stream: nothing was refused.
     if (/already subscribed/i.test(error)) return;
     this.stats.errorAcks++;
