@@ -146,7 +146,8 @@ describe.each(SEEDS)('fault scenarios, seed %i', (seed) => {
   it('half-open blackhole → detected within ping interval + pong timeout, then recovers', async () => {
     const ping = 150;
     const pong = 200;
-    rig = await startRig(seed, { ratePerStream: 40 }, { limits: { pingIntervalMs: ping, pongTimeoutMs: pong, staleTimeoutMs: 0 } });
+    // connectTimeoutMs: an attempt started while the blackhole is still on must not wait 10 s.
+    rig = await startRig(seed, { ratePerStream: 40 }, { limits: { pingIntervalMs: ping, pongTimeoutMs: pong, staleTimeoutMs: 0, connectTimeoutMs: 1000 } });
     const r = rig;
     r.engine.subscribe({ exchange: 'binance', channels: ['trades'], symbols: SYMBOLS });
     await waitFor(() => count(r.records, 'trade') > 5, 'trades');

@@ -136,7 +136,11 @@ describe.each(CASES)('venue faults: $venue (seed $seed)', (c) => {
   });
 
   it('half-open blackhole → dead peer detected within ping interval + pong timeout, then recovers', async () => {
-    const r = await startSynced(c, { limits: { pingIntervalMs: PING_MS, pongTimeoutMs: PONG_MS, staleTimeoutMs: 60_000 } });
+    // A reconnect attempt that starts while the blackhole is still on hangs in its handshake until
+    // connectTimeoutMs: keep that short so recovery does not wait out the 10 s default.
+    const r = await startSynced(c, {
+      limits: { pingIntervalMs: PING_MS, pongTimeoutMs: PONG_MS, staleTimeoutMs: 60_000, connectTimeoutMs: 1000 },
+    });
     const conns = new Set(r.changes.map((ch) => ch.connectionId));
     const t0 = Date.now();
     r.proxy.set({ blackhole: true });
