@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { createEngine } from '../src/engine.js';
+import { createEngine } from '../src/engine/engine.js';
 
 const CHANNELS = ['trades', 'book', 'quotes'] as const;
 const SYMBOLS = ['BTC/USDT', 'ETH/USDT', 'SOL/USDT', 'BNB/USDT'];

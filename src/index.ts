@@ -1,6 +1,6 @@
 export type { L2Book } from './book/book-keeper.js';
-export type { EngineOptions, VenueEndpoints } from './config.js';
-export { DEFAULT_LIMITS } from './config.js';
+export type { EngineOptions, VenueEndpoints } from './engine/options.js';
+export { DEFAULT_LIMITS } from './engine/options.js';
 export type {
   ConnectionStats,
   EngineStats,
@@ -8,11 +8,11 @@ export type {
   StreamStats,
   SubscribeRequest,
   Subscription,
-} from './engine.js';
-export { createEngine, Engine } from './engine.js';
-export type { RingfeedErrorCode } from './errors.js';
-export { RingfeedError } from './errors.js';
-export type { EngineEvents, IteratorBackpressure, SubscriptionRejection } from './events.js';
+} from './engine/engine.js';
+export { createEngine, Engine } from './engine/engine.js';
+export type { RingfeedErrorCode } from './engine/errors.js';
+export { RingfeedError } from './engine/errors.js';
+export type { EngineEvents, IteratorBackpressure, SubscriptionRejection } from './engine/events.js';
 export type { LatencySummary } from './metrics/latency.js';
 export type {
   BookRecord,

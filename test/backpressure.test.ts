@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Engine } from '../src/engine.js';
-import { createEngine } from '../src/engine.js';
+import type { Engine } from '../src/engine/engine.js';
+import { createEngine } from '../src/engine/engine.js';
 import type { MarketRecord, QuoteRecord, TradeRecord } from '../src/records/types.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
 import { captureLogger } from './helpers/engine.js';

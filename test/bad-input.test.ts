@@ -8,7 +8,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../src/engine.js';
+import type { Engine } from '../src/engine/engine.js';
 import type { MarketRecord } from '../src/records/types.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
 import type { BadInputRow, RowContext } from './bad-input/row.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OrderBook } from '../src/book/order-book.js';
-import { createEngine, type Engine } from '../src/engine.js';
+import { createEngine, type Engine } from '../src/engine/engine.js';
 import type { MarketRecord } from '../src/records/types.js';
 import { ResyncReason, StatusCode } from '../src/records/types.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';

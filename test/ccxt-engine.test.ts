@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EngineOptions } from '../src/config.js';
-import { createEngine, type Engine } from '../src/engine.js';
+import type { EngineOptions } from '../src/engine/options.js';
+import { createEngine, type Engine } from '../src/engine/engine.js';
 import type { BookRecord, MarketRecord, TradeRecord } from '../src/records/types.js';
 import type { CcxtFront } from '../src/simulator/ccxt-front.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';

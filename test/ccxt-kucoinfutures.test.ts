@@ -6,7 +6,7 @@
  * 0.001 BTC); prices in USDT.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../src/engine.js';
+import { createEngine, type Engine } from '../src/engine/engine.js';
 import type { BookRecord, MarketRecord, TickerRecord, TradeRecord } from '../src/records/types.js';
 import { type CcxtReplay, loadCcxtFixture, startCcxtReplay } from '../src/simulator/ccxt-replay.js';
 import { booksAfterEach, type SortedBook } from './helpers/books.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../src/engine.js';
+import { createEngine, type Engine } from '../src/engine/engine.js';
 import type { BookRecord, CandleRecord, MarketRecord, TickerRecord, TradeRecord } from '../src/records/types.js';
 import {
   CCXT_REPLAY_CHANNEL,

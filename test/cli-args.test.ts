@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import * as arg from '../src/cli/args.js';
 import { cliEndpoints } from '../src/cli/endpoints.js';
 import { assertCanListen } from '../src/cli/port.js';
-import { RingfeedError } from '../src/errors.js';
+import { RingfeedError } from '../src/engine/errors.js';
 import { startSimulator } from '../src/simulator/index.js';
 
 /** The error `fn` throws: must be ERR_BAD_OPTION. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type DashboardStats, FALLBACK_SIZE, renderDashboard, summaryLine, terminalSize } from '../src/cli/dashboard.js';
-import type { ConnectionStats, StreamStats } from '../src/engine.js';
+import type { ConnectionStats, StreamStats } from '../src/engine/engine.js';
 import type { LatencySummary } from '../src/metrics/latency.js';
 
 const CHANNELS = ['trades', 'quotes', 'book', 'candles'] as const;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../src/engine.js';
+import { createEngine, type Engine } from '../src/engine/engine.js';
 import type { BookRecord, MarketRecord, TradeRecord } from '../src/records/types.js';
 import { type CoinbaseSimulator, startCoinbaseSimulator } from '../src/simulator/index.js';
 import { captureLogger, statuses } from './helpers/engine.js';

@@ -1,7 +1,7 @@
 /** Kraken v2 end to end: real workers through `createEngine` against the Kraken simulator. */
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createEngine, type Engine } from '../src/engine.js';
+import { createEngine, type Engine } from '../src/engine/engine.js';
 import { type MarketRecord, ResyncReason, type StatusRecord } from '../src/records/types.js';
 import { type KrakenSimulator, startKrakenSimulator } from '../src/simulator/index.js';
 import { createKrakenSession } from '../src/venues/kraken-session.js';

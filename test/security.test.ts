@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../src/engine.js';
+import { createEngine, type Engine } from '../src/engine/engine.js';
 import { fetchJsonBounded } from '../src/net/fetch-json.js';
 import type { MarketRecord } from '../src/records/types.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';

@@ -4,7 +4,7 @@
  * `binnace` leaves the real venue on its default (production) endpoints without a word.
  */
 import { expect, it } from 'vitest';
-import { resolveOptions } from '../src/config.js';
+import { resolveOptions } from '../src/engine/options.js';
 
 it('rejects endpoint overrides for an unknown venue id, naming it', () => {
   expect(() => resolveOptions({ venues: { binnace: { wsUrl: 'ws://127.0.0.1:1' } } })).toThrow(

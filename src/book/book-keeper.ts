@@ -1,4 +1,4 @@
-import { RingfeedError } from '../errors.js';
+import { RingfeedError } from '../engine/errors.js';
 import { RecordType, StatusCode } from '../records/types.js';
 import type { RecordView } from '../records/view.js';
 import { OrderBook, type TopCounts, type WritableNumberArray } from './order-book.js';

@@ -4,7 +4,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { RingfeedError } from '../errors.js';
+import { RingfeedError } from '../engine/errors.js';
 
 const OPTIONS = {
   seconds: { type: 'string' },

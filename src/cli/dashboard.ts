@@ -1,4 +1,4 @@
-import type { EngineStats } from '../engine.js';
+import type { EngineStats } from '../engine/engine.js';
 import type { LatencySummary } from '../metrics/latency.js';
 
 /** What the view and the summary read of the engine's stats. */

@@ -1,4 +1,4 @@
-import { checkRestUrl, checkWsUrl, type VenueEndpoints } from '../config.js';
+import { checkRestUrl, checkWsUrl, type VenueEndpoints } from '../engine/options.js';
 
 /**
  * The endpoints `--url` / `--rest-url` configure, checked and named as CLI options; nothing

@@ -3,8 +3,8 @@
  * sequences (use after close, twice, during close). Each is refused with a named error and the
  * shared engine's canary keeps delivering (checked by the test after every row).
  */
-import { createEngine, type Engine } from '../../src/engine.js';
-import type { RingfeedErrorCode } from '../../src/errors.js';
+import { createEngine, type Engine } from '../../src/engine/engine.js';
+import type { RingfeedErrorCode } from '../../src/engine/errors.js';
 import { waitFor } from '../helpers/wait.js';
 import { check, expectRingfeedError } from './expect.js';
 import type { BadInputRow, RowContext, RowGroup } from './row.js';

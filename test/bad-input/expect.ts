@@ -1,4 +1,4 @@
-import { RingfeedError, type RingfeedErrorCode } from '../../src/errors.js';
+import { RingfeedError, type RingfeedErrorCode } from '../../src/engine/errors.js';
 
 /** Runs `fn` and asserts it throws a RingfeedError with `code` whose message contains every `words`. */
 export async function expectRingfeedError(

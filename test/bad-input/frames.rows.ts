@@ -10,8 +10,8 @@
  * timeout make their own engine on the rig's simulator and close it.
  */
 import { type Logger, pino } from 'pino';
-import type { EngineOptions } from '../../src/config.js';
-import { createEngine, type Engine } from '../../src/engine.js';
+import type { EngineOptions } from '../../src/engine/options.js';
+import { createEngine, type Engine } from '../../src/engine/engine.js';
 import type { MarketRecord, StatusName } from '../../src/records/types.js';
 import { type KrakenSimulator, startKrakenSimulator } from '../../src/simulator/kraken.js';
 import type { RawFrame, RawFrameOptions } from '../../src/simulator/raw-frames.js';

@@ -1,6 +1,6 @@
 /** Bad `createEngine` options and environment variables: each refused up front, naming the path. */
-import { createEngine } from '../../src/engine.js';
-import type { RingfeedErrorCode } from '../../src/errors.js';
+import { createEngine } from '../../src/engine/engine.js';
+import type { RingfeedErrorCode } from '../../src/engine/errors.js';
 import { expectRingfeedError } from './expect.js';
 import type { BadInputRow } from './row.js';
 

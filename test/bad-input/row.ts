@@ -7,7 +7,7 @@
  * rejection was seen) and, for rows that use the shared engine, that its canary subscription
  * kept delivering. It prints the table (group, row, expected outcome, passed).
  */
-import type { Engine } from '../../src/engine.js';
+import type { Engine } from '../../src/engine/engine.js';
 
 export type RowGroup =
   | 'options'

@@ -308,7 +308,7 @@ describe.each(SEEDS)('fault scenarios, seed %i', (seed) => {
     const r = rig;
     r.proxy.set(toxics);
     // A second engine on the same simulator, connected directly.
-    const { createEngine } = await import('../../src/engine.js');
+    const { createEngine } = await import('../../src/engine/engine.js');
     const { captureLogger } = await import('../helpers/engine.js');
     const direct = createEngine({
       threads: 1,

@@ -5,7 +5,7 @@
  * passed and records checked is printed at the end.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { EngineOptions } from '../../src/config.js';
+import type { EngineOptions } from '../../src/engine/options.js';
 import type { MarketRecord } from '../../src/records/types.js';
 import type { VenueSimulator } from '../../src/simulator/venues.js';
 import { waitFor } from '../helpers/wait.js';

@@ -2,8 +2,8 @@
  * One engine against one venue simulator, subscribed to a listed symbol and one the venue does
  * not list: what test/rejections.test.ts and the `symbols` bad-input rows share.
  */
-import { createEngine, type Engine } from '../../src/engine.js';
-import type { SubscriptionRejection } from '../../src/events.js';
+import { createEngine, type Engine } from '../../src/engine/engine.js';
+import type { SubscriptionRejection } from '../../src/engine/events.js';
 import type { MarketRecord, StatusRecord } from '../../src/records/types.js';
 import {
   startBybitSimulator,

@@ -3,12 +3,13 @@
  * record filters). Every mistake throws a `RingfeedError` that names the argument and what was
  * expected; nothing is silently ignored. Options given to `createEngine` are checked in config.ts.
  */
-import { checkObject, checkPolicy, describe } from './config.js';
+
+import { RecordType, type RecordTypeName } from '../records/types.js';
+import { timeframeSeconds } from '../venues/ccxt-normalize.js';
+import type { Channel, VenueAdapter } from '../venues/types.js';
+import type { BackpressurePolicy } from '../worker-protocol.js';
 import { RingfeedError } from './errors.js';
-import { RecordType, type RecordTypeName } from './records/types.js';
-import { timeframeSeconds } from './venues/ccxt-normalize.js';
-import type { Channel, VenueAdapter } from './venues/types.js';
-import type { BackpressurePolicy } from './worker-protocol.js';
+import { checkObject, checkPolicy, describe } from './options.js';
 
 export interface SubscribeRequest {
   /** Venue id, e.g. `binance`. */

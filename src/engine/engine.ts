@@ -3,6 +3,19 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Logger, pino } from 'pino';
 import { Piscina } from 'piscina';
+import { BookKeeper, type L2Book } from '../book/book-keeper.js';
+import { Consumer } from '../consumer/consumer.js';
+import type { LatencySummary } from '../metrics/latency.js';
+import { SymbolTable } from '../records/symbols.js';
+import type { MarketRecord } from '../records/types.js';
+import { RecordType } from '../records/types.js';
+import type { RecordView } from '../records/view.js';
+import { Doorbell } from '../ring/doorbell.js';
+import { createRing } from '../ring/ring.js';
+import { type ConnectionState, ConnectionSupervisor, type StateChange, type StreamsRejected } from '../supervisor/connection-supervisor.js';
+import { getVenue } from '../venues/registry.js';
+import { CHANNELS, type Channel, type StreamSpec, type VenueAdapter } from '../venues/types.js';
+import { type BackpressurePolicy, COUNTER_SLOTS, type ConnectionTask, CounterSlot } from '../worker-protocol.js';
 import {
   checkFilter,
   checkHandler,
@@ -10,36 +23,24 @@ import {
   checkSubscribeRequest,
   type RecordFilter,
   type SubscribeRequest,
-} from './api-checks.js';
-import { BookKeeper, type L2Book } from './book/book-keeper.js';
+} from './checks.js';
+import { resolveEndpoints } from './endpoints.js';
+import { RingfeedError } from './errors.js';
+import type { EngineEvents } from './events.js';
 import {
   checkEnvironment,
   checkLogger,
   checkOptionsObject,
-  checkRestUrl,
-  checkWsUrl,
   describe,
   type EngineOptions,
   type ResolvedOptions,
   ROTATION_MARGIN_MS,
   resolveOptions,
-} from './config.js';
-import { Consumer } from './consumer/consumer.js';
-import { RingfeedError } from './errors.js';
-import type { EngineEvents } from './events.js';
-import type { LatencySummary } from './metrics/latency.js';
-import { SymbolTable } from './records/symbols.js';
-import type { MarketRecord } from './records/types.js';
-import { RecordType } from './records/types.js';
-import type { RecordView } from './records/view.js';
-import { Doorbell } from './ring/doorbell.js';
-import { createRing } from './ring/ring.js';
-import { type ConnectionState, ConnectionSupervisor, type StateChange, type StreamsRejected } from './supervisor/connection-supervisor.js';
-import { getVenue } from './venues/registry.js';
-import { CHANNELS, type Channel, type StreamSpec, type VenueAdapter } from './venues/types.js';
-import { type BackpressurePolicy, COUNTER_SLOTS, type ConnectionTask, CounterSlot } from './worker-protocol.js';
+} from './options.js';
+import { isCarried, planPlacement } from './placement.js';
+import { createRecordIterator, IteratorGauge, type IteratorStats } from './record-iterator.js';
 
-export type { RecordFilter, SubscribeRequest } from './api-checks.js';
+export type { RecordFilter, SubscribeRequest } from './checks.js';
 
 export interface Subscription {
   readonly streams: readonly { exchange: string; channel: Channel; symbol: string }[];
@@ -98,16 +99,7 @@ export interface EngineStats {
   readonly perStream: readonly StreamStats[];
 }
 
-export interface IteratorStats {
-  /** Iterators open now. */
-  readonly open: number;
-  /** Iterators full now, holding the consumer (0 when none is behind). */
-  readonly holding: number;
-  /** Times an iterator filled up and paused the consumer. */
-  readonly pauses: number;
-  /** Total time the consumer was held by full iterators, ms. */
-  readonly pausedMs: number;
-}
+export type { IteratorStats } from './record-iterator.js';
 
 interface Connection {
   readonly supervisor: ConnectionSupervisor;
@@ -135,7 +127,7 @@ export const REDACT_PATHS = ['credentials', '*.credentials', 'secret', '*.secret
 function workerFile(transport: 'socket' | 'ccxt'): string {
   const base = transport === 'ccxt' ? 'ccxt-connection' : 'connection';
   const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
-  const file = new URL(`../workers/${base}.${fromSource ? 'ts' : 'js'}`, import.meta.url);
+  const file = new URL(`../../workers/${base}.${fromSource ? 'ts' : 'js'}`, import.meta.url);
   if (!existsSync(file)) throw new Error(`worker entry missing: ${fileURLToPath(file)} (run npm run build)`);
   return file.href;
 }
@@ -158,8 +150,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private closing: Promise<void> | undefined;
   /** Connections left without streams, still stopping. */
   private readonly stopping = new Set<Promise<void>>();
-  /** `heldSince`: sum of the start times of the pauses in progress (so ongoing time = holding × now − heldSince). */
-  private readonly iterators = { open: 0, holding: 0, pauses: 0, pausedMs: 0, heldSince: 0 };
+  private readonly iterators = new IteratorGauge();
   private handlerErrors = 0;
   private lastHandlerErrorLog = 0;
 
@@ -276,88 +267,18 @@ export class Engine extends EventEmitter<EngineEvents> {
    */
   records(filter?: RecordFilter): AsyncIterableIterator<MarketRecord> {
     this.assertOpen();
-    const wanted = checkFilter(filter, 'records');
-    const limit = this.options.iteratorHighWaterMark;
-    const buffer: MarketRecord[] = [];
-    let head = 0;
-    let waiting: ((r: IteratorResult<MarketRecord>) => void) | undefined;
-    let paused = false;
-    let pausedAt = 0;
-    let warned = false;
-    let done = false;
-    const consumer = this.consumer;
-    const stats = this.iterators;
-    stats.open++;
-    const hold = () => {
-      paused = true;
-      pausedAt = performance.now();
-      stats.heldSince += pausedAt;
-      stats.holding++;
-      stats.pauses++;
-      consumer.pause();
-      if (!warned) {
-        warned = true;
-        this.log.warn(
-          { buffered: buffer.length - head, iteratorHighWaterMark: limit },
-          'a records() iterator is full: every handler waits until it is read (backpressure); end unread iterators with return() or break',
-        );
-      }
-      this.emit('backpressure', { paused: true, buffered: buffer.length - head });
-    };
-    const release = () => {
-      paused = false;
-      stats.holding--;
-      stats.heldSince -= pausedAt;
-      stats.pausedMs += performance.now() - pausedAt;
-      consumer.resume();
-      this.emit('backpressure', { paused: false, buffered: buffer.length - head });
-    };
-    const finish = () => {
-      if (done) return;
-      done = true;
-      stats.open--;
-      remove();
-      this.off('closed', finish);
-      if (paused) release();
-      waiting?.({ value: undefined, done: true });
-    };
-    const remove = consumer.addHandler((view) => {
-      if (wanted !== undefined && !wanted.has(view.typeCode)) return;
-      const record = view.toObject();
-      if (waiting) {
-        const w = waiting;
-        waiting = undefined;
-        w({ value: record, done: false });
-        return;
-      }
-      buffer.push(record);
-      if (buffer.length - head >= limit && !paused) hold();
+    return createRecordIterator({
+      consumer: this.consumer,
+      wanted: checkFilter(filter, 'records'),
+      highWaterMark: this.options.iteratorHighWaterMark,
+      gauge: this.iterators,
+      log: this.log,
+      onPause: (paused, buffered) => this.emit('backpressure', { paused, buffered }),
+      onEngineClosed: (end) => {
+        this.once('closed', end);
+        return () => this.off('closed', end);
+      },
     });
-    this.once('closed', finish);
-    return {
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-      next(): Promise<IteratorResult<MarketRecord>> {
-        if (head < buffer.length) {
-          const value = buffer[head++]!;
-          if (head > 4096 && head * 2 > buffer.length) {
-            buffer.splice(0, head);
-            head = 0;
-          }
-          if (paused && buffer.length - head < limit / 2) release();
-          return Promise.resolve({ value, done: false });
-        }
-        if (done) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => {
-          waiting = resolve;
-        });
-      },
-      return(): Promise<IteratorResult<MarketRecord>> {
-        finish();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
   }
 
   /**
@@ -428,12 +349,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       conflated,
       integrityErrors: c.integrityErrors,
       handlerErrors: this.handlerErrors,
-      iterators: {
-        open: this.iterators.open,
-        holding: this.iterators.holding,
-        pauses: this.iterators.pauses,
-        pausedMs: this.iterators.pausedMs + this.iterators.holding * performance.now() - this.iterators.heldSince,
-      },
+      iterators: this.iterators.snapshot(),
       connections,
       perStream,
     };
@@ -489,55 +405,26 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   private endpoints(adapter: VenueAdapter): Pick<ConnectionTask, 'wsUrl' | 'restUrl' | 'credentials' | 'ccxt'> {
     const configured = this.options.venues[adapter.id] ?? {};
-    const wsEnv = process.env[adapter.wsUrlEnv];
-    const restEnv = process.env[adapter.restUrlEnv];
-    const wsUrl = configured.wsUrl ?? (wsEnv ? checkWsUrl(wsEnv, adapter.wsUrlEnv) : undefined);
-    const restUrl = configured.restUrl ?? (restEnv ? checkRestUrl(restEnv, adapter.restUrlEnv) : undefined);
-    return {
-      wsUrl: wsUrl ?? adapter.defaultWsUrl,
-      // Only hosts the user named are contacted: a WebSocket endpoint given without a REST one
-      // (a simulator, a proxy) serves REST at the same origin, never the venue's production host.
-      restUrl: restUrl ?? (wsUrl === undefined ? adapter.defaultRestUrl : restOrigin(wsUrl)),
-      credentials: configured.credentials,
-      ccxt: configured.ccxt,
-    };
+    return { ...resolveEndpoints(adapter, configured, process.env), credentials: configured.credentials, ccxt: configured.ccxt };
   }
 
   /** Puts new streams on connections of the same venue and policy with room, or new ones. */
   private place(adapter: VenueAdapter, policy: BackpressurePolicy, streams: StreamSpec[]): Map<Connection, StreamSpec[]> {
-    const placed = new Map<Connection, StreamSpec[]>();
     const max = Math.min(this.options.maxStreamsPerConnection, adapter.maxStreamsPerConnection ?? Number.POSITIVE_INFINITY);
-    const rest = streams.filter((s) => !this.isSubscribed(adapter, s));
-    const keyOf = (s: StreamSpec) => adapter.connectionKey?.(s) ?? '';
-    for (const key of new Set(rest.map(keyOf))) {
-      let group = rest.filter((s) => keyOf(s) === key);
-      for (const conn of this.connections.values()) {
-        if (group.length === 0) break;
-        if (conn.adapter !== adapter || conn.policy !== policy || conn.key !== key) continue;
-        const room = max - conn.supervisor.streamList.length;
-        if (room <= 0) continue;
-        const batch = group.slice(0, room);
-        group = group.slice(room);
-        conn.supervisor.addStreams(batch);
-        placed.set(conn, batch);
-      }
-      while (group.length > 0) {
-        const batch = group.slice(0, max);
-        group = group.slice(max);
-        placed.set(this.openConnection(adapter, policy, key, batch), batch);
-      }
-    }
+    const same = [...this.connections.values()].filter((c) => c.adapter === adapter);
+    const carried = same.flatMap((c) => c.supervisor.streamList);
+    const plan = planPlacement(
+      streams.filter((s) => !isCarried(carried, s)),
+      same
+        .filter((c) => c.policy === policy)
+        .map((c) => ({ connection: c, key: c.key, room: max - c.supervisor.streamList.length })),
+      (s) => adapter.connectionKey?.(s) ?? '',
+      max,
+    );
+    const placed = new Map(plan.onOpen);
+    for (const [conn, batch] of plan.onOpen) conn.supervisor.addStreams(batch);
+    for (const { key, streams: batch } of plan.toOpen) placed.set(this.openConnection(adapter, policy, key, batch), batch);
     return placed;
-  }
-
-  private isSubscribed(adapter: VenueAdapter, s: StreamSpec): boolean {
-    for (const conn of this.connections.values()) {
-      if (conn.adapter !== adapter) continue;
-      if (conn.supervisor.streamList.some((t) => t.channel === s.channel && t.symbolId === s.symbolId && t.interval === s.interval)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private openConnection(adapter: VenueAdapter, policy: BackpressurePolicy, key: string, streams: StreamSpec[]): Connection {
@@ -599,12 +486,6 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.stopping.add(stopping);
     void stopping.finally(() => this.stopping.delete(stopping));
   }
-}
-
-/** `ws://host:port/path` → `http://host:port` (wss → https). */
-function restOrigin(wsUrl: string): string {
-  const url = new URL(wsUrl);
-  return `${url.protocol === 'wss:' ? 'https:' : 'http:'}//${url.host}`;
 }
 
 /** Creates an engine. Options are validated up front (`ERR_BAD_OPTION` names the option). */
