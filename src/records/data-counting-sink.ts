@@ -4,7 +4,7 @@
  * carried data from a heartbeat, a pong or an ack, so that a feed sending only those still goes
  * `stale`. Status records are forwarded without counting.
  */
-import type { RecordSink, TickerFields } from '../venues/types.js';
+import type { RecordSink, TickerFields } from './sink.js';
 
 export class DataCountingSink implements RecordSink {
   /** Data records written so far. */

@@ -1,5 +1,4 @@
 import type { RingWriter } from '../ring/ring.js';
-import type { RecordSink, TickerFields } from '../venues/types.js';
 import {
   BOOK_ASK_COUNT,
   BOOK_BID_COUNT,
@@ -51,6 +50,7 @@ import {
   TRADE_SIZE,
 } from './layout.js';
 import { statusName } from './names.js';
+import type { RecordSink, TickerFields } from './sink.js';
 import { RecordType } from './types.js';
 
 /**

@@ -2,6 +2,7 @@
  * The contract between a venue adapter (runs inside a worker thread) and the connection task
  * that owns the socket. One adapter module per venue, registered by one line in `registry.ts`.
  */
+import type { RecordSink } from '../records/sink.js';
 import type { RejectionCode } from './rejection.js';
 
 /** Normalized channel names a user asks for. */
@@ -29,78 +30,8 @@ export interface StreamSpec {
   readonly interval?: string;
 }
 
-/**
- * Where an adapter writes normalized records. Arguments are plain numbers so that the hot path
- * allocates nothing; the implementation encodes straight into the ring. The receive timestamp
- * is set by the connection task once per socket read, not by the adapter.
- */
-export interface RecordSink {
-  trade(
-    symbolId: number,
-    exchangeTs: number,
-    seq: number,
-    side: number,
-    price: number,
-    amount: number,
-  ): void;
-  quote(
-    symbolId: number,
-    exchangeTs: number,
-    seq: number,
-    bidPrice: number,
-    bidAmount: number,
-    askPrice: number,
-    askAmount: number,
-  ): void;
-  /** `fields` is a reusable object owned by the caller; the sink copies what it needs. */
-  ticker(symbolId: number, exchangeTs: number, seq: number, fields: TickerFields): void;
-  /**
-   * Levels are flat `[price0, amount0, price1, amount1, …]`; only the first `bidCount` /
-   * `askCount` levels are read (so callers can reuse one scratch array).
-   */
-  book(
-    symbolId: number,
-    exchangeTs: number,
-    firstSeq: number,
-    seq: number,
-    snapshot: boolean,
-    bids: ArrayLike<number>,
-    bidCount: number,
-    asks: ArrayLike<number>,
-    askCount: number,
-  ): void;
-  candle(
-    symbolId: number,
-    exchangeTs: number,
-    seq: number,
-    intervalSec: number,
-    openTs: number,
-    open: number,
-    high: number,
-    low: number,
-    close: number,
-    volume: number,
-    closed: boolean,
-  ): void;
-  /** A status record (see `StatusCode`); symbolId 0 = the whole connection. */
-  status(symbolId: number, code: number, detail: number): void;
-}
-
-/** Ticker fields; every field present, NaN when the venue does not provide it. */
-export interface TickerFields {
-  last: number;
-  open: number;
-  high: number;
-  low: number;
-  baseVolume: number;
-  quoteVolume: number;
-  bidPrice: number;
-  askPrice: number;
-  markPrice: number;
-  indexPrice: number;
-  fundingRate: number;
-  nextFundingTs: number;
-}
+/** The sink contract lives with the records it writes (lower layers must not import venue code). */
+export type { RecordSink, TickerFields } from '../records/sink.js';
 
 export interface AdapterLog {
   debug(msg: string, fields?: Record<string, unknown>): void;
