@@ -10,17 +10,15 @@
  * Or it replays a cryptofeed OKX capture (`replay.ws`): recorded data frames are delivered, at
  * recorded pace or faster, to connections subscribed to their `{channel, instId}`.
  *
- * Faults: closeAll, terminateAll, stall, malformed, rejectConnections, plus `skipSequence(sym)`
+ * Faults: the common ones (see `kit/venue-server.ts`), plus `skipSequence(sym)`
  * (the next `books` update of that instrument is not sent, so the following one's prevSeqId does
  * not match) and `corruptChecksum(sym)` (the next update carries a wrong checksum).
  */
-import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from '@trufflesuite/uws-js-unofficial';
-import uWS from '@trufflesuite/uws-js-unofficial';
 import { OKX_CANDLE_INTERVALS, okxCandleSec, okxInstId, okxPathOf } from '../venues/okx-channels.js';
+import { type CommonFaults, type Peer, reply, type SimulatorStats, VenueServer } from './kit/venue-server.js';
 import { type OkxBookView, OkxInstrument } from './okx-market.js';
 import { loadReplay, ReplayCursor, type ReplayOptions, type ReplaySource } from './replay.js';
-import { expSample, mulberry32, randInt } from './rng.js';
-import type { StallOptions } from './server.js';
+import { expSample } from './rng.js';
 
 export interface OkxSimulatorOptions {
   host?: string;
@@ -39,30 +37,21 @@ export interface OkxSimulatorOptions {
   depthLevels?: number;
   tickMs?: number;
   maxFramesPerWrite?: number;
+  /** A connection whose unsent backlog exceeds this is closed with 1008 (default 16 MiB). */
+  maxBufferedBytes?: number;
   /** Replay a cryptofeed OKX capture instead of the synthetic market. */
   replay?: ReplayOptions;
   log?: (msg: string, fields?: object) => void;
 }
 
-export interface OkxSimulatorFaults {
-  closeAll(code?: number, reason?: string): void;
-  terminateAll(): void;
-  stall(ms: number, opts?: StallOptions): void;
-  malformed(count?: number): void;
-  rejectConnections(reject: boolean): void;
+export interface OkxSimulatorFaults extends CommonFaults {
   /** The next `books` update of `symbol` (instId or normalized) is not sent. */
   skipSequence(symbol: string): void;
   /** The next `books` update of `symbol` carries a wrong checksum. */
   corruptChecksum(symbol: string): void;
 }
 
-export interface OkxSimulatorStats {
-  connections: number;
-  framesSent: number;
-  subscriptions: number;
-  bytesSent: number;
-  framesDropped: number;
-  upgradesRejected: number;
+export interface OkxSimulatorStats extends SimulatorStats {
   pings: number;
 }
 
@@ -78,20 +67,14 @@ export interface OkxSimulator {
   close(): Promise<void>;
 }
 
-interface Conn {
-  id: number;
+interface OkxConn {
   connId: string;
   path: string;
-  ws: WebSocket<UserData> | undefined;
-  alive: boolean;
   subs: Set<string>;
-  stallQueue: string[];
   replay: ReplayCursor | undefined;
 }
 
-interface UserData {
-  conn: Conn;
-}
+type Conn = Peer<OkxConn>;
 
 /** Instruments created on demand: a base against a quote OKX trades in (FOO-BAR is refused with 60018). */
 const INST_RE = /^[A-Z0-9]{2,}-(USDT|USDC|USD|EUR|DAI|BTC|ETH)(-SWAP)?$/;
@@ -119,7 +102,6 @@ const okxCaptureAdapter = {
 };
 
 export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise<OkxSimulator> {
-  const host = opts.host ?? '127.0.0.1';
   const seed = opts.seed ?? 1;
   const rate = opts.ratePerInstrument ?? 20;
   const booksIntervalMs = opts.booksIntervalMs ?? 100;
@@ -127,22 +109,27 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
   const slowMs = opts.slowIntervalMs ?? 1000;
   const depthLevels = opts.depthLevels ?? 50;
   const tickMs = opts.tickMs ?? 5;
-  const maxPerWrite = Math.max(1, opts.maxFramesPerWrite ?? 5);
-  const log = opts.log ?? (() => {});
-  const rng = mulberry32((seed ^ 0x3c6ef372) >>> 0);
   const replay: ReplaySource | undefined = opts.replay ? loadReplay(opts.replay, okxCaptureAdapter) : undefined;
 
   const instruments = new Map<string, OkxInstrument>();
   const nextEventAt = new Map<string, number>();
   const nextTakerAt = new Map<string, number>();
-  const conns = new Set<Conn>();
-  const allSockets = new Set<WebSocket<UserData>>();
   const subscribers = new Map<string, number>();
-  const counters = { framesSent: 0, bytesSent: 0, framesDropped: 0, upgradesRejected: 0, pings: 0 };
-  let nextConnId = 1;
-  let stallUntil = 0;
-  let stallMode: 'buffer' | 'drop' = 'buffer';
-  let rejecting = false;
+  let pings = 0;
+  const server: VenueServer<OkxConn> = new VenueServer<OkxConn>({
+    name: 'okx simulator',
+    host: opts.host,
+    port: opts.port,
+    writeSeed: seed ^ 0x3c6ef372,
+    maxFramesPerWrite: opts.maxFramesPerWrite,
+    maxBufferedBytes: opts.maxBufferedBytes,
+    unavailableBody: '{"msg":"Service unavailable (simulated)","code":"50001"}',
+    onDrop: (conn) => {
+      for (const s of conn.subs) removeSub(conn, s);
+    },
+    log: opts.log,
+  });
+  const conns = server.peers;
   let outbox: Array<{ key: string; frame: string }> = [];
   let lastBooksAt = Date.now();
   let lastSlowAt = Date.now();
@@ -170,59 +157,8 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
 
   // ---- sending -------------------------------------------------------------------------------
 
-  function dropConn(conn: Conn): void {
-    if (!conn.alive) return;
-    conn.alive = false;
-    conns.delete(conn);
-    for (const s of conn.subs) removeSub(conn, s);
-    conn.stallQueue = [];
-  }
-
-  function endConn(conn: Conn, code: number, reason: string): void {
-    const ws = conn.ws;
-    if (!conn.alive || !ws) return;
-    dropConn(conn);
-    try {
-      ws.end(code, reason);
-    } catch {
-      // already closed
-    }
-  }
-
-  function writeFrames(conn: Conn, frames: string[]): void {
-    const ws = conn.ws;
-    if (!ws || !conn.alive || frames.length === 0) return;
-    let i = 0;
-    while (i < frames.length && conn.alive) {
-      const n = Math.min(frames.length - i, randInt(rng, 1, maxPerWrite));
-      const start = i;
-      i += n;
-      ws.cork(() => {
-        for (let k = start; k < start + n; k++) {
-          const f = frames[k];
-          if (ws.send(f, false, false) === 2) counters.framesDropped++;
-          else {
-            counters.framesSent++;
-            counters.bytesSent += f.length;
-          }
-        }
-      });
-    }
-  }
-
-  function sendData(conn: Conn, frames: string[]): void {
-    if (frames.length === 0) return;
-    if (stallUntil > 0) {
-      if (stallMode === 'buffer') conn.stallQueue.push(...frames);
-      else counters.framesDropped += frames.length;
-      return;
-    }
-    writeFrames(conn, frames);
-  }
-
-  function sendControl(conn: Conn, text: string): void {
-    if (conn.alive && conn.ws) conn.ws.send(text, false, false);
-  }
+  const sendData = (conn: Conn, frames: string[]): void => server.sendData(conn, frames);
+  const sendControl = (conn: Conn, text: string): void => server.sendControl(conn, text);
 
   function deliverOutbox(): void {
     if (outbox.length === 0) return;
@@ -245,7 +181,6 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
 
   function tick(): void {
     const now = Date.now();
-    if (stallUntil > 0 && now >= stallUntil) endStall();
     if (replay) {
       for (const conn of conns) pumpReplay(conn, now);
       return;
@@ -312,18 +247,9 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
     }
   }
 
-  function endStall(): void {
-    stallUntil = 0;
-    for (const conn of conns) {
-      const q = conn.stallQueue;
-      conn.stallQueue = [];
-      writeFrames(conn, q);
-    }
-  }
-
   function pumpReplay(conn: Conn, now: number): void {
     const cur = conn.replay;
-    if (!cur || cur.done || !conn.alive || stallUntil > 0) return;
+    if (!cur || cur.done || !conn.alive || server.stalled) return;
     const batch: string[] = [];
     for (;;) {
       const f = cur.next(now);
@@ -332,7 +258,7 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
       if (f.stream !== undefined && !conn.subs.has(f.stream)) continue;
       batch.push(f.data);
     }
-    writeFrames(conn, batch);
+    server.write(conn, batch);
   }
 
   // ---- subscriptions -------------------------------------------------------------------------
@@ -356,7 +282,7 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
 
   function onClientText(conn: Conn, text: string): void {
     if (text === 'ping') {
-      counters.pings++;
+      pings++;
       sendControl(conn, 'pong');
       return;
     }
@@ -414,69 +340,16 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
 
   // ---- HTTP / WS -----------------------------------------------------------------------------
 
-  const app: TemplatedApp = uWS.App();
-  const behavior = (path: string): uWS.WebSocketBehavior<UserData> => ({
-    compression: uWS.DISABLED,
-    maxPayloadLength: 64 * 1024,
-    idleTimeout: 0,
-    sendPingsAutomatically: false,
-    upgrade: (res: HttpResponse, req: HttpRequest, context) => {
-      const key = req.getHeader('sec-websocket-key');
-      const protocol = req.getHeader('sec-websocket-protocol');
-      const extensions = req.getHeader('sec-websocket-extensions');
-      if (rejecting) {
-        counters.upgradesRejected++;
-        res.cork(() => res.writeStatus('503 Service Unavailable').end('{"msg":"Service unavailable (simulated)","code":"50001"}'));
-        return;
-      }
-      const id = nextConnId++;
-      const conn: Conn = {
-        id,
-        connId: (0x10000000 + id * 7919).toString(16).slice(-8),
-        path,
-        ws: undefined,
-        alive: false,
-        subs: new Set(),
-        stallQueue: [],
-        replay: undefined,
-      };
-      res.upgrade<UserData>({ conn }, key, protocol, extensions, context);
-    },
-    open: (ws) => {
-      const conn = ws.getUserData().conn;
-      conn.ws = ws;
-      conn.alive = true;
-      allSockets.add(ws);
-      conns.add(conn);
-      log('connection opened', { conn: conn.id, path });
-    },
-    message: (ws, message) => {
-      onClientText(ws.getUserData().conn, Buffer.from(message).toString('utf8'));
-    },
-    close: (ws, code) => {
-      allSockets.delete(ws);
-      const conn = ws.getUserData().conn;
-      if (conn.alive) log('connection closed', { conn: conn.id, code });
-      dropConn(conn);
-      conn.ws = undefined;
-    },
-  });
-  app.ws('/ws/v5/public', behavior('/ws/v5/public'));
-  app.ws('/ws/v5/business', behavior('/ws/v5/business'));
-  app.any('/*', (res) => {
-    res.cork(() => res.writeStatus('404 Not Found').end('{"msg":"Not Found","code":"404"}'));
-  });
-
-  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    app.listen(host, opts.port ?? 0, (s) => {
-      if (s) resolve(s);
-      else reject(new Error(`okx simulator: cannot listen on ${host}:${opts.port ?? 0}`));
+  for (const path of ['/ws/v5/public', '/ws/v5/business']) {
+    server.ws(path, {
+      accept: (_req, id) => ({ connId: (0x10000000 + id * 7919).toString(16).slice(-8), path, subs: new Set(), replay: undefined }),
+      message: onClientText,
     });
-  });
-  const port = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
-  const timer = setInterval(tick, tickMs);
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  let closed: Promise<void> | undefined;
+  }
+  server.app.any('/*', (res) => reply(res, '404 Not Found', '{"msg":"Not Found","code":"404"}'));
+
+  await server.listen();
+  server.run(tickMs, tick);
 
   function known(symbol: string): OkxInstrument {
     if (replay) throw new Error('okx simulator: not available in replay mode');
@@ -486,38 +359,9 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
   }
 
   const faults: OkxSimulatorFaults = {
-    closeAll(code = 1001, reason = 'simulated close') {
-      for (const conn of [...conns]) endConn(conn, code, reason);
-    },
-    terminateAll() {
-      for (const conn of [...conns]) {
-        const ws = conn.ws;
-        dropConn(conn);
-        try {
-          ws?.close();
-        } catch {
-          // already closed
-        }
-      }
-    },
-    stall(ms, stallOpts = {}) {
-      if (ms <= 0) {
-        if (stallUntil > 0) endStall();
-        return;
-      }
-      stallMode = stallOpts.mode ?? 'buffer';
-      stallUntil = Date.now() + ms;
-    },
-    malformed(count = 1) {
-      for (const conn of conns) {
-        const frames: string[] = [];
-        for (let i = 0; i < count; i++) frames.push(`{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","tradeId":"${i}`);
-        writeFrames(conn, frames);
-      }
-    },
-    rejectConnections(reject) {
-      rejecting = reject;
-    },
+    ...server.faults(
+      (_conn, i) => `{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","tradeId":"${i}`,
+    ),
     skipSequence(symbol) {
       known(symbol).skipNext = true;
     },
@@ -527,9 +371,9 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
   };
 
   return {
-    port,
-    wsUrl: `ws://${urlHost}:${port}`,
-    restUrl: `http://${urlHost}:${port}`,
+    port: server.port,
+    wsUrl: server.url('ws'),
+    restUrl: server.url('http'),
     faults,
     book(symbol) {
       return known(symbol).view();
@@ -537,25 +381,8 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
     stats() {
       let subscriptions = 0;
       for (const c of conns) subscriptions += c.subs.size;
-      return { connections: conns.size, subscriptions, ...counters };
+      return { ...server.stats(), subscriptions, pings };
     },
-    close() {
-      if (closed) return closed;
-      closed = (async () => {
-        clearInterval(timer);
-        uWS.us_listen_socket_close(listenSocket);
-        faults.closeAll(1001, 'simulator shutting down');
-        const deadline = Date.now() + 500;
-        while (Date.now() < deadline && allSockets.size > 0) await new Promise((r) => setTimeout(r, 10));
-        for (const ws of [...allSockets]) {
-          try {
-            ws.close();
-          } catch {
-            // already closed
-          }
-        }
-      })();
-      return closed;
-    },
+    close: () => server.close(),
   };
 }
