@@ -7,7 +7,7 @@
  * each subscribed depth's view, with real CRC32 checksums over the simulated book and no delete
  * for a level pushed out of scope — as Kraken), `trade`, `ticker` (on trades) and `ohlc`.
  *
- * Faults: closeAll, terminateAll, stall, malformed, rejectConnections, `skipSequence(symbol)` (book
+ * Faults: the common ones (see `kit/venue-server.ts`), `skipSequence(symbol)` (book
  * updates of the pair are withheld until the next one a client missing them cannot verify, which
  * is sent: the client's next checksum fails) and `corruptChecksum(symbol)` (the next book update
  * carries a wrong checksum). `freeze(true)` stops the market (sockets keep working) so a test
@@ -15,11 +15,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { crc32 } from 'node:zlib';
-import type { HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from '@trufflesuite/uws-js-unofficial';
-import uWS from '@trufflesuite/uws-js-unofficial';
+import { type CommonFaults, type Peer, reply, type SimulatorStats, VenueServer } from './kit/venue-server.js';
 import { KRAKEN_DEFAULT_PAIRS, KRAKEN_PAIR_PATTERN, type KrakenCandle, KrakenPair } from './kraken-market.js';
-import { type RawFrame, type RawFrameOptions, sendRawFrames } from './raw-frames.js';
-import type { SimulatorStats, StallOptions } from './server.js';
 
 export interface KrakenSimulatorOptions {
   host?: string;
@@ -38,12 +35,7 @@ export interface KrakenSimulatorOptions {
   log?: (msg: string, fields?: object) => void;
 }
 
-export interface KrakenSimulatorFaults {
-  closeAll(code?: number, reason?: string): void;
-  terminateAll(): void;
-  stall(ms: number, opts?: StallOptions): void;
-  /** Send `count` truncated JSON frames to every connection. */
-  malformed(count?: number): void;
+export interface KrakenSimulatorFaults extends CommonFaults {
   /**
    * Withhold book updates of `symbol` (from everyone; the book still changes) until the next
    * one whose checksum the clients, missing the withheld ones, cannot match; that one is sent.
@@ -51,9 +43,6 @@ export interface KrakenSimulatorFaults {
   skipSequence(symbol: string): void;
   /** The next book update of `symbol` carries a wrong checksum. */
   corruptChecksum(symbol: string): void;
-  rejectConnections(reject: boolean): void;
-  /** Send `frames` as they are to every connection, bypassing the stall (see `SimulatorFaults.raw`). */
-  raw(frames: readonly RawFrame[], opts?: RawFrameOptions): void;
 }
 
 export interface KrakenBookView {
@@ -79,21 +68,15 @@ export interface KrakenSimulator {
 const DEPTHS = [10, 25, 100, 500, 1000];
 const OHLC_MINUTES = [1, 5, 15, 30, 60, 240, 1440, 10080, 21600];
 
-interface Conn {
-  id: number;
-  ws: WebSocket<UserData> | undefined;
-  alive: boolean;
+interface KrakenConn {
   instrument: boolean;
   book: Map<string, number>;
   trade: Set<string>;
   ticker: Set<string>;
   ohlc: Map<string, Set<number>>;
-  stallQueue: string[];
 }
 
-interface UserData {
-  conn: Conn;
-}
+type Conn = Peer<KrakenConn>;
 
 /** What subscribers of one (pair, depth) have been sent: levels best-first. */
 interface DepthView {
@@ -114,32 +97,34 @@ function isObj(v: unknown): v is Obj {
 }
 
 export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): Promise<KrakenSimulator> {
-  const host = opts.host ?? '127.0.0.1';
   const seed = opts.seed ?? 1;
   const rate = opts.ratePerPair ?? 30;
   const levels = opts.depthLevels ?? 60;
   const heartbeatMs = opts.heartbeatMs ?? 1000;
-  const maxBuffered = opts.maxBufferedBytes ?? 16 * 1024 * 1024;
-  const log = opts.log ?? (() => {});
   const t0 = performance.now();
   const wall0 = Date.now();
   const now = (): number => wall0 + (performance.now() - t0);
 
   const pairs = new Map<string, KrakenPair>();
   const views = new Map<string, DepthView>(); // `${symbol}|${depth}`
-  const conns = new Set<Conn>();
-  const allSockets = new Set<WebSocket<UserData>>();
+  const server = new VenueServer<KrakenConn>({
+    name: 'kraken simulator',
+    host: opts.host,
+    port: opts.port,
+    writeSeed: seed,
+    // Kraken's frames of one write go out in one cork.
+    maxFramesPerWrite: Number.POSITIVE_INFINITY,
+    maxBufferedBytes: opts.maxBufferedBytes,
+    unavailableBody: '{"error":["EService:Unavailable"]}',
+    log: opts.log,
+  });
+  const conns = server.peers;
   const skipNext = new Set<string>();
   /** Under skipSequence: what the client still has per `${symbol}|${depth}` (updates withheld). */
   const skipping = new Map<string, DepthView>();
   const corruptNext = new Set<string>();
-  let nextConnId = 1;
-  let stallUntil = 0;
-  let stallMode: 'buffer' | 'drop' = 'buffer';
-  let rejecting = false;
   let frozen = false;
   let lastHeartbeat = 0;
-  const counters = { framesSent: 0, bytesSent: 0, framesDropped: 0, upgradesRejected: 0 };
 
   function createPair(symbol: string): KrakenPair {
     const p = new KrakenPair(symbol, seed, levels);
@@ -170,55 +155,10 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
 
   // ---- sending ---------------------------------------------------------------------------------
 
-  function dropConn(conn: Conn): void {
-    if (!conn.alive) return;
-    conn.alive = false;
-    conns.delete(conn);
-    conn.stallQueue = [];
-  }
-
-  function endConn(conn: Conn, code: number, reason: string): void {
-    const ws = conn.ws;
-    if (!conn.alive || !ws) return;
-    dropConn(conn);
-    try {
-      ws.end(code, reason);
-    } catch {
-      // already closed
-    }
-  }
-
-  function write(conn: Conn, frames: string[]): void {
-    const ws = conn.ws;
-    if (!ws || !conn.alive || frames.length === 0) return;
-    ws.cork(() => {
-      for (const f of frames) {
-        if (ws.send(f, false, false) === 2) counters.framesDropped++;
-        else {
-          counters.framesSent++;
-          counters.bytesSent += f.length;
-        }
-      }
-    });
-    if (ws.getBufferedAmount() > maxBuffered) {
-      log('closing slow consumer', { conn: conn.id });
-      endConn(conn, 1008, 'slow consumer');
-    }
-  }
-
   /** Data frames (subject to the stall fault). */
-  function sendData(conn: Conn, frame: string): void {
-    if (stallUntil > 0) {
-      if (stallMode === 'buffer') conn.stallQueue.push(frame);
-      else counters.framesDropped++;
-      return;
-    }
-    write(conn, [frame]);
-  }
-
-  function sendControl(conn: Conn, frames: string[]): void {
-    write(conn, frames);
-  }
+  const sendData = (conn: Conn, frame: string): void => server.sendData(conn, [frame]);
+  /** Acks, snapshots and status frames: written (and counted) at once, stall or not. */
+  const sendControl = (conn: Conn, frames: string[]): void => server.write(conn, frames);
 
   // ---- book views ------------------------------------------------------------------------------
 
@@ -430,7 +370,6 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
 
   function tick(): void {
     const t = performance.now();
-    if (stallUntil > 0 && t >= stallUntil) endStall();
     if (!frozen) {
       for (const p of pairs.values()) {
         let guard = 0;
@@ -448,15 +387,6 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
       for (const c of conns) {
         if (c.book.size + c.trade.size + c.ticker.size + c.ohlc.size > 0) sendData(c, '{"channel":"heartbeat"}');
       }
-    }
-  }
-
-  function endStall(): void {
-    stallUntil = 0;
-    for (const conn of conns) {
-      const q = conn.stallQueue;
-      conn.stallQueue = [];
-      write(conn, q);
     }
   }
 
@@ -620,113 +550,25 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
 
   // ---- HTTP / WS -------------------------------------------------------------------------------
 
-  const app: TemplatedApp = uWS.App();
-
-  function reply(res: HttpResponse, status: string, body: string): void {
-    res.cork(() => {
-      res.writeStatus(status).writeHeader('Content-Type', 'application/json').end(body);
-    });
-  }
-
-  app.ws<UserData>('/*', {
-    compression: uWS.DISABLED,
-    maxPayloadLength: 64 * 1024,
-    idleTimeout: 0,
-    sendPingsAutomatically: false,
-    maxBackpressure: maxBuffered + 4 * 1024 * 1024,
-    upgrade: (res, req, context) => {
-      const key = req.getHeader('sec-websocket-key');
-      const protocol = req.getHeader('sec-websocket-protocol');
-      const extensions = req.getHeader('sec-websocket-extensions');
-      if (rejecting) {
-        counters.upgradesRejected++;
-        reply(res, '503 Service Unavailable', '{"error":["EService:Unavailable"]}');
-        return;
-      }
-      const conn: Conn = {
-        id: nextConnId++,
-        ws: undefined,
-        alive: false,
-        instrument: false,
-        book: new Map(),
-        trade: new Set(),
-        ticker: new Set(),
-        ohlc: new Map(),
-        stallQueue: [],
-      };
-      res.upgrade<UserData>({ conn }, key, protocol, extensions, context);
-    },
-    open: (ws) => {
-      const conn = ws.getUserData().conn;
-      conn.ws = ws;
-      conn.alive = true;
-      allSockets.add(ws);
-      conns.add(conn);
-      log('connection opened', { conn: conn.id });
+  server.ws('/*', {
+    accept: () => ({ instrument: false, book: new Map(), trade: new Set(), ticker: new Set(), ohlc: new Map() }),
+    open: (conn) =>
       sendControl(conn, [
         JSON.stringify({
           channel: 'status',
           type: 'update',
           data: [{ version: '2.0.10', system: 'online', api_version: 'v2', connection_id: conn.id }],
         }),
-      ]);
-    },
-    message: (ws, message) => {
-      const conn = ws.getUserData().conn;
-      if (!conn.alive) return;
-      handleRequest(conn, Buffer.from(message).toString('utf8'));
-    },
-    close: (ws, code) => {
-      allSockets.delete(ws);
-      const conn = ws.getUserData().conn;
-      if (conn.alive) log('connection closed', { conn: conn.id, code });
-      dropConn(conn);
-      conn.ws = undefined;
-    },
+      ]),
+    message: handleRequest,
   });
-  app.any('/*', (res) => reply(res, '404 Not Found', '{"error":["EGeneral:Unknown method"]}'));
+  server.app.any('/*', (res) => reply(res, '404 Not Found', '{"error":["EGeneral:Unknown method"]}'));
 
-  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    app.listen(host, opts.port ?? 0, (s) => {
-      if (s) resolve(s);
-      else reject(new Error(`kraken simulator: cannot listen on ${host}:${opts.port ?? 0}`));
-    });
-  });
-  const port = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
-  const timer = setInterval(tick, opts.tickMs ?? 5);
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  let closed: Promise<void> | undefined;
+  await server.listen();
+  server.run(opts.tickMs ?? 5, tick);
 
   const faults: KrakenSimulatorFaults = {
-    closeAll(code = 1001, reason = 'simulated close') {
-      for (const conn of [...conns]) endConn(conn, code, reason);
-    },
-    terminateAll() {
-      for (const conn of [...conns]) {
-        const ws = conn.ws;
-        dropConn(conn);
-        try {
-          ws?.close();
-        } catch {
-          // already closed
-        }
-      }
-    },
-    stall(ms, stallOpts = {}) {
-      if (ms <= 0) {
-        if (stallUntil > 0) endStall();
-        return;
-      }
-      stallMode = stallOpts.mode ?? 'buffer';
-      stallUntil = performance.now() + ms;
-    },
-    malformed(count = 1) {
-      for (const conn of conns) {
-        const frames: string[] = [];
-        for (let i = 0; i < count; i++) frames.push(`{"channel":"trade","type":"update","data":[{"symbol":"BTC/USD","pri`);
-        write(conn, frames);
-      }
-    },
+    ...server.faults(() => `{"channel":"trade","type":"update","data":[{"symbol":"BTC/USD","pri`),
     skipSequence(symbol) {
       if (!pairs.has(symbol)) throw new Error(`kraken simulator: unknown pair ${symbol}`);
       skipNext.add(symbol);
@@ -735,24 +577,12 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
       if (!pairs.has(symbol)) throw new Error(`kraken simulator: unknown pair ${symbol}`);
       corruptNext.add(symbol);
     },
-    rejectConnections(reject) {
-      rejecting = reject;
-    },
-    raw(frames, rawOpts) {
-      for (const conn of conns) {
-        if (!conn.ws) continue;
-        const sent = sendRawFrames(conn.ws, frames, rawOpts);
-        counters.framesSent += sent.frames;
-        counters.bytesSent += sent.bytes;
-        counters.framesDropped += sent.dropped;
-      }
-    },
   };
 
   return {
-    port,
-    wsUrl: `ws://${urlHost}:${port}/v2`,
-    restUrl: `http://${urlHost}:${port}`,
+    port: server.port,
+    wsUrl: `${server.url('ws')}/v2`,
+    restUrl: server.url('http'),
     faults,
     book(symbol) {
       const p = pairs.get(symbol);
@@ -770,26 +600,8 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
       let subscriptions = 0;
       for (const c of conns) subscriptions += c.book.size + c.trade.size + c.ticker.size;
       for (const c of conns) for (const s of c.ohlc.values()) subscriptions += s.size;
-      return { connections: conns.size, subscriptions, ...counters };
+      return { ...server.stats(), subscriptions };
     },
-    close() {
-      if (closed) return closed;
-      closed = (async () => {
-        clearInterval(timer);
-        uWS.us_listen_socket_close(listenSocket);
-        faults.closeAll(1001, 'simulator shutting down');
-        const deadline = Date.now() + 500;
-        while (Date.now() < deadline && allSockets.size > 0) await new Promise((r) => setTimeout(r, 10));
-        for (const ws of [...allSockets]) {
-          try {
-            ws.close();
-          } catch {
-            // already closed
-          }
-        }
-        log('simulator closed', { port });
-      })();
-      return closed;
-    },
+    close: () => server.close(),
   };
 }
