@@ -14,8 +14,10 @@
  *  - A `delta` must continue the update id: `u == last u + 1`. `u <= last u` is a duplicate and is
  *    dropped silently. Anything else is a gap: the symbol's book is cleared, a `resync` status
  *    (sequenceGap) is written, `ctx.onResync` is called and the topic is resubscribed
- *    (unsubscribe + subscribe: Bybit answers with a fresh snapshot), at most once per topic per
- *    `minResyncIntervalMs`. Deltas are dropped until that snapshot arrives; `synced` (detail = u)
+ *    (unsubscribe + subscribe: Bybit answers with a fresh snapshot) through kit/book-resync.ts:
+ *    at most once per topic per `minResyncIntervalMs`, retried with capped backoff when no
+ *    snapshot comes or the venue refuses the subscribe. A rejected orderbook frame of a synced
+ *    book, or a rejected snapshot, resyncs the same way (sequenceGap). Deltas are dropped until that snapshot arrives; `synced` (detail = u)
  *    follows it. `seq` (cross sequence) is not contiguous — it orders books of different depths
  *    against each other — so it is not used for continuity.
  *  - A crossed book (best bid >= best ask) after a snapshot or delta resyncs the same way
@@ -32,17 +34,15 @@ import { OrderBook } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { batchArgs, bybitIntervalSec, DEFAULT_BOOK_DEPTH, MAX_ARGS_PER_REQUEST, topicOf } from './bybit-topics.js';
 import { dec, isObj, type Obj, preview } from './json-fields.js';
+import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-resync.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
 
-export interface BybitSessionOptions {
+/** Resync timing (`minResyncIntervalMs`, `snapshotTimeoutMs`, `now` …): see kit/book-resync.ts. */
+export interface BybitSessionOptions extends BookResyncTiming {
   /** Depth of the `book` topic: 1, 50 (default), 200 or 1000. */
   bookDepth?: number;
-  /** Minimum time between two resubscribes of one topic after a desync (ms). Default 1000. */
-  minResyncIntervalMs?: number;
   /** Max args per subscribe/unsubscribe frame. Default 10 (the spot limit). */
   maxArgsPerRequest?: number;
-  /** Clock (ms). Default Date.now. */
-  now?: () => number;
 }
 
 export interface BybitSessionStats {
@@ -84,9 +84,6 @@ const T_TICKER = 1;
 const T_ORDERBOOK = 2;
 const T_KLINE = 3;
 
-const P_AWAITING_SNAPSHOT = 0;
-const P_SYNCED = 1;
-
 /** Ticker fields in the order of TickerFields, by Bybit key. */
 const TICKER_KEYS = [
   'lastPrice',
@@ -106,12 +103,10 @@ const TICKER_KEYS = [
 const FUNDING_FIRST = 8;
 
 interface BookSync {
-  phase: number;
   readonly book: OrderBook;
   /** Last applied update id (NaN when not in sync). */
   lastU: number;
-  lastResubscribeAt: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  readonly state: BookSyncState;
 }
 
 interface TopicState {
@@ -175,9 +170,8 @@ export class BybitSession implements VenueSession {
   private askScratch = new Float64Array(256);
 
   private readonly bookDepth: number;
-  private readonly minResyncIntervalMs: number;
   private readonly maxArgs: number;
-  private readonly now: () => number;
+  private readonly bookSync: BookResync;
 
   constructor(
     private readonly ctx: SessionContext,
@@ -187,9 +181,8 @@ export class BybitSession implements VenueSession {
     if (![1, 50, 200, 1000].includes(this.bookDepth)) {
       throw new Error(`bybit: book depth must be 1, 50, 200 or 1000, got ${String(options.bookDepth)}`);
     }
-    this.minResyncIntervalMs = options.minResyncIntervalMs ?? 1000;
     this.maxArgs = options.maxArgsPerRequest ?? MAX_ARGS_PER_REQUEST;
-    this.now = options.now ?? Date.now;
+    this.bookSync = new BookResync('bybit', ctx, options);
   }
 
   /** The worker-side book of a symbol's `book` topic (undefined when not subscribed). */
@@ -203,7 +196,7 @@ export class BybitSession implements VenueSession {
   isSynced(symbolId: number): boolean {
     for (const st of this.topics.values()) {
       if (st.sync !== undefined && st.symbolId === symbolId && (st.flags & F_BOOK) !== 0) {
-        return st.sync.phase === P_SYNCED;
+        return st.sync.state.synced;
       }
     }
     return false;
@@ -311,9 +304,7 @@ export class BybitSession implements VenueSession {
         for (const topic of req.args) {
           const st = this.topics.get(topic);
           const sync = st?.sync;
-          if (st !== undefined && sync !== undefined && sync.phase !== P_SYNCED && sync.lastResubscribeAt > Number.NEGATIVE_INFINITY) {
-            this.scheduleResubscribe(st, sync);
-          }
+          if (sync !== undefined) this.bookSync.askRejected(sync.state);
         }
       }
       return;
@@ -356,11 +347,9 @@ export class BybitSession implements VenueSession {
         sync:
           type === T_ORDERBOOK
             ? {
-                phase: P_AWAITING_SNAPSHOT,
                 book: new OrderBook({ maxLevels: depth }),
                 lastU: Number.NaN,
-                lastResubscribeAt: Number.NEGATIVE_INFINITY,
-                timer: undefined,
+                state: new BookSyncState(topic, () => this.resubscribe(topic)),
               }
             : undefined,
         removed: false,
@@ -379,7 +368,7 @@ export class BybitSession implements VenueSession {
       st.flags &= ~(FLAG_OF_CHANNEL[spec.channel] ?? 0);
       if (st.flags !== 0) continue;
       st.removed = true;
-      if (st.sync?.timer !== undefined) clearTimeout(st.sync.timer);
+      if (st.sync !== undefined) this.bookSync.remove(st.sync.state);
       this.topics.delete(topic);
     }
   }
@@ -390,11 +379,9 @@ export class BybitSession implements VenueSession {
       st.tickerReady = false;
       const sync = st.sync;
       if (sync === undefined) continue;
-      if (sync.timer !== undefined) clearTimeout(sync.timer);
-      sync.timer = undefined;
+      this.bookSync.reset(sync.state);
       sync.book.clear();
       sync.lastU = Number.NaN;
-      sync.phase = P_AWAITING_SNAPSHOT;
     }
   }
 
@@ -426,7 +413,15 @@ export class BybitSession implements VenueSession {
         this.onTicker(st, msg);
         return;
       case T_ORDERBOOK:
-        this.onOrderbook(st, msg);
+        try {
+          this.onOrderbook(st, msg);
+        } catch (err) {
+          // Nothing of a rejected frame was applied; the book it concerns can no longer be trusted
+          // (a synced one may have missed a real update; a snapshot-less one would wait for good).
+          const sync = st.sync!;
+          if (sync.state.synced || msg.type === 'snapshot') this.resync(st, sync, ResyncReason.sequenceGap);
+          throw err;
+        }
         return;
       case T_KLINE:
         this.onKline(st, msg);
@@ -624,7 +619,7 @@ export class BybitSession implements VenueSession {
     const book = sync.book;
 
     if (type === 'snapshot' || u === 1) {
-      if (sync.phase === P_SYNCED && u !== 1 && u <= sync.lastU) {
+      if (sync.state.synced && u !== 1 && u <= sync.lastU) {
         this.stats.duplicates++;
         return;
       }
@@ -634,11 +629,8 @@ export class BybitSession implements VenueSession {
         this.resync(st, sync, ResyncReason.crossedBook);
         return;
       }
-      const wasSynced = sync.phase === P_SYNCED;
-      sync.phase = P_SYNCED;
+      const wasSynced = !this.bookSync.snapshotApplied(sync.state);
       sync.lastU = u;
-      if (sync.timer !== undefined) clearTimeout(sync.timer);
-      sync.timer = undefined;
       if ((st.flags & F_BOOK) !== 0) {
         this.ctx.sink.book(st.symbolId, ts, Number.NaN, u, true, this.bidScratch, nb, this.askScratch, na);
         if (!wasSynced) this.ctx.sink.status(st.symbolId, StatusCode.synced, u);
@@ -647,7 +639,7 @@ export class BybitSession implements VenueSession {
       return;
     }
 
-    if (sync.phase !== P_SYNCED) {
+    if (!sync.state.synced) {
       this.stats.deltasWhileUnsynced++;
       return;
     }
@@ -680,7 +672,7 @@ export class BybitSession implements VenueSession {
   /** A `book` channel joined a topic already in sync (quotes at depth 1): give it a snapshot. */
   private emitWorkerSnapshot(st: TopicState): void {
     const sync = st.sync;
-    if (sync === undefined || sync.phase !== P_SYNCED) return;
+    if (sync === undefined || !sync.state.synced) return;
     const n = sync.book.maxLevels;
     if (this.bidScratch.length < 2 * n) this.bidScratch = new Float64Array(2 * n);
     if (this.askScratch.length < 2 * n) this.askScratch = new Float64Array(2 * n);
@@ -691,37 +683,17 @@ export class BybitSession implements VenueSession {
 
   private resync(st: TopicState, sync: BookSync, reason: number): void {
     this.stats.resyncs++;
-    if ((st.flags & F_BOOK) !== 0) {
-      this.ctx.sink.status(st.symbolId, StatusCode.resync, reason);
-      this.ctx.onResync(st.symbolId, reason);
-    }
     sync.book.clear();
     sync.lastU = Number.NaN;
-    sync.phase = P_AWAITING_SNAPSHOT;
-    this.scheduleResubscribe(st, sync);
+    // A quotes-only topic resyncs silently: the consumer has no book for it.
+    this.bookSync.desync(sync.state, st.symbolId, reason, (st.flags & F_BOOK) !== 0);
   }
 
-  /** Resubscribe the topic for a fresh snapshot, at most once per `minResyncIntervalMs`. */
-  private scheduleResubscribe(st: TopicState, sync: BookSync): void {
-    if (sync.timer !== undefined) return;
-    const wait = sync.lastResubscribeAt + this.minResyncIntervalMs - this.now();
-    if (wait <= 0) {
-      this.resubscribe(st, sync);
-      return;
-    }
-    const timer = setTimeout(() => {
-      sync.timer = undefined;
-      if (!st.removed && sync.phase !== P_SYNCED) this.resubscribe(st, sync);
-    }, wait);
-    timer.unref?.();
-    sync.timer = timer;
-  }
-
-  private resubscribe(st: TopicState, sync: BookSync): void {
-    sync.lastResubscribeAt = this.now();
+  /** Unsubscribe + subscribe the topic: Bybit answers with a fresh snapshot. */
+  private resubscribe(topic: string): void {
     this.stats.resubscribes++;
-    for (const text of this.requests('unsubscribe', [st.topic])) this.ctx.send(text);
-    for (const text of this.requests('subscribe', [st.topic])) this.ctx.send(text);
+    for (const text of this.requests('unsubscribe', [topic])) this.ctx.send(text);
+    for (const text of this.requests('subscribe', [topic])) this.ctx.send(text);
   }
 }
 

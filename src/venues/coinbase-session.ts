@@ -16,8 +16,10 @@
  *    `heartbeat` whose `last_trade_id` is past it, means this socket lost a message for that
  *    product → that product's book is resynced: `resync` status (sequenceGap), `ctx.onResync`,
  *    the book is cleared and `level2` is unsubscribed and subscribed again for that product
- *    only, which makes the venue send a fresh `snapshot` (then `synced`). At most one
- *    resubscribe per product per `minResyncIntervalMs`.
+ *    only, which makes the venue send a fresh `snapshot` (then `synced`), through
+ *    kit/book-resync.ts: at most one resubscribe per product per `minResyncIntervalMs`, retried
+ *    with capped backoff when no snapshot comes or the venue answers with an error. A rejected
+ *    `l2update` of a synced book, or a rejected snapshot, resyncs the same way (sequenceGap).
  *  - `sequence`/`trade_id` at or below what was already emitted is a duplicate (a second socket
  *    during a rotation, a re-subscribe's `last_match`) and is dropped silently.
  *  - a crossed book after an `l2update` (or a crossed snapshot) resyncs the same way
@@ -30,15 +32,13 @@ import { DEFAULT_MAX_LEVELS, OrderBook } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { channelFrame, L2_AUTH, L2_PUBLIC, parseIsoMs } from './coinbase-protocol.js';
 import { dec, isObj, type Obj, preview } from './json-fields.js';
+import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-resync.js';
 import type { SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
 
-export interface CoinbaseSessionOptions {
-  /** Minimum time between two level2 resubscribes of one product (ms). Default 1000. */
-  minResyncIntervalMs?: number;
+/** Resync timing (`minResyncIntervalMs`, `snapshotTimeoutMs`, `now` …): see kit/book-resync.ts. */
+export interface CoinbaseSessionOptions extends BookResyncTiming {
   /** Max levels per side kept in the worker book. Default 5000. */
   maxBookLevels?: number;
-  /** Clock (ms). Default Date.now. */
-  now?: () => number;
 }
 
 export interface CoinbaseSessionStats {
@@ -63,9 +63,7 @@ export interface CoinbaseSessionStats {
 
 interface BookState {
   readonly book: OrderBook;
-  synced: boolean;
-  lastResubAt: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  readonly state: BookSyncState;
 }
 
 interface ProductState {
@@ -124,9 +122,8 @@ export class CoinbaseSession implements VenueSession {
   private nb = 0;
   private na = 0;
 
-  private readonly minResyncIntervalMs: number;
   private readonly maxBookLevels: number;
-  private readonly now: () => number;
+  private readonly bookSync: BookResync;
   /** Wire name of the book channel: `level2` needs a signed subscribe. */
   readonly l2Channel: string;
 
@@ -134,9 +131,8 @@ export class CoinbaseSession implements VenueSession {
     private readonly ctx: SessionContext,
     options: CoinbaseSessionOptions = {},
   ) {
-    this.minResyncIntervalMs = options.minResyncIntervalMs ?? 1000;
     this.maxBookLevels = options.maxBookLevels ?? ctx.maxBookLevels ?? DEFAULT_MAX_LEVELS;
-    this.now = options.now ?? Date.now;
+    this.bookSync = new BookResync('coinbase', ctx, options);
     this.l2Channel = ctx.credentials !== undefined ? L2_AUTH : L2_PUBLIC;
   }
 
@@ -146,7 +142,7 @@ export class CoinbaseSession implements VenueSession {
   }
 
   isSynced(native: string): boolean {
-    return this.products.get(native)?.book?.synced === true;
+    return this.products.get(native)?.book?.state.synced === true;
   }
 
   // ─── control frames ──────────────────────────────────────────────────────────────────────
@@ -278,12 +274,14 @@ export class CoinbaseSession implements VenueSession {
           break;
         case 'book':
           // The subscribe frame that accompanies this call brings the snapshot.
-          p.book ??= {
-            book: new OrderBook({ maxLevels: this.maxBookLevels }),
-            synced: false,
-            lastResubAt: this.now(),
-            timer: undefined,
-          };
+          if (p.book === undefined) {
+            const native = spec.native;
+            p.book = {
+              book: new OrderBook({ maxLevels: this.maxBookLevels }),
+              state: new BookSyncState(native, () => this.resubscribe(native)),
+            };
+            this.bookSync.subscribed(p.book.state);
+          }
           break;
         default:
           throw new Error(`coinbase: unsupported channel ${spec.channel} for ${spec.symbol}`);
@@ -299,7 +297,7 @@ export class CoinbaseSession implements VenueSession {
       else if (spec.channel === 'ticker') p.ticker = false;
       else if (spec.channel === 'quotes') p.quotes = false;
       else if (spec.channel === 'book' && p.book !== undefined) {
-        if (p.book.timer !== undefined) clearTimeout(p.book.timer);
+        this.bookSync.remove(p.book.state);
         p.book = undefined;
       }
       if (!p.trades && !p.ticker && !p.quotes && p.book === undefined) this.products.delete(spec.native);
@@ -312,12 +310,9 @@ export class CoinbaseSession implements VenueSession {
       p.lastHeartbeatSeq = Number.NEGATIVE_INFINITY;
       const b = p.book;
       if (b === undefined) continue;
-      if (b.timer !== undefined) clearTimeout(b.timer);
-      b.timer = undefined;
+      // The next socket's subscribe brings a snapshot; it does not count against the rate limit.
+      this.bookSync.reset(b.state);
       b.book.clear();
-      b.synced = false;
-      // The next socket's subscribe brings a snapshot; do not count it against the rate limit.
-      b.lastResubAt = Number.NEGATIVE_INFINITY;
     }
   }
 
@@ -334,7 +329,8 @@ export class CoinbaseSession implements VenueSession {
     const type = msg.type;
     switch (type) {
       case 'l2update':
-        this.onL2Update(this.product(msg), msg);
+      case 'snapshot':
+        this.onBookMessage(this.product(msg), msg, type === 'snapshot');
         return;
       case 'match':
       case 'last_match':
@@ -346,9 +342,6 @@ export class CoinbaseSession implements VenueSession {
       case 'heartbeat':
         this.onHeartbeat(this.product(msg), msg);
         return;
-      case 'snapshot':
-        this.onSnapshot(this.product(msg), msg);
-        return;
       case 'subscriptions':
         this.stats.acks++;
         this.confirm(msg);
@@ -359,6 +352,8 @@ export class CoinbaseSession implements VenueSession {
           message: msg.message,
           reason: msg.reason,
         });
+        // An error may answer a book resubscription, which then brings no snapshot: ask again.
+        for (const p of this.products.values()) if (p.book !== undefined) this.bookSync.askRejected(p.book.state);
         this.rejectNamedProduct(msg);
         return;
       default:
@@ -460,7 +455,7 @@ export class CoinbaseSession implements VenueSession {
       via,
     });
     const b = p.book;
-    if (b?.synced) this.resync(p, b, ResyncReason.sequenceGap);
+    if (b?.state.synced) this.resync(p, b, ResyncReason.sequenceGap);
   }
 
   // ─── ticker ──────────────────────────────────────────────────────────────────────────────
@@ -556,6 +551,22 @@ export class CoinbaseSession implements VenueSession {
     this.na = na;
   }
 
+  /**
+   * Nothing of a rejected book message was applied (parsed whole first); the book it concerns can
+   * no longer be trusted (a synced one may have missed a real change; one waiting for a snapshot
+   * would wait for good), so it resyncs.
+   */
+  private onBookMessage(p: ProductState | undefined, m: Obj, snapshot: boolean): void {
+    try {
+      if (snapshot) this.onSnapshot(p, m);
+      else this.onL2Update(p, m);
+    } catch (err) {
+      const b = p?.book;
+      if (p !== undefined && b !== undefined && (snapshot || b.state.synced)) this.resync(p, b, ResyncReason.sequenceGap);
+      throw err;
+    }
+  }
+
   private onSnapshot(p: ProductState | undefined, m: Obj): void {
     if (p === undefined) return;
     const nb = this.parseLevels(p, m, 'bids');
@@ -575,11 +586,10 @@ export class CoinbaseSession implements VenueSession {
         bestBid: book.bestBid(),
         bestAsk: book.bestAsk(),
       });
-      b.synced = true; // so that resync() takes the whole path
       this.resync(p, b, ResyncReason.crossedBook);
       return;
     }
-    b.synced = true;
+    this.bookSync.snapshotApplied(b.state);
     this.ctx.sink.book(p.symbolId, ts, Number.NaN, Number.NaN, true, this.bidScratch, nb, this.askScratch, na);
     // Exchange snapshots carry no sequence: detail 0.
     this.ctx.sink.status(p.symbolId, StatusCode.synced, 0);
@@ -590,7 +600,7 @@ export class CoinbaseSession implements VenueSession {
     this.parseChanges(p, m);
     const ts = this.time(p, m);
     const b = p.book;
-    if (b === undefined || !b.synced) {
+    if (b === undefined || !b.state.synced) {
       this.stats.droppedBeforeSnapshot++;
       return;
     }
@@ -620,34 +630,14 @@ export class CoinbaseSession implements VenueSession {
 
   private resync(p: ProductState, b: BookState, reason: number): void {
     this.stats.resyncs++;
-    this.ctx.sink.status(p.symbolId, StatusCode.resync, reason);
-    this.ctx.onResync(p.symbolId, reason);
     b.book.clear();
-    b.synced = false;
-    this.scheduleResubscribe(p, b);
+    this.bookSync.desync(b.state, p.symbolId, reason);
   }
 
-  /** Unsubscribe + subscribe level2 for this product only (rate-limited): a fresh snapshot. */
-  private scheduleResubscribe(p: ProductState, b: BookState): void {
-    if (b.timer !== undefined) return;
-    const wait = b.lastResubAt + this.minResyncIntervalMs - this.now();
-    if (wait <= 0) {
-      this.resubscribe(p, b);
-      return;
-    }
-    const timer = setTimeout(() => {
-      b.timer = undefined;
-      if (p.book !== b || b.synced) return;
-      this.resubscribe(p, b);
-    }, wait);
-    timer.unref?.();
-    b.timer = timer;
-  }
-
-  private resubscribe(p: ProductState, b: BookState): void {
-    b.lastResubAt = this.now();
+  /** Unsubscribe + subscribe level2 for this product only: a fresh snapshot. */
+  private resubscribe(native: string): void {
     this.stats.resubscribes++;
-    const channels = new Map([[this.l2Channel, [p.native]]]);
+    const channels = new Map([[this.l2Channel, [native]]]);
     this.ctx.send(channelFrame('unsubscribe', channels));
     this.ctx.send(channelFrame('subscribe', channels, this.ctx.credentials));
   }

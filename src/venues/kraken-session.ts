@@ -21,8 +21,9 @@
  *  - The checksum over the top 10 levels is verified after every snapshot/update, before anything
  *    is emitted. A mismatch (or a crossed book) resyncs THAT symbol only: `resync` status
  *    (checksum / crossedBook), `ctx.onResync`, book cleared, then `unsubscribe` + `subscribe` of
- *    that pair's book for a fresh snapshot (at most once per `minResyncIntervalMs` per symbol;
- *    repeated if no snapshot arrives within `snapshotTimeoutMs`). Updates before the new
+ *    that pair's book for a fresh snapshot, through kit/book-resync.ts (rate-limited, retried
+ *    with capped backoff on timeout and on a refused subscribe). A rejected book frame of a
+ *    synced book, or a rejected snapshot, resyncs the same way (sequenceGap). Updates before the new
  *    snapshot are dropped. The snapshot is followed by a `synced` status (detail 0: no sequence).
  *  - `onDisconnect` clears every book; the next socket's subscribe brings a new snapshot.
  *  - Rotation: the successor's own snapshot replaces the book (a snapshot record, no status);
@@ -32,19 +33,15 @@
 import { OrderBook } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { dec, isObj, type Obj, preview, previewValue } from './json-fields.js';
+import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-resync.js';
 import { krakenBookChecksum, MAX_PRECISION } from './kraken-checksum.js';
 import { KRAKEN_BOOK_DEPTHS, KRAKEN_CHANNEL, ohlcMinutes, parseRfc3339 } from './kraken-protocol.js';
 import type { SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
 
-export interface KrakenSessionOptions {
+/** Resync timing (`minResyncIntervalMs`, `snapshotTimeoutMs`, `now` …): see kit/book-resync.ts. */
+export interface KrakenSessionOptions extends BookResyncTiming {
   /** Book depth to subscribe (10, 25, 100, 500 or 1000). Default 25. */
   bookDepth?: number;
-  /** Minimum time between two book resubscriptions for one symbol (ms). Default 1000. */
-  minResyncIntervalMs?: number;
-  /** Resubscribe again when no snapshot arrived this long after a resubscription (ms). Default 10 000. */
-  snapshotTimeoutMs?: number;
-  /** Clock (ms). Default Date.now. */
-  now?: () => number;
 }
 
 export interface KrakenSessionStats {
@@ -61,9 +58,6 @@ export interface KrakenSessionStats {
   errorAcks: number;
 }
 
-const P_AWAIT = 0; // waiting for a snapshot (new stream, after disconnect, or resync)
-const P_SYNCED = 1;
-
 interface BaseState {
   readonly spec: StreamSpec;
   symbolId: number;
@@ -74,11 +68,8 @@ interface BaseState {
 }
 
 interface BookState extends BaseState {
-  phase: number;
   readonly book: OrderBook;
-  lastResubAt: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  removed: boolean;
+  readonly sync: BookSyncState;
 }
 
 interface Precision {
@@ -139,9 +130,7 @@ export class KrakenSession implements VenueSession {
   private readonly topAsks = new Float64Array(20);
 
   readonly bookDepth: number;
-  private readonly minResyncIntervalMs: number;
-  private readonly snapshotTimeoutMs: number;
-  private readonly now: () => number;
+  private readonly bookSync: BookResync;
 
   constructor(
     private readonly ctx: SessionContext,
@@ -152,9 +141,7 @@ export class KrakenSession implements VenueSession {
       throw new Error(`kraken: book depth ${depth} is not one of ${KRAKEN_BOOK_DEPTHS.join(', ')}`);
     }
     this.bookDepth = depth;
-    this.minResyncIntervalMs = options.minResyncIntervalMs ?? 1000;
-    this.snapshotTimeoutMs = options.snapshotTimeoutMs ?? 10_000;
-    this.now = options.now ?? Date.now;
+    this.bookSync = new BookResync('kraken', ctx, options);
   }
 
   /** The worker-side book of a symbol (undefined when not subscribed). */
@@ -163,7 +150,7 @@ export class KrakenSession implements VenueSession {
   }
 
   isSynced(symbol: string): boolean {
-    return this.books.get(symbol)?.phase === P_SYNCED;
+    return this.books.get(symbol)?.sync.synced === true;
   }
 
   /** Price/qty precision learnt from the `instrument` channel. */
@@ -257,12 +244,12 @@ export class KrakenSession implements VenueSession {
           if (!this.books.has(spec.native)) {
             this.books.set(spec.native, {
               ...base,
-              phase: P_AWAIT,
               // Room for one update's inserts beyond the depth before truncation.
               book: new OrderBook({ maxLevels: Math.max(5000, 2 * this.bookDepth) }),
-              lastResubAt: Number.NEGATIVE_INFINITY,
-              timer: undefined,
-              removed: false,
+              sync: new BookSyncState(spec.native, () => {
+                this.ctx.send(this.bookRequest('unsubscribe', spec.native));
+                this.ctx.send(this.bookRequest('subscribe', spec.native));
+              }),
             });
           }
           break;
@@ -290,8 +277,7 @@ export class KrakenSession implements VenueSession {
         case 'book': {
           const st = this.books.get(spec.native);
           if (st === undefined) break;
-          st.removed = true;
-          this.cancelTimer(st);
+          this.bookSync.remove(st.sync);
           this.books.delete(spec.native);
           break;
         }
@@ -304,16 +290,9 @@ export class KrakenSession implements VenueSession {
   onDisconnect(): void {
     this.pendingSubscribes.clear();
     for (const st of this.books.values()) {
-      this.cancelTimer(st);
+      this.bookSync.reset(st.sync);
       st.book.clear();
-      st.phase = P_AWAIT;
-      st.lastResubAt = Number.NEGATIVE_INFINITY;
     }
-  }
-
-  private cancelTimer(st: BookState): void {
-    if (st.timer !== undefined) clearTimeout(st.timer);
-    st.timer = undefined;
   }
 
   // ─── frames ──────────────────────────────────────────────────────────────────────────────
@@ -376,7 +355,7 @@ export class KrakenSession implements VenueSession {
         try {
           for (let p = passes; p > 0; p--) for (let i = 0; i < data.length; i++) this.onBook(data[i], type === 'snapshot', p > 1);
         } catch (err) {
-          this.resyncRejected(data);
+          this.resyncRejected(data, type === 'snapshot');
           throw err;
         }
         return;
@@ -394,6 +373,9 @@ export class KrakenSession implements VenueSession {
       return;
     }
     const error = typeof msg.error === 'string' ? msg.error : (JSON.stringify(msg.error) ?? 'no reason given');
+    // A book resubscription the venue refused brings no snapshot: ask again (rate-limited).
+    const book = method === 'subscribe' && typeof msg.symbol === 'string' ? this.books.get(msg.symbol) : undefined;
+    if (book !== undefined) this.bookSync.askRejected(book.sync);
     // A resubscription (book resync, rotation) of a live stream: nothing was refused.
     if (/already subscribed/i.test(error)) return;
     this.stats.errorAcks++;
@@ -596,7 +578,7 @@ export class KrakenSession implements VenueSession {
       book.applySnapshot(this.bidScratch, nb, this.askScratch, na);
       this.truncate(book);
     } else {
-      if (st.phase !== P_SYNCED) {
+      if (!st.sync.synced) {
         this.stats.droppedUnsynced++;
         return;
       }
@@ -614,11 +596,7 @@ export class KrakenSession implements VenueSession {
     if (snapshot) {
       const top = book.top(this.bookDepth, this.bidScratch, this.askScratch);
       this.ctx.sink.book(st.symbolId, ts, Number.NaN, Number.NaN, true, this.bidScratch, top.bids, this.askScratch, top.asks);
-      if (st.phase !== P_SYNCED) {
-        st.phase = P_SYNCED;
-        this.cancelTimer(st);
-        this.ctx.sink.status(st.symbolId, StatusCode.synced, 0);
-      }
+      if (this.bookSync.snapshotApplied(st.sync)) this.ctx.sink.status(st.symbolId, StatusCode.synced, 0);
       return;
     }
     this.ctx.sink.book(st.symbolId, ts, Number.NaN, Number.NaN, false, this.bidScratch, nb, this.askScratch, na);
@@ -627,12 +605,13 @@ export class KrakenSession implements VenueSession {
   /**
    * A rejected book frame may have carried real updates, and levels beyond the checksummed top
    * 10 would never be found wrong: every synced book it names resyncs (and the frame counts as
-   * bad). Nothing of the frame was applied (it is validated whole first).
+   * bad); so does every book a rejected snapshot names (it would otherwise wait for good).
+   * Nothing of the frame was applied (it is validated whole first).
    */
-  private resyncRejected(data: unknown[]): void {
+  private resyncRejected(data: unknown[], snapshot: boolean): void {
     for (const d of data) {
       const st = isObj(d) && typeof d.symbol === 'string' ? this.books.get(d.symbol) : undefined;
-      if (st !== undefined && st.phase === P_SYNCED) this.resync(st, ResyncReason.sequenceGap);
+      if (st !== undefined && (snapshot || st.sync.synced)) this.resync(st, ResyncReason.sequenceGap);
     }
   }
 
@@ -689,40 +668,8 @@ export class KrakenSession implements VenueSession {
 
   private resync(st: BookState, reason: number): void {
     this.stats.resyncs++;
-    this.ctx.sink.status(st.symbolId, StatusCode.resync, reason);
-    this.ctx.onResync(st.symbolId, reason);
     st.book.clear();
-    st.phase = P_AWAIT;
-    this.scheduleResubscribe(st);
-  }
-
-  /** Unsubscribe + subscribe the pair's book (rate-limited) to get a fresh snapshot. */
-  private scheduleResubscribe(st: BookState): void {
-    this.cancelTimer(st);
-    const wait = st.lastResubAt + this.minResyncIntervalMs - this.now();
-    const run = (): void => {
-      st.timer = undefined;
-      if (st.removed || st.phase === P_SYNCED) return;
-      st.lastResubAt = this.now();
-      this.ctx.send(this.bookRequest('unsubscribe', st.spec.native));
-      this.ctx.send(this.bookRequest('subscribe', st.spec.native));
-      // No snapshot in time: try again.
-      const timer = setTimeout(() => {
-        st.timer = undefined;
-        if (st.removed || st.phase === P_SYNCED) return;
-        this.ctx.log.warn('kraken: no book snapshot after resubscribing; retrying', { symbol: st.spec.native });
-        this.scheduleResubscribe(st);
-      }, this.snapshotTimeoutMs);
-      timer.unref?.();
-      st.timer = timer;
-    };
-    if (wait <= 0) {
-      run();
-      return;
-    }
-    const timer = setTimeout(run, wait);
-    timer.unref?.();
-    st.timer = timer;
+    this.bookSync.desync(st.sync, st.symbolId, reason);
   }
 }
 

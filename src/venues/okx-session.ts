@@ -15,8 +15,10 @@
  *    original strings, must equal `checksum` (0 = not provided: OKX deprecated the field in
  *    2026 and now always sends 0). A crossed book is a desync too.
  *  - A desync resyncs that symbol only: `resync` status (detail = ResyncReason), `ctx.onResync`,
- *    the book is cleared, and `unsubscribe` + `subscribe` of that one `books` arg are sent (at
- *    most once per `minResyncIntervalMs` per symbol; later ones wait on a timer). Frames of the
+ *    the book is cleared, and `unsubscribe` + `subscribe` of that one `books` arg are sent through
+ *    kit/book-resync.ts (at most once per `minResyncIntervalMs` per symbol; retried with capped
+ *    backoff when no snapshot comes or the venue refuses). A rejected book frame of a synced
+ *    book, or a rejected snapshot, resyncs the same way (sequenceGap). Frames of the
  *    old subscription are ignored until the new snapshot arrives; then `synced` (detail = seqId).
  *  - A snapshot whose `seqId <= last` while in sync is a rotation duplicate and is dropped.
  *  - Frames without seqId/prevSeqId (captures before 2023) are checked by checksum only.
@@ -33,21 +35,19 @@
 import { DEFAULT_MAX_LEVELS } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { dec, isObj, type Obj, preview } from './json-fields.js';
+import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-resync.js';
 import { OkxBook } from './okx-book.js';
 import { isDerivativeInstId, type OkxBookChannel, okxCandleSec, okxChannelsOf } from './okx-channels.js';
 import type { SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
 
-export interface OkxSessionOptions {
+/** Resync timing (`minResyncIntervalMs`, `snapshotTimeoutMs`, `now` …): see kit/book-resync.ts. */
+export interface OkxSessionOptions extends BookResyncTiming {
   /** `books` (default: 400 levels, sequence + checksum) or `books5` (5-level snapshots). */
   bookChannel?: OkxBookChannel;
-  /** Minimum time between two resubscriptions of one symbol's book (ms). Default 1000. */
-  minResyncIntervalMs?: number;
   /** Max levels per side kept in the worker book. Default 5000. */
   maxBookLevels?: number;
   /** Max args per subscribe/unsubscribe frame. Default 100. */
   maxArgsPerRequest?: number;
-  /** Clock (ms). Default Date.now. */
-  now?: () => number;
 }
 
 export interface OkxSessionStats {
@@ -74,16 +74,11 @@ const K_CANDLE = 5;
 const K_FUNDING = 6;
 const K_MARK = 7;
 
-const P_WAITING = 0; // snapshot expected (after subscribe, disconnect or resync)
-const P_SYNCED = 1;
-
 interface BookSync {
-  phase: number;
   readonly book: OkxBook;
   /** Last applied seqId (NaN when unknown). */
   lastSeq: number;
-  lastResyncAt: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  readonly state: BookSyncState;
 }
 
 interface StreamState {
@@ -145,20 +140,18 @@ export class OkxSession implements VenueSession {
   private askScratch = new Float64Array(256);
 
   private readonly bookChannel: OkxBookChannel;
-  private readonly minResyncIntervalMs: number;
   private readonly maxBookLevels: number;
   private readonly maxArgs: number;
-  private readonly now: () => number;
+  private readonly bookSync: BookResync;
 
   constructor(
     private readonly ctx: SessionContext,
     options: OkxSessionOptions = {},
   ) {
     this.bookChannel = options.bookChannel ?? 'books';
-    this.minResyncIntervalMs = options.minResyncIntervalMs ?? 1000;
     this.maxBookLevels = options.maxBookLevels ?? ctx.maxBookLevels ?? DEFAULT_MAX_LEVELS;
     this.maxArgs = options.maxArgsPerRequest ?? 100;
-    this.now = options.now ?? Date.now;
+    this.bookSync = new BookResync('okx', ctx, options);
   }
 
   /** The worker-side book of a symbol (undefined when no book stream). */
@@ -172,7 +165,7 @@ export class OkxSession implements VenueSession {
   isSynced(symbolId: number): boolean {
     for (const list of this.bySpec.values()) {
       for (const st of list) {
-        if (st.sync !== undefined && st.symbolId === symbolId) return st.sync.phase === P_SYNCED;
+        if (st.sync !== undefined && st.symbolId === symbolId) return st.sync.state.synced;
       }
     }
     return false;
@@ -213,6 +206,7 @@ export class OkxSession implements VenueSession {
       case 'error':
         this.stats.errorAcks++;
         this.ctx.log.warn('okx: request rejected', { code: m.code, msg: m.msg, connId: m.connId });
+        this.retryRefusedBookAsk(m);
         this.rejectNamed(m);
         return;
       case 'notice':
@@ -222,6 +216,15 @@ export class OkxSession implements VenueSession {
       default:
         this.ctx.log.debug('okx: event ignored', { frame: preview(text) });
     }
+  }
+
+  /** A book resubscription the venue refused brings no snapshot: ask again (rate-limited). */
+  private retryRefusedBookAsk(m: Obj): void {
+    const msg = typeof m.msg === 'string' ? m.msg : '';
+    const instId = /instId:([A-Za-z0-9-]+)/.exec(msg)?.[1];
+    if (instId === undefined) return;
+    const st = this.byChannel.get(this.bookChannel)?.get(instId);
+    if (st?.sync !== undefined) this.bookSync.askRejected(st.sync.state);
   }
 
   /**
@@ -306,11 +309,13 @@ export class OkxSession implements VenueSession {
       sync:
         kind === K_BOOK || kind === K_BOOK5
           ? {
-              phase: P_WAITING,
               book: new OkxBook(this.maxBookLevels),
               lastSeq: Number.NaN,
-              lastResyncAt: Number.NEGATIVE_INFINITY,
-              timer: undefined,
+              state: new BookSyncState(`${channel}:${spec.native}`, () => {
+                const args = [{ channel, instId: spec.native }];
+                this.ctx.send(JSON.stringify({ op: 'unsubscribe', args }));
+                this.ctx.send(JSON.stringify({ op: 'subscribe', args }));
+              }),
             }
           : undefined,
     };
@@ -325,7 +330,10 @@ export class OkxSession implements VenueSession {
       this.specs.delete(key);
       for (const st of list) {
         st.removed = true;
-        if (st.sync !== undefined) this.resetSync(st.sync);
+        if (st.sync !== undefined) {
+          this.resetSync(st.sync);
+          this.bookSync.remove(st.sync.state);
+        }
         this.byChannel.get(st.channel)?.delete(st.instId);
       }
     }
@@ -338,10 +346,8 @@ export class OkxSession implements VenueSession {
   }
 
   private resetSync(sync: BookSync): void {
-    if (sync.timer !== undefined) clearTimeout(sync.timer);
-    sync.timer = undefined;
+    this.bookSync.reset(sync.state);
     sync.book.clear();
-    sync.phase = P_WAITING;
     sync.lastSeq = Number.NaN;
   }
 
@@ -389,10 +395,8 @@ export class OkxSession implements VenueSession {
           for (let i = 0; i < data.length; i++) this.onBbo(st, this.item(st, data, i), check);
           break;
         case K_BOOK:
-          for (let i = 0; i < data.length; i++) this.onBooks(st, msg.action, this.item(st, data, i), check);
-          break;
         case K_BOOK5:
-          for (let i = 0; i < data.length; i++) this.onBooks5(st, this.item(st, data, i), check);
+          this.onBookFrame(st, msg.action, data, check);
           break;
         case K_CANDLE:
           for (let i = 0; i < data.length; i++) this.onCandle(st, data[i], check);
@@ -404,6 +408,24 @@ export class OkxSession implements VenueSession {
           for (let i = 0; i < data.length; i++) this.onMark(st, this.item(st, data, i), check);
           break;
       }
+    }
+  }
+
+  /**
+   * Nothing of a rejected book frame was applied (checked whole first); the book it concerns can
+   * no longer be trusted (a synced one may have missed a real update; one waiting for a snapshot
+   * would wait for good), so it resyncs.
+   */
+  private onBookFrame(st: StreamState, action: unknown, data: unknown[], check: boolean): void {
+    try {
+      for (let i = 0; i < data.length; i++) {
+        if (st.kind === K_BOOK) this.onBooks(st, action, this.item(st, data, i), check);
+        else this.onBooks5(st, this.item(st, data, i), check);
+      }
+    } catch (err) {
+      const sync = st.sync!;
+      if (sync.state.synced || action === 'snapshot' || st.kind === K_BOOK5) this.resync(st, sync, ResyncReason.sequenceGap);
+      throw err;
     }
   }
 
@@ -630,24 +652,21 @@ export class OkxSession implements VenueSession {
     const book = sync.book;
 
     if (action === 'snapshot') {
-      if (sync.phase === P_SYNCED && seqId <= sync.lastSeq) {
+      if (sync.state.synced && seqId <= sync.lastSeq) {
         this.stats.duplicates++;
         return;
       }
-      const wasSynced = sync.phase === P_SYNCED;
       book.clear();
       this.applyLevels(book, bids, nb, asks, na);
       if (this.desynced(st, sync, checksum)) return;
-      if (sync.timer !== undefined) clearTimeout(sync.timer);
-      sync.timer = undefined;
-      sync.phase = P_SYNCED;
+      const newlySynced = this.bookSync.snapshotApplied(sync.state);
       sync.lastSeq = seqId;
       this.ctx.sink.book(st.symbolId, ts, Number.NaN, seqId, true, this.bidScratch, nb, this.askScratch, na);
-      if (!wasSynced) this.ctx.sink.status(st.symbolId, StatusCode.synced, Number.isNaN(seqId) ? 0 : seqId);
+      if (newlySynced) this.ctx.sink.status(st.symbolId, StatusCode.synced, Number.isNaN(seqId) ? 0 : seqId);
       return;
     }
 
-    if (sync.phase !== P_SYNCED) {
+    if (!sync.state.synced) {
       this.stats.ignoredWhileSyncing++;
       return;
     }
@@ -700,30 +719,9 @@ export class OkxSession implements VenueSession {
 
   private resync(st: StreamState, sync: BookSync, reason: number): void {
     this.stats.resyncs++;
-    this.ctx.sink.status(st.symbolId, StatusCode.resync, reason);
-    this.ctx.onResync(st.symbolId, reason);
     sync.book.clear();
-    sync.phase = P_WAITING;
     sync.lastSeq = Number.NaN;
-    if (sync.timer !== undefined) return; // a resubscription is already scheduled
-    const wait = sync.lastResyncAt + this.minResyncIntervalMs - this.now();
-    if (wait <= 0) {
-      this.resubscribe(st, sync);
-      return;
-    }
-    const timer = setTimeout(() => {
-      sync.timer = undefined;
-      if (!st.removed && sync.phase === P_WAITING) this.resubscribe(st, sync);
-    }, wait);
-    timer.unref?.();
-    sync.timer = timer;
-  }
-
-  private resubscribe(st: StreamState, sync: BookSync): void {
-    sync.lastResyncAt = this.now();
-    const args = [{ channel: st.channel, instId: st.instId }];
-    this.ctx.send(JSON.stringify({ op: 'unsubscribe', args }));
-    this.ctx.send(JSON.stringify({ op: 'subscribe', args }));
+    this.bookSync.desync(sync.state, st.symbolId, reason);
   }
 
   private onBooks5(st: StreamState, d: Obj, check = false): void {
@@ -749,8 +747,7 @@ export class OkxSession implements VenueSession {
     sync.book.book.applySnapshot(this.bidScratch, nb, this.askScratch, na);
     sync.lastSeq = seqId;
     this.ctx.sink.book(st.symbolId, ts, Number.NaN, seqId, true, this.bidScratch, nb, this.askScratch, na);
-    if (sync.phase !== P_SYNCED) {
-      sync.phase = P_SYNCED;
+    if (this.bookSync.snapshotApplied(sync.state)) {
       this.ctx.sink.status(st.symbolId, StatusCode.synced, Number.isNaN(seqId) ? 0 : seqId);
     }
   }
