@@ -5,14 +5,10 @@
  * on demand. Paced like the Binance simulator: a scheduler tick advances both markets and each
  * connection gets its frames in small corked groups.
  */
-import { performance } from 'node:perf_hooks';
-import type { HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from '@trufflesuite/uws-js-unofficial';
-import uWS from '@trufflesuite/uws-js-unofficial';
 import { BybitFeed, type BybitSimCategory } from './bybit-feed.js';
+import { type CommonFaults, type Peer, reply, type SimulatorStats, VenueServer } from './kit/venue-server.js';
 import type { BookView } from './market.js';
 import { DEFAULT_SYMBOLS } from './market.js';
-import { mulberry32, randInt } from './rng.js';
-import type { SimulatorStats, StallOptions } from './server.js';
 
 export type { BybitSimCategory } from './bybit-feed.js';
 
@@ -38,24 +34,16 @@ export interface BybitSimulatorOptions {
   maxFramesPerWrite?: number;
   /** Max args per subscribe request on spot (default 10, as Bybit). */
   maxSpotArgs?: number;
+  /** A connection whose unsent backlog exceeds this is closed with 1008 (default 16 MiB). */
+  maxBufferedBytes?: number;
   log?: (msg: string, fields?: object) => void;
 }
 
-export interface BybitSimulatorFaults {
-  /** Close every client connection with a close frame (default code 1001). */
-  closeAll(code?: number, reason?: string): void;
-  /** Drop every client connection abruptly (no close frame). */
-  terminateAll(): void;
-  /** Stop sending data frames for `ms` (acks and pongs keep flowing); `stall(0)` ends it. */
-  stall(ms: number, opts?: StallOptions): void;
-  /** Send `count` truncated JSON frames to every connection. */
-  malformed(count?: number): void;
+export interface BybitSimulatorFaults extends CommonFaults {
   /** Lose the next book delta of `symbol` (native, e.g. BTCUSDT) in one or both categories. */
   skipSequence(symbol: string, category?: BybitSimCategory): void;
   /** Next book push of `symbol` is a `u = 1` snapshot, as after a Bybit service restart. */
   restartBooks(symbol: string, category?: BybitSimCategory): void;
-  /** Answer new WS upgrades with HTTP 503 while true. */
-  rejectConnections(reject: boolean): void;
 }
 
 export interface BybitSimulatorStats extends SimulatorStats {
@@ -77,45 +65,43 @@ export interface BybitSimulator {
   close(): Promise<void>;
 }
 
-interface Conn {
-  readonly id: number;
+interface BybitConn {
   readonly connId: string;
   readonly category: BybitSimCategory;
-  ws: WebSocket<UserData> | undefined;
-  alive: boolean;
   readonly topics: Set<string>;
   /** Data frames gathered during a tick, written at its end. */
   pending: string[];
-  stallQueue: string[];
 }
 
-interface UserData {
-  conn: Conn;
-}
+type Conn = Peer<BybitConn>;
 
 const CATEGORIES: readonly BybitSimCategory[] = ['spot', 'linear'];
 
 export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Promise<BybitSimulator> {
-  const host = opts.host ?? '127.0.0.1';
   const tickMs = opts.tickMs ?? 5;
-  const maxPerWrite = Math.max(1, opts.maxFramesPerWrite ?? 5);
   const maxSpotArgs = opts.maxSpotArgs ?? 10;
-  const log = opts.log ?? (() => {});
   const seed = opts.seed ?? 1;
-  const writeRng = mulberry32((seed ^ 0x85ebca6b) >>> 0);
-  const t0 = performance.now();
-  const now = (): number => performance.now() - t0;
   const epochMs = Date.now();
 
-  const conns = new Set<Conn>();
-  const allSockets = new Set<WebSocket<UserData>>();
+  const server: VenueServer<BybitConn> = new VenueServer<BybitConn>({
+    name: 'bybit simulator',
+    host: opts.host,
+    port: opts.port,
+    writeSeed: seed ^ 0x85ebca6b,
+    maxFramesPerWrite: opts.maxFramesPerWrite,
+    maxBufferedBytes: opts.maxBufferedBytes,
+    unavailableBody: '{"retCode":10006,"retMsg":"Service unavailable (simulated)"}',
+    onDrop: (conn) => {
+      for (const topic of conn.topics) unsubscribe(conn, topic);
+      conn.pending = [];
+    },
+    log: opts.log,
+  });
+  const conns = server.peers;
+  const now = (): number => server.now();
   /** Subscribers per category and topic. */
   const subscribers = new Map<string, Set<Conn>>();
-  let nextConnId = 1;
-  let stallUntil = 0;
-  let stallMode: 'buffer' | 'drop' = 'buffer';
-  let rejecting = false;
-  const counters = { framesSent: 0, bytesSent: 0, framesDropped: 0, upgradesRejected: 0, pings: 0 };
+  let pings = 0;
 
   const feeds = new Map<BybitSimCategory, BybitFeed>();
   for (const category of CATEGORIES) {
@@ -143,62 +129,8 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
 
   // ---- sending -------------------------------------------------------------------------------
 
-  function writeFrames(conn: Conn, frames: string[]): void {
-    const ws = conn.ws;
-    if (!ws || !conn.alive || frames.length === 0) return;
-    let i = 0;
-    while (i < frames.length) {
-      const n = Math.min(frames.length - i, randInt(writeRng, 1, maxPerWrite));
-      const start = i;
-      i += n;
-      ws.cork(() => {
-        for (let k = start; k < start + n; k++) {
-          const status = ws.send(frames[k], false, false);
-          if (status === 2) counters.framesDropped++;
-          else {
-            counters.framesSent++;
-            counters.bytesSent += frames[k].length;
-          }
-        }
-      });
-    }
-  }
-
-  /** Data frames go through here so that the stall fault applies. */
-  function sendData(conn: Conn, frames: string[]): void {
-    if (frames.length === 0) return;
-    if (stallUntil > 0) {
-      if (stallMode === 'buffer') conn.stallQueue.push(...frames);
-      else counters.framesDropped += frames.length;
-      return;
-    }
-    writeFrames(conn, frames);
-  }
-
-  function sendControl(conn: Conn, body: Record<string, unknown>): void {
-    if (!conn.alive || !conn.ws) return;
-    conn.ws.send(JSON.stringify(body), false, false);
-  }
-
-  function dropConn(conn: Conn): void {
-    if (!conn.alive) return;
-    conn.alive = false;
-    conns.delete(conn);
-    for (const topic of conn.topics) unsubscribe(conn, topic);
-    conn.stallQueue = [];
-    conn.pending = [];
-  }
-
-  function endConn(conn: Conn, code: number, reason: string): void {
-    const ws = conn.ws;
-    if (!conn.alive || !ws) return;
-    dropConn(conn);
-    try {
-      ws.end(code, reason);
-    } catch {
-      // already closed
-    }
-  }
+  const sendData = (conn: Conn, frames: string[]): void => server.sendData(conn, frames);
+  const sendControl = (conn: Conn, body: Record<string, unknown>): void => server.sendControl(conn, JSON.stringify(body));
 
   // ---- subscriptions -------------------------------------------------------------------------
 
@@ -239,7 +171,7 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
     const op = req.op;
     const reqId = req.req_id === undefined ? '' : String(req.req_id);
     if (op === 'ping') {
-      counters.pings++;
+      pings++;
       sendControl(conn, { success: true, ret_msg: 'pong', conn_id: conn.connId, req_id: reqId, op: 'ping' });
       return;
     }
@@ -277,7 +209,6 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
 
   function tick(): void {
     const t = now();
-    if (stallUntil > 0 && t >= stallUntil) endStall();
     for (const feed of feeds.values()) feed.advance(t);
     for (const conn of conns) {
       if (conn.pending.length === 0) continue;
@@ -287,123 +218,26 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
     }
   }
 
-  function endStall(): void {
-    stallUntil = 0;
-    for (const conn of conns) {
-      const q = conn.stallQueue;
-      conn.stallQueue = [];
-      writeFrames(conn, q);
-    }
-  }
-
   // ---- HTTP / WS -----------------------------------------------------------------------------
 
-  const app: TemplatedApp = uWS.App();
-
-  function reply(res: HttpResponse, status: string, body: string): void {
-    res.cork(() => {
-      res.writeStatus(status).writeHeader('Content-Type', 'application/json').end(body);
+  for (const category of CATEGORIES) {
+    server.ws(`/v5/public/${category}`, {
+      accept: (_req, id) => ({ connId: `sim${id.toString(36)}-${category}`, category, topics: new Set(), pending: [] }),
+      message: onRequest,
     });
   }
-
-  function behavior(category: BybitSimCategory): uWS.WebSocketBehavior<UserData> {
-    return {
-      compression: uWS.DISABLED,
-      maxPayloadLength: 64 * 1024,
-      idleTimeout: 0,
-      sendPingsAutomatically: false,
-      upgrade: (res, req, context) => {
-        const key = req.getHeader('sec-websocket-key');
-        const protocol = req.getHeader('sec-websocket-protocol');
-        const extensions = req.getHeader('sec-websocket-extensions');
-        if (rejecting) {
-          counters.upgradesRejected++;
-          reply(res, '503 Service Unavailable', '{"retCode":10006,"retMsg":"Service unavailable (simulated)"}');
-          return;
-        }
-        const id = nextConnId++;
-        const conn: Conn = {
-          id,
-          connId: `sim${id.toString(36)}-${category}`,
-          category,
-          ws: undefined,
-          alive: false,
-          topics: new Set(),
-          pending: [],
-          stallQueue: [],
-        };
-        res.upgrade<UserData>({ conn }, key, protocol, extensions, context);
-      },
-      open: (ws) => {
-        const conn = ws.getUserData().conn;
-        conn.ws = ws;
-        conn.alive = true;
-        allSockets.add(ws);
-        conns.add(conn);
-        log('bybit connection opened', { conn: conn.id, category });
-      },
-      message: (ws, message) => {
-        const conn = ws.getUserData().conn;
-        if (conn.alive) onRequest(conn, Buffer.from(message).toString('utf8'));
-      },
-      close: (ws, code) => {
-        allSockets.delete(ws);
-        const conn = ws.getUserData().conn;
-        if (conn.alive) log('bybit connection closed', { conn: conn.id, code });
-        dropConn(conn);
-        conn.ws = undefined;
-      },
-    };
-  }
-  for (const category of CATEGORIES) app.ws(`/v5/public/${category}`, behavior(category));
-  app.get('/v5/market/time', (res) =>
+  server.app.get('/v5/market/time', (res) =>
     reply(res, '200 OK', `{"retCode":0,"retMsg":"OK","result":{"timeSecond":"${Math.floor(Date.now() / 1000)}"},"time":${Date.now()}}`),
   );
-  app.any('/*', (res) => reply(res, '404 Not Found', '{"retCode":10001,"retMsg":"not found"}'));
+  server.app.any('/*', (res) => reply(res, '404 Not Found', '{"retCode":10001,"retMsg":"not found"}'));
 
-  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    app.listen(host, opts.port ?? 0, (s) => {
-      if (s) resolve(s);
-      else reject(new Error(`bybit simulator: cannot listen on ${host}:${opts.port ?? 0}`));
-    });
-  });
-  const port = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
-  const timer = setInterval(tick, tickMs);
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  log('bybit simulator listening', { host, port });
+  await server.listen();
+  server.run(tickMs, tick);
 
   const categoriesOf = (category?: BybitSimCategory) => (category === undefined ? CATEGORIES : [category]);
 
   const faults: BybitSimulatorFaults = {
-    closeAll(code = 1001, reason = 'simulated close') {
-      for (const conn of [...conns]) endConn(conn, code, reason);
-    },
-    terminateAll() {
-      for (const conn of [...conns]) {
-        const ws = conn.ws;
-        dropConn(conn);
-        try {
-          ws?.close();
-        } catch {
-          // already closed
-        }
-      }
-    },
-    stall(ms, stallOpts = {}) {
-      if (ms <= 0) {
-        if (stallUntil > 0) endStall();
-        return;
-      }
-      stallMode = stallOpts.mode ?? 'buffer';
-      stallUntil = now() + ms;
-    },
-    malformed(count = 1) {
-      for (const conn of conns) {
-        const frames: string[] = [];
-        for (let i = 0; i < count; i++) frames.push(`{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":${i},"data":[{"T":`);
-        writeFrames(conn, frames);
-      }
-    },
+    ...server.faults((_conn, i) => `{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":${i},"data":[{"T":`),
     skipSequence(symbol, category) {
       const found = categoriesOf(category).map((c) => feedOf(c).skipSequence(symbol));
       if (!found.includes(true)) throw new Error(`bybit simulator: no book topic for ${symbol}`);
@@ -412,17 +246,12 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
       const found = categoriesOf(category).map((c) => feedOf(c).restartBooks(symbol));
       if (!found.includes(true)) throw new Error(`bybit simulator: no book topic for ${symbol}`);
     },
-    rejectConnections(reject) {
-      rejecting = reject;
-    },
   };
 
-  let closed: Promise<void> | undefined;
-
   return {
-    port,
-    wsUrl: `ws://${urlHost}:${port}`,
-    restUrl: `http://${urlHost}:${port}`,
+    port: server.port,
+    wsUrl: server.url('ws'),
+    restUrl: server.url('http'),
     faults,
     book(symbol, category = 'spot', depth = 50) {
       return feedOf(category).book(symbol, depth);
@@ -435,31 +264,13 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
         if (c.category === 'spot') spot++;
       }
       return {
-        connections: conns.size,
+        ...server.stats(),
         spotConnections: spot,
         linearConnections: conns.size - spot,
         subscriptions,
-        ...counters,
+        pings,
       };
     },
-    close() {
-      if (closed) return closed;
-      closed = (async () => {
-        clearInterval(timer);
-        uWS.us_listen_socket_close(listenSocket);
-        faults.closeAll(1001, 'simulator shutting down');
-        const deadline = Date.now() + 500;
-        while (Date.now() < deadline && allSockets.size > 0) await new Promise((r) => setTimeout(r, 10));
-        for (const ws of [...allSockets]) {
-          try {
-            ws.close();
-          } catch {
-            // already closed
-          }
-        }
-        log('bybit simulator closed', { port });
-      })();
-      return closed;
-    },
+    close: () => server.close(),
   };
 }
