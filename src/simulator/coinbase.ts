@@ -3,16 +3,12 @@
  * `subscriptions` acks, `heartbeat` per product every second, `level2_batch` (50 ms batches) and
  * `level2` (every change; needs a signed subscribe as on the venue) with a `snapshot` first,
  * `matches` (with `last_match` on subscribe) and `ticker`, from seeded synthetic products.
- * Faults: closeAll, terminateAll, stall, malformed, skipSequence (a lost match), rejectConnections.
+ * Faults: the common ones (see `kit/venue-server.ts`) and skipSequence (a lost match).
  * Recorded-capture replay is not implemented for this venue.
  */
-import { performance } from 'node:perf_hooks';
-import type { HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from '@trufflesuite/uws-js-unofficial';
-import uWS from '@trufflesuite/uws-js-unofficial';
 import { subscribeSignature } from '../venues/coinbase-protocol.js';
 import { PRODUCT_PATTERN, type ProductSink, type ProductView, SyntheticProduct } from './coinbase-market.js';
-import { mulberry32, randInt } from './rng.js';
-import type { SimulatorStats, StallOptions } from './server.js';
+import { type CommonFaults, type Peer, reply, type SimulatorStats, VenueServer } from './kit/venue-server.js';
 
 export interface CoinbaseSimulatorOptions {
   host?: string;
@@ -33,20 +29,16 @@ export interface CoinbaseSimulatorOptions {
   tickMs?: number;
   /** Upper bound of frames per corked write (default 5). */
   maxFramesPerWrite?: number;
+  /** A connection whose unsent backlog exceeds this is closed with 1008 (default 16 MiB). */
+  maxBufferedBytes?: number;
   /** When set, a `level2` subscribe must carry a valid signature for these credentials; otherwise any signature fields are accepted. */
   auth?: { apiKey: string; secret: string; passphrase?: string };
   log?: (msg: string, fields?: object) => void;
 }
 
-export interface CoinbaseSimulatorFaults {
-  closeAll(code?: number, reason?: string): void;
-  terminateAll(): void;
-  stall(ms: number, opts?: StallOptions): void;
-  /** Send `count` truncated JSON frames to every connection. */
-  malformed(count?: number): void;
+export interface CoinbaseSimulatorFaults extends CommonFaults {
   /** Drop the next `match` of `product` from every connection (its trade id and sequence still advance). */
   skipSequence(product: string): void;
-  rejectConnections(reject: boolean): void;
 }
 
 export interface CoinbaseSimulator {
@@ -62,19 +54,13 @@ export interface CoinbaseSimulator {
 
 const CHANNELS = new Set(['heartbeat', 'ticker', 'matches', 'level2', 'level2_batch']);
 
-interface Conn {
-  id: number;
-  ws: WebSocket<UserData> | undefined;
-  alive: boolean;
+interface CoinbaseConn {
   /** channel → products */
   subs: Map<string, Set<string>>;
   out: string[];
-  stallQueue: string[];
 }
 
-interface UserData {
-  conn: Conn;
-}
+type Conn = Peer<CoinbaseConn>;
 
 type Obj = Record<string, unknown>;
 
@@ -83,28 +69,30 @@ function productId(symbol: string): string {
 }
 
 export async function startCoinbaseSimulator(opts: CoinbaseSimulatorOptions = {}): Promise<CoinbaseSimulator> {
-  const host = opts.host ?? '127.0.0.1';
   const seed = opts.seed ?? 1;
   const rate = (opts.ratePerProduct ?? 30) / 1000;
   const tradeShare = opts.tradeShare ?? 0.25;
   const depth = opts.depthLevels ?? 50;
   const batchMs = opts.batchMs ?? 50;
   const heartbeatMs = opts.heartbeatMs ?? 1000;
-  const maxPerWrite = Math.max(1, opts.maxFramesPerWrite ?? 5);
-  const log = opts.log ?? (() => {});
-  const t0 = performance.now();
   const epochMs = Date.now();
-  const now = (): number => performance.now() - t0;
-  const writeRng = mulberry32((seed ^ 0x85ebca6b) >>> 0);
+  const server = new VenueServer<CoinbaseConn>({
+    name: 'coinbase simulator',
+    host: opts.host,
+    port: opts.port,
+    writeSeed: seed ^ 0x85ebca6b,
+    maxFramesPerWrite: opts.maxFramesPerWrite,
+    maxBufferedBytes: opts.maxBufferedBytes,
+    unavailableBody: '{"message":"service unavailable (simulated)"}',
+    onDrop: (conn) => {
+      conn.out = [];
+    },
+    log: opts.log,
+  });
+  const conns = server.peers;
+  const now = (): number => server.now();
 
   const products = new Map<string, SyntheticProduct>();
-  const conns = new Set<Conn>();
-  const allSockets = new Set<WebSocket<UserData>>();
-  let nextConnId = 1;
-  let stallUntil = 0;
-  let stallMode: 'buffer' | 'drop' = 'buffer';
-  let rejecting = false;
-  const counters = { framesSent: 0, bytesSent: 0, framesDropped: 0, upgradesRejected: 0 };
 
   function ensure(id: string): SyntheticProduct | undefined {
     let p = products.get(id);
@@ -135,49 +123,14 @@ export async function startCoinbaseSimulator(opts: CoinbaseSimulatorOptions = {}
 
   // ---- sending -------------------------------------------------------------------------------
 
-  function writeFrames(conn: Conn, frames: string[]): void {
-    const ws = conn.ws;
-    let i = 0;
-    while (ws !== undefined && conn.alive && i < frames.length) {
-      const n = Math.min(frames.length - i, randInt(writeRng, 1, maxPerWrite));
-      const start = i;
-      i += n;
-      ws.cork(() => {
-        for (let k = start; k < start + n; k++) {
-          const f = frames[k];
-          if (ws.send(f, false, false) === 2) counters.framesDropped++;
-          else {
-            counters.framesSent++;
-            counters.bytesSent += f.length;
-          }
-        }
-      });
-    }
-  }
-
   function flushConn(conn: Conn): void {
     if (conn.out.length === 0) return;
     const frames = conn.out;
     conn.out = [];
-    if (stallUntil > 0) {
-      if (stallMode === 'buffer') conn.stallQueue.push(...frames);
-      else counters.framesDropped += frames.length;
-      return;
-    }
-    writeFrames(conn, frames);
+    server.sendData(conn, frames);
   }
 
-  function sendControl(conn: Conn, text: string): void {
-    if (conn.alive && conn.ws !== undefined) conn.ws.send(text, false, false);
-  }
-
-  function dropConn(conn: Conn): void {
-    if (!conn.alive) return;
-    conn.alive = false;
-    conns.delete(conn);
-    conn.out = [];
-    conn.stallQueue = [];
-  }
+  const sendControl = (conn: Conn, text: string): void => server.sendControl(conn, text);
 
   // ---- control messages ----------------------------------------------------------------------
 
@@ -281,7 +234,6 @@ export async function startCoinbaseSimulator(opts: CoinbaseSimulatorOptions = {}
   let nextHeartbeat = heartbeatMs;
   function tick(): void {
     const t = now();
-    if (stallUntil > 0 && t >= stallUntil) endStall();
     for (const p of products.values()) p.advance(t, sink);
     if (t >= nextBatch) {
       nextBatch = t + batchMs;
@@ -298,131 +250,31 @@ export async function startCoinbaseSimulator(opts: CoinbaseSimulatorOptions = {}
     for (const c of conns) flushConn(c);
   }
 
-  function endStall(): void {
-    stallUntil = 0;
-    for (const c of conns) {
-      const q = c.stallQueue;
-      c.stallQueue = [];
-      writeFrames(c, q);
-    }
-  }
-
   // ---- HTTP / WS -----------------------------------------------------------------------------
 
-  const app: TemplatedApp = uWS.App();
-  const reply = (res: HttpResponse, status: string, body: string): void => {
-    res.cork(() => {
-      res.writeStatus(status).writeHeader('Content-Type', 'application/json').end(body);
-    });
-  };
-
-  app.ws<UserData>('/*', {
-    compression: uWS.DISABLED,
-    maxPayloadLength: 64 * 1024,
-    idleTimeout: 0,
-    sendPingsAutomatically: false,
-    maxBackpressure: 64 * 1024 * 1024,
-    upgrade: (res, req, context) => {
-      if (rejecting) {
-        counters.upgradesRejected++;
-        reply(res, '503 Service Unavailable', '{"message":"service unavailable (simulated)"}');
-        return;
-      }
-      const conn: Conn = { id: nextConnId++, ws: undefined, alive: false, subs: new Map(), out: [], stallQueue: [] };
-      res.upgrade<UserData>(
-        { conn },
-        req.getHeader('sec-websocket-key'),
-        req.getHeader('sec-websocket-protocol'),
-        req.getHeader('sec-websocket-extensions'),
-        context,
-      );
-    },
-    open: (ws) => {
-      const conn = ws.getUserData().conn;
-      conn.ws = ws;
-      conn.alive = true;
-      allSockets.add(ws);
-      conns.add(conn);
-      log('coinbase connection opened', { conn: conn.id });
-    },
-    message: (ws, message) => onControl(ws.getUserData().conn, Buffer.from(message).toString('utf8')),
-    close: (ws, code) => {
-      allSockets.delete(ws);
-      const conn = ws.getUserData().conn;
-      if (conn.alive) log('coinbase connection closed', { conn: conn.id, code });
-      dropConn(conn);
-      conn.ws = undefined;
-    },
-  });
-  app.get('/time', (res) => {
+  server.ws('/*', { accept: () => ({ subs: new Map(), out: [] }), message: onControl });
+  server.app.get('/time', (res) => {
     const ms = Date.now();
     reply(res, '200 OK', JSON.stringify({ iso: new Date(ms).toISOString(), epoch: ms / 1000 }));
   });
-  app.any('/*', (res) => reply(res, '404 Not Found', '{"message":"NotFound"}'));
+  server.app.any('/*', (res) => reply(res, '404 Not Found', '{"message":"NotFound"}'));
 
-  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    app.listen(host, opts.port ?? 0, (s) => {
-      if (s) resolve(s);
-      else reject(new Error(`coinbase simulator: cannot listen on ${host}:${opts.port ?? 0}`));
-    });
-  });
-  const port = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
-  const timer = setInterval(tick, opts.tickMs ?? 5);
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  await server.listen();
+  server.run(opts.tickMs ?? 5, tick);
 
   const faults: CoinbaseSimulatorFaults = {
-    closeAll(code = 1001, reason = 'simulated close') {
-      for (const c of [...conns]) {
-        const ws = c.ws;
-        dropConn(c);
-        try {
-          ws?.end(code, reason);
-        } catch {
-          // already closed
-        }
-      }
-    },
-    terminateAll() {
-      for (const c of [...conns]) {
-        const ws = c.ws;
-        dropConn(c);
-        try {
-          ws?.close();
-        } catch {
-          // already closed
-        }
-      }
-    },
-    stall(ms, stallOpts = {}) {
-      if (ms <= 0) {
-        if (stallUntil > 0) endStall();
-        return;
-      }
-      stallMode = stallOpts.mode ?? 'buffer';
-      stallUntil = now() + ms;
-    },
-    malformed(count = 1) {
-      for (const c of conns) {
-        const frames: string[] = [];
-        for (let i = 0; i < count; i++) frames.push(`{"type":"match","product_id":"BTC-USD","trade_id":${i},"pri`);
-        writeFrames(c, frames);
-      }
-    },
+    ...server.faults((_conn, i) => `{"type":"match","product_id":"BTC-USD","trade_id":${i},"pri`),
     skipSequence(product) {
       const p = products.get(productId(product));
       if (p === undefined) throw new Error(`coinbase simulator: unknown product ${product}`);
       p.hideNextMatch = true;
     },
-    rejectConnections(reject) {
-      rejecting = reject;
-    },
   };
 
-  let closed: Promise<void> | undefined;
   return {
-    port,
-    wsUrl: `ws://${urlHost}:${port}`,
-    restUrl: `http://${urlHost}:${port}`,
+    port: server.port,
+    wsUrl: server.url('ws'),
+    restUrl: server.url('http'),
     faults,
     book(product) {
       const p = products.get(productId(product));
@@ -432,24 +284,8 @@ export async function startCoinbaseSimulator(opts: CoinbaseSimulatorOptions = {}
     stats() {
       let subscriptions = 0;
       for (const c of conns) for (const set of c.subs.values()) subscriptions += set.size;
-      return { connections: conns.size, subscriptions, ...counters };
+      return { ...server.stats(), subscriptions };
     },
-    close() {
-      closed ??= (async () => {
-        clearInterval(timer);
-        uWS.us_listen_socket_close(listenSocket);
-        faults.closeAll(1001, 'simulator shutting down');
-        const deadline = Date.now() + 500;
-        while (Date.now() < deadline && allSockets.size > 0) await new Promise((r) => setTimeout(r, 10));
-        for (const ws of [...allSockets]) {
-          try {
-            ws.close();
-          } catch {
-            // already closed
-          }
-        }
-      })();
-      return closed;
-    },
+    close: () => server.close(),
   };
 }
