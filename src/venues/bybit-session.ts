@@ -35,6 +35,7 @@ import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { batchArgs, bybitIntervalSec, DEFAULT_BOOK_DEPTH, MAX_ARGS_PER_REQUEST, topicOf } from './bybit-topics.js';
 import { dec, isObj, type Obj, preview } from './json-fields.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-resync.js';
+import { ASKS, BIDS, LevelScratch, parsePairLevels, size } from './kit/levels.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
 
 /** Resync timing (`minResyncIntervalMs`, `snapshotTimeoutMs`, `now` …): see kit/book-resync.ts. */
@@ -166,8 +167,7 @@ export class BybitSession implements VenueSession {
     fundingRate: Number.NaN,
     nextFundingTs: Number.NaN,
   };
-  private bidScratch = new Float64Array(256);
-  private askScratch = new Float64Array(256);
+  private readonly levels = new LevelScratch();
 
   private readonly bookDepth: number;
   private readonly maxArgs: number;
@@ -483,8 +483,8 @@ export class BybitSession implements VenueSession {
   private tradeOf(topic: string, t: unknown, i: number): void {
     if (!isObj(t)) throw this.malformed(topic, `trade ${i} is not an object`);
     this.int(topic, t, 'T');
-    this.num(topic, t, 'p');
-    this.num(topic, t, 'v');
+    size('bybit', 'trade', topic, 'p', this.num(topic, t, 'p'), t.p);
+    size('bybit', 'trade', topic, 'v', this.num(topic, t, 'v'), t.v);
     if (t.S !== 'Buy' && t.S !== 'Sell') throw this.badField(topic, t, 'S', 'is not Buy or Sell');
     if (typeof t.i !== 'string') throw this.badField(topic, t, 'i', 'is not a string');
   }
@@ -577,33 +577,6 @@ export class BybitSession implements VenueSession {
 
   // ─── order books ─────────────────────────────────────────────────────────────────────────
 
-  /** Parse `levels` ([[price, qty], …]) into the bid (side 0) or ask (side 1) scratch array. */
-  private parseLevels(topic: string, levels: unknown[], side: 0 | 1): number {
-    const n = levels.length;
-    let out = side === 0 ? this.bidScratch : this.askScratch;
-    if (out.length < 2 * n) {
-      let cap = out.length;
-      while (cap < 2 * n) cap *= 2;
-      out = new Float64Array(cap);
-      if (side === 0) this.bidScratch = out;
-      else this.askScratch = out;
-    }
-    for (let i = 0; i < n; i++) {
-      const lv = levels[i];
-      if (!Array.isArray(lv) || lv.length < 2) {
-        throw this.malformed(topic, `${side === 0 ? 'bid' : 'ask'} level ${i} is not [price, size]`);
-      }
-      const p = dec(lv[0]);
-      const q = dec(lv[1]);
-      if (Number.isNaN(p) || Number.isNaN(q) || q < 0) {
-        throw this.malformed(topic, `${side === 0 ? 'bid' : 'ask'} level ${i} is not numeric: ${JSON.stringify(lv)}`);
-      }
-      out[2 * i] = p;
-      out[2 * i + 1] = q;
-    }
-    return n;
-  }
-
   private onOrderbook(st: TopicState, msg: Obj): void {
     const d = msg.data;
     if (!isObj(d)) throw this.badField(st.topic, msg, 'data', 'is not an object');
@@ -614,8 +587,8 @@ export class BybitSession implements VenueSession {
     const type = msg.type;
     if (type !== 'snapshot' && type !== 'delta') throw this.badField(st.topic, msg, 'type', 'is not snapshot or delta');
     const sync = st.sync!;
-    const nb = this.parseLevels(st.topic, d.b, 0);
-    const na = this.parseLevels(st.topic, d.a, 1);
+    const nb = parsePairLevels('bybit', 'book', st.topic, BIDS, d.b, this.levels);
+    const na = parsePairLevels('bybit', 'book', st.topic, ASKS, d.a, this.levels);
     const book = sync.book;
 
     if (type === 'snapshot' || u === 1) {
@@ -623,7 +596,7 @@ export class BybitSession implements VenueSession {
         this.stats.duplicates++;
         return;
       }
-      book.applySnapshot(this.bidScratch, nb, this.askScratch, na);
+      book.applySnapshot(this.levels.bids, nb, this.levels.asks, na);
       if (book.isCrossed()) {
         this.ctx.log.warn('bybit: crossed book snapshot', { topic: st.topic, u });
         this.resync(st, sync, ResyncReason.crossedBook);
@@ -632,7 +605,7 @@ export class BybitSession implements VenueSession {
       const wasSynced = !this.bookSync.snapshotApplied(sync.state);
       sync.lastU = u;
       if ((st.flags & F_BOOK) !== 0) {
-        this.ctx.sink.book(st.symbolId, ts, Number.NaN, u, true, this.bidScratch, nb, this.askScratch, na);
+        this.ctx.sink.book(st.symbolId, ts, Number.NaN, u, true, this.levels.bids, nb, this.levels.asks, na);
         if (!wasSynced) this.ctx.sink.status(st.symbolId, StatusCode.synced, u);
       }
       if ((st.flags & F_QUOTES) !== 0) this.emitQuote(st, book, ts, u);
@@ -652,7 +625,7 @@ export class BybitSession implements VenueSession {
       this.resync(st, sync, ResyncReason.sequenceGap);
       return;
     }
-    book.applyDelta(this.bidScratch, nb, this.askScratch, na);
+    book.applyDelta(this.levels.bids, nb, this.levels.asks, na);
     if (book.isCrossed()) {
       this.ctx.log.warn('bybit: crossed book', { topic: st.topic, u, bestBid: book.bestBid(), bestAsk: book.bestAsk() });
       this.resync(st, sync, ResyncReason.crossedBook);
@@ -660,7 +633,7 @@ export class BybitSession implements VenueSession {
     }
     sync.lastU = u;
     if ((st.flags & F_BOOK) !== 0) {
-      this.ctx.sink.book(st.symbolId, ts, u, u, false, this.bidScratch, nb, this.askScratch, na);
+      this.ctx.sink.book(st.symbolId, ts, u, u, false, this.levels.bids, nb, this.levels.asks, na);
     }
     if ((st.flags & F_QUOTES) !== 0) this.emitQuote(st, book, ts, u);
   }
@@ -674,10 +647,8 @@ export class BybitSession implements VenueSession {
     const sync = st.sync;
     if (sync === undefined || !sync.state.synced) return;
     const n = sync.book.maxLevels;
-    if (this.bidScratch.length < 2 * n) this.bidScratch = new Float64Array(2 * n);
-    if (this.askScratch.length < 2 * n) this.askScratch = new Float64Array(2 * n);
-    const c = sync.book.top(n, this.bidScratch, this.askScratch);
-    this.ctx.sink.book(st.symbolId, Number.NaN, Number.NaN, sync.lastU, true, this.bidScratch, c.bids, this.askScratch, c.asks);
+    const c = sync.book.top(n, this.levels.room(BIDS, n), this.levels.room(ASKS, n));
+    this.ctx.sink.book(st.symbolId, Number.NaN, Number.NaN, sync.lastU, true, this.levels.bids, c.bids, this.levels.asks, c.asks);
     this.ctx.sink.status(st.symbolId, StatusCode.synced, sync.lastU);
   }
 

@@ -33,6 +33,7 @@ import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { channelFrame, L2_AUTH, L2_PUBLIC, parseIsoMs } from './coinbase-protocol.js';
 import { dec, isObj, type Obj, preview } from './json-fields.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-resync.js';
+import { ASKS, BIDS, checkLevel, LevelScratch, parsePairLevels, size } from './kit/levels.js';
 import type { SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
 
 /** Resync timing (`minResyncIntervalMs`, `snapshotTimeoutMs`, `now` …): see kit/book-resync.ts. */
@@ -117,8 +118,7 @@ export class CoinbaseSession implements VenueSession {
     fundingRate: Number.NaN,
     nextFundingTs: Number.NaN,
   };
-  private bidScratch = new Float64Array(256);
-  private askScratch = new Float64Array(256);
+  private readonly levels = new LevelScratch();
   private nb = 0;
   private na = 0;
 
@@ -406,8 +406,8 @@ export class CoinbaseSession implements VenueSession {
     if (p === undefined) return;
     const id = this.int(p, m, 'trade_id');
     const seq = this.int(p, m, 'sequence');
-    const price = this.num(p, m, 'price');
-    const size = this.num(p, m, 'size');
+    const price = size('coinbase', 'match for', p.native, 'price', this.num(p, m, 'price'), m.price);
+    const amount = size('coinbase', 'match for', p.native, 'size', this.num(p, m, 'size'), m.size);
     const ts = this.time(p, m);
     const side = m.side;
     if (side !== 'buy' && side !== 'sell') throw this.badField(p, m, 'side', 'is not "buy" or "sell"');
@@ -425,7 +425,7 @@ export class CoinbaseSession implements VenueSession {
     // task), so it sets the baseline but is not emitted as a trade.
     if (!p.trades || last) return;
     // `side` is the maker order's side; the taker (aggressor) took the other side.
-    this.ctx.sink.trade(p.symbolId, ts, seq, side === 'buy' ? Side.sell : Side.buy, price, size);
+    this.ctx.sink.trade(p.symbolId, ts, seq, side === 'buy' ? Side.sell : Side.buy, price, amount);
   }
 
   private onHeartbeat(p: ProductState | undefined, m: Obj): void {
@@ -487,35 +487,11 @@ export class CoinbaseSession implements VenueSession {
 
   // ─── book ────────────────────────────────────────────────────────────────────────────────
 
-  private ensureScratch(n: number, bid: boolean): Float64Array {
-    let out = bid ? this.bidScratch : this.askScratch;
-    if (out.length < 2 * n) {
-      let cap = out.length;
-      while (cap < 2 * n) cap *= 2;
-      out = new Float64Array(cap);
-      if (bid) this.bidScratch = out;
-      else this.askScratch = out;
-    }
-    return out;
-  }
-
   /** `[[price, size], …]` (extra elements ignored) into a scratch array; returns the count. */
   private parseLevels(p: ProductState, m: Obj, key: 'bids' | 'asks'): number {
     const levels = m[key];
     if (!Array.isArray(levels)) throw this.badField(p, m, key, 'is not an array');
-    const n = levels.length;
-    const out = this.ensureScratch(n, key === 'bids');
-    for (let i = 0; i < n; i++) {
-      const lv = levels[i];
-      const px = Array.isArray(lv) ? dec(lv[0]) : Number.NaN;
-      const sz = Array.isArray(lv) ? dec(lv[1]) : Number.NaN;
-      if (Number.isNaN(px) || Number.isNaN(sz) || sz < 0) {
-        throw this.malformed(p, m, `${key} level ${i} is not [price, size]: ${JSON.stringify(lv)}`);
-      }
-      out[2 * i] = px;
-      out[2 * i + 1] = sz;
-    }
-    return n;
+    return parsePairLevels('coinbase', 'snapshot for', p.native, key === 'bids' ? BIDS : ASKS, levels, this.levels);
   }
 
   /** `[[side, price, size], …]` into the bid/ask scratch arrays (`this.nb` / `this.na`). */
@@ -523,8 +499,8 @@ export class CoinbaseSession implements VenueSession {
     const changes = m.changes;
     if (!Array.isArray(changes)) throw this.badField(p, m, 'changes', 'is not an array');
     const n = changes.length;
-    const bids = this.ensureScratch(n, true);
-    const asks = this.ensureScratch(n, false);
+    const bids = this.levels.room(BIDS, n);
+    const asks = this.levels.room(ASKS, n);
     let nb = 0;
     let na = 0;
     for (let i = 0; i < n; i++) {
@@ -532,9 +508,7 @@ export class CoinbaseSession implements VenueSession {
       if (!Array.isArray(c) || c.length < 3) throw this.malformed(p, m, `change ${i} is not [side, price, size]`);
       const px = dec(c[1]);
       const sz = dec(c[2]);
-      if (Number.isNaN(px) || Number.isNaN(sz) || sz < 0) {
-        throw this.malformed(p, m, `change ${i} is not numeric: ${JSON.stringify(c)}`);
-      }
+      checkLevel('coinbase', 'l2update for', p.native, 'change', i, c, px, sz);
       if (c[0] === 'buy') {
         bids[2 * nb] = px;
         bids[2 * nb + 1] = sz;
@@ -579,7 +553,7 @@ export class CoinbaseSession implements VenueSession {
     }
     this.stats.snapshots++;
     const book = b.book;
-    book.applySnapshot(this.bidScratch, nb, this.askScratch, na);
+    book.applySnapshot(this.levels.bids, nb, this.levels.asks, na);
     if (book.isCrossed()) {
       this.ctx.log.warn('coinbase: crossed snapshot', {
         product: p.native,
@@ -590,7 +564,7 @@ export class CoinbaseSession implements VenueSession {
       return;
     }
     this.bookSync.snapshotApplied(b.state);
-    this.ctx.sink.book(p.symbolId, ts, Number.NaN, Number.NaN, true, this.bidScratch, nb, this.askScratch, na);
+    this.ctx.sink.book(p.symbolId, ts, Number.NaN, Number.NaN, true, this.levels.bids, nb, this.levels.asks, na);
     // Exchange snapshots carry no sequence: detail 0.
     this.ctx.sink.status(p.symbolId, StatusCode.synced, 0);
   }
@@ -605,7 +579,7 @@ export class CoinbaseSession implements VenueSession {
       return;
     }
     const book = b.book;
-    book.applyDelta(this.bidScratch, this.nb, this.askScratch, this.na);
+    book.applyDelta(this.levels.bids, this.nb, this.levels.asks, this.na);
     if (book.isCrossed()) {
       this.ctx.log.warn('coinbase: crossed book', {
         product: p.native,
@@ -621,9 +595,9 @@ export class CoinbaseSession implements VenueSession {
       Number.NaN,
       Number.NaN,
       false,
-      this.bidScratch,
+      this.levels.bids,
       this.nb,
-      this.askScratch,
+      this.levels.asks,
       this.na,
     );
   }

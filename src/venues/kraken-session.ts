@@ -34,6 +34,7 @@ import { OrderBook } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { dec, isObj, type Obj, preview, previewValue } from './json-fields.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-resync.js';
+import { LevelScratch, parseObjectLevels, size } from './kit/levels.js';
 import { krakenBookChecksum, MAX_PRECISION } from './kraken-checksum.js';
 import { KRAKEN_BOOK_DEPTHS, KRAKEN_CHANNEL, ohlcMinutes, parseRfc3339 } from './kraken-protocol.js';
 import type { SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
@@ -122,8 +123,7 @@ export class KrakenSession implements VenueSession {
     fundingRate: Number.NaN,
     nextFundingTs: Number.NaN,
   };
-  private bidScratch: Float64Array = new Float64Array(256);
-  private askScratch: Float64Array = new Float64Array(256);
+  private readonly levels = new LevelScratch();
   private deepBids: Float64Array = new Float64Array(256);
   private deepAsks: Float64Array = new Float64Array(256);
   private readonly topBids = new Float64Array(20);
@@ -445,9 +445,7 @@ export class KrakenSession implements VenueSession {
 
   /** A price or an amount: a number, not negative. */
   private size(channel: string, d: Obj, key: string): number {
-    const v = this.field(channel, d, key);
-    if (v < 0) throw new Error(`kraken: ${channel} ${previewValue(d.symbol)}: field "${key}" is negative (${v})`);
-    return v;
+    return size('kraken', channel, d.symbol as string, key, this.field(channel, d, key), d[key]);
   }
 
   private onTrade(d: unknown, check = false): void {
@@ -533,26 +531,11 @@ export class KrakenSession implements VenueSession {
 
   /** Parse `[{price, qty}, …]` into the bid (side 0) or ask (side 1) scratch; returns the count. */
   private parseLevels(symbol: string, levels: unknown, side: 0 | 1): number {
-    const what = side === 0 ? 'bids' : 'asks';
-    if (!Array.isArray(levels)) throw new Error(`kraken: book ${symbol}: "${what}" is not an array`);
-    const n = levels.length;
+    if (!Array.isArray(levels)) throw new Error(`kraken: book ${symbol}: "${side === 0 ? 'bids' : 'asks'}" is not an array`);
     // Room for the truncated levels appended after the venue's own (at most one per level of
     // the update, see truncate()) and for a snapshot's top `bookDepth` levels.
-    const need = 2 * Math.max(2 * n, this.bookDepth) + 2;
-    if (side === 0) this.bidScratch = grow(this.bidScratch, need);
-    else this.askScratch = grow(this.askScratch, need);
-    const out = side === 0 ? this.bidScratch : this.askScratch;
-    for (let i = 0; i < n; i++) {
-      const lv = levels[i];
-      const p = isObj(lv) ? dec(lv.price) : Number.NaN;
-      const q = isObj(lv) ? dec(lv.qty) : Number.NaN;
-      if (!(p > 0) || !(q >= 0)) {
-        throw new Error(`kraken: book ${symbol}: ${what} level ${i} is not {price, qty}: ${previewValue(lv)}`);
-      }
-      out[2 * i] = p;
-      out[2 * i + 1] = q;
-    }
-    return n;
+    const room = Math.max(2 * levels.length, this.bookDepth) + 1;
+    return parseObjectLevels('kraken', 'book', symbol, side, levels, this.levels, 'price', 'qty', room);
   }
 
   private onBook(d: unknown, snapshot: boolean, check = false): void {
@@ -575,14 +558,14 @@ export class KrakenSession implements VenueSession {
     const ts = parseRfc3339(d.timestamp);
     const book = st.book;
     if (snapshot) {
-      book.applySnapshot(this.bidScratch, nb, this.askScratch, na);
+      book.applySnapshot(this.levels.bids, nb, this.levels.asks, na);
       this.truncate(book);
     } else {
       if (!st.sync.synced) {
         this.stats.droppedUnsynced++;
         return;
       }
-      book.applyDelta(this.bidScratch, nb, this.askScratch, na);
+      book.applyDelta(this.levels.bids, nb, this.levels.asks, na);
       const added = this.truncate(book, nb, na);
       nb += added >>> 16;
       na += added & 0xffff;
@@ -594,12 +577,12 @@ export class KrakenSession implements VenueSession {
     }
     if (!this.checksumOk(st, native, checksum)) return;
     if (snapshot) {
-      const top = book.top(this.bookDepth, this.bidScratch, this.askScratch);
-      this.ctx.sink.book(st.symbolId, ts, Number.NaN, Number.NaN, true, this.bidScratch, top.bids, this.askScratch, top.asks);
+      const top = book.top(this.bookDepth, this.levels.bids, this.levels.asks);
+      this.ctx.sink.book(st.symbolId, ts, Number.NaN, Number.NaN, true, this.levels.bids, top.bids, this.levels.asks, top.asks);
       if (this.bookSync.snapshotApplied(st.sync)) this.ctx.sink.status(st.symbolId, StatusCode.synced, 0);
       return;
     }
-    this.ctx.sink.book(st.symbolId, ts, Number.NaN, Number.NaN, false, this.bidScratch, nb, this.askScratch, na);
+    this.ctx.sink.book(st.symbolId, ts, Number.NaN, Number.NaN, false, this.levels.bids, nb, this.levels.asks, na);
   }
 
   /**
@@ -628,8 +611,8 @@ export class KrakenSession implements VenueSession {
     this.deepBids = grow(this.deepBids, 2 * all);
     this.deepAsks = grow(this.deepAsks, 2 * all);
     book.top(all, this.deepBids, this.deepAsks);
-    const bids = this.bidScratch;
-    const asks = this.askScratch;
+    const bids = this.levels.bids;
+    const asks = this.levels.asks;
     for (let i = depth; i < depth + extraB; i++) {
       const p = this.deepBids[2 * i];
       book.setBid(p, 0);

@@ -36,6 +36,7 @@ import { DEFAULT_MAX_LEVELS } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { dec, isObj, type Obj, preview } from './json-fields.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-resync.js';
+import { ASKS, BIDS, LevelScratch, parsePairLevels, size } from './kit/levels.js';
 import { OkxBook } from './okx-book.js';
 import { isDerivativeInstId, type OkxBookChannel, okxCandleSec, okxChannelsOf } from './okx-channels.js';
 import type { SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
@@ -136,8 +137,7 @@ export class OkxSession implements VenueSession {
     fundingRate: Number.NaN,
     nextFundingTs: Number.NaN,
   };
-  private bidScratch = new Float64Array(256);
-  private askScratch = new Float64Array(256);
+  private readonly levels = new LevelScratch();
 
   private readonly bookChannel: OkxBookChannel;
   private readonly maxBookLevels: number;
@@ -450,8 +450,8 @@ export class OkxSession implements VenueSession {
   private onTrade(st: StreamState, d: Obj, check = false): void {
     const id = this.num(st, d, 'tradeId');
     const ts = this.num(st, d, 'ts');
-    const price = this.num(st, d, 'px');
-    const amount = this.num(st, d, 'sz');
+    const price = size('okx', st.channel, st.instId, 'px', this.num(st, d, 'px'), d.px);
+    const amount = size('okx', st.channel, st.instId, 'sz', this.num(st, d, 'sz'), d.sz);
     const side = d.side;
     if (side !== 'buy' && side !== 'sell') throw this.malformed(st, `field "side" is ${JSON.stringify(side)}`);
     if (check) return;
@@ -533,8 +533,8 @@ export class OkxSession implements VenueSession {
     const bids = d.bids;
     const asks = d.asks;
     if (!Array.isArray(bids) || !Array.isArray(asks)) throw this.malformed(st, 'bids/asks are not arrays');
-    const nb = this.parseLevels(st, bids, 0);
-    const na = this.parseLevels(st, asks, 1);
+    const nb = parsePairLevels('okx', st.channel, st.instId, BIDS, bids, this.levels, true);
+    const na = parsePairLevels('okx', st.channel, st.instId, ASKS, asks, this.levels, true);
     if (check) return;
     const seqId = typeof d.seqId === 'number' ? d.seqId : Number.NaN;
     const key = Number.isNaN(seqId) ? ts : seqId;
@@ -547,10 +547,10 @@ export class OkxSession implements VenueSession {
       st.symbolId,
       ts,
       seqId,
-      nb > 0 ? this.bidScratch[0] : Number.NaN,
-      nb > 0 ? this.bidScratch[1] : Number.NaN,
-      na > 0 ? this.askScratch[0] : Number.NaN,
-      na > 0 ? this.askScratch[1] : Number.NaN,
+      nb > 0 ? this.levels.bids[0] : Number.NaN,
+      nb > 0 ? this.levels.bids[1] : Number.NaN,
+      na > 0 ? this.levels.asks[0] : Number.NaN,
+      na > 0 ? this.levels.asks[1] : Number.NaN,
     );
   }
 
@@ -592,37 +592,10 @@ export class OkxSession implements VenueSession {
 
   // ─── books ───────────────────────────────────────────────────────────────────────────────
 
-  /** Parse `[[px, sz, …], …]` into the bid (0) or ask (1) scratch array; returns the count. */
-  private parseLevels(st: StreamState, levels: unknown[], side: 0 | 1): number {
-    const n = levels.length;
-    let out = side === 0 ? this.bidScratch : this.askScratch;
-    if (out.length < 2 * n) {
-      let cap = out.length;
-      while (cap < 2 * n) cap *= 2;
-      out = new Float64Array(cap);
-      if (side === 0) this.bidScratch = out;
-      else this.askScratch = out;
-    }
-    for (let i = 0; i < n; i++) {
-      const lv = levels[i];
-      if (!Array.isArray(lv) || lv.length < 2 || typeof lv[0] !== 'string' || typeof lv[1] !== 'string') {
-        throw this.malformed(st, `${side === 0 ? 'bid' : 'ask'} level ${i} is not [price, size, …] strings`);
-      }
-      const p = dec(lv[0]);
-      const q = dec(lv[1]);
-      if (Number.isNaN(p) || Number.isNaN(q) || q < 0) {
-        throw this.malformed(st, `${side === 0 ? 'bid' : 'ask'} level ${i} is not numeric: ${JSON.stringify(lv)}`);
-      }
-      out[2 * i] = p;
-      out[2 * i + 1] = q;
-    }
-    return n;
-  }
-
   /** Apply parsed levels (scratch) with their strings (`raw`) to the book. */
   private applyLevels(book: OkxBook, bids: unknown[], nb: number, asks: unknown[], na: number): void {
-    const b = this.bidScratch;
-    const a = this.askScratch;
+    const b = this.levels.bids;
+    const a = this.levels.asks;
     for (let i = 0; i < nb; i++) {
       const lv = bids[i] as string[];
       book.setBid(b[2 * i], b[2 * i + 1], lv[0], lv[1]);
@@ -643,8 +616,8 @@ export class OkxSession implements VenueSession {
       throw this.malformed(st, `"action" is ${JSON.stringify(action)}, expected snapshot or update`);
     }
     const ts = this.num(st, d, 'ts');
-    const nb = this.parseLevels(st, bids, 0);
-    const na = this.parseLevels(st, asks, 1);
+    const nb = parsePairLevels('okx', st.channel, st.instId, BIDS, bids, this.levels, true);
+    const na = parsePairLevels('okx', st.channel, st.instId, ASKS, asks, this.levels, true);
     if (check) return;
     const seqId = typeof d.seqId === 'number' ? d.seqId : Number.NaN;
     const prevSeqId = typeof d.prevSeqId === 'number' ? d.prevSeqId : Number.NaN;
@@ -661,7 +634,7 @@ export class OkxSession implements VenueSession {
       if (this.desynced(st, sync, checksum)) return;
       const newlySynced = this.bookSync.snapshotApplied(sync.state);
       sync.lastSeq = seqId;
-      this.ctx.sink.book(st.symbolId, ts, Number.NaN, seqId, true, this.bidScratch, nb, this.askScratch, na);
+      this.ctx.sink.book(st.symbolId, ts, Number.NaN, seqId, true, this.levels.bids, nb, this.levels.asks, na);
       if (newlySynced) this.ctx.sink.status(st.symbolId, StatusCode.synced, Number.isNaN(seqId) ? 0 : seqId);
       return;
     }
@@ -689,7 +662,7 @@ export class OkxSession implements VenueSession {
     if (this.desynced(st, sync, checksum)) return;
     sync.lastSeq = seqId;
     if (nb + na === 0) return; // no-change update (prevSeqId == seqId): nothing to emit
-    this.ctx.sink.book(st.symbolId, ts, prevSeqId + 1, seqId, false, this.bidScratch, nb, this.askScratch, na);
+    this.ctx.sink.book(st.symbolId, ts, prevSeqId + 1, seqId, false, this.levels.bids, nb, this.levels.asks, na);
   }
 
   /** Crossed-book and checksum checks after applying a frame; resyncs and returns true on failure. */
@@ -729,8 +702,8 @@ export class OkxSession implements VenueSession {
     const asks = d.asks;
     if (!Array.isArray(bids) || !Array.isArray(asks)) throw this.malformed(st, 'bids/asks are not arrays');
     const ts = this.num(st, d, 'ts');
-    const nb = this.parseLevels(st, bids, 0);
-    const na = this.parseLevels(st, asks, 1);
+    const nb = parsePairLevels('okx', st.channel, st.instId, BIDS, bids, this.levels, true);
+    const na = parsePairLevels('okx', st.channel, st.instId, ASKS, asks, this.levels, true);
     if (check) return;
     const seqId = typeof d.seqId === 'number' ? d.seqId : Number.NaN;
     const key = Number.isNaN(seqId) ? ts : seqId;
@@ -740,13 +713,13 @@ export class OkxSession implements VenueSession {
     }
     st.last = key;
     const sync = st.sync!;
-    if (nb > 0 && na > 0 && this.bidScratch[0] >= this.askScratch[0]) {
+    if (nb > 0 && na > 0 && this.levels.bids[0] >= this.levels.asks[0]) {
       this.ctx.log.warn('okx: crossed books5 frame dropped', { instId: st.instId, seqId });
       return;
     }
-    sync.book.book.applySnapshot(this.bidScratch, nb, this.askScratch, na);
+    sync.book.book.applySnapshot(this.levels.bids, nb, this.levels.asks, na);
     sync.lastSeq = seqId;
-    this.ctx.sink.book(st.symbolId, ts, Number.NaN, seqId, true, this.bidScratch, nb, this.askScratch, na);
+    this.ctx.sink.book(st.symbolId, ts, Number.NaN, seqId, true, this.levels.bids, nb, this.levels.asks, na);
     if (this.bookSync.snapshotApplied(sync.state)) {
       this.ctx.sink.status(st.symbolId, StatusCode.synced, Number.isNaN(seqId) ? 0 : seqId);
     }
