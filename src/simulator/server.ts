@@ -9,9 +9,7 @@
  * client sees a few messages per socket read, as from a real venue. Every payload is serialised once
  * and the same string is sent to every subscriber, so overlapping connections get identical frames.
  */
-import { performance } from 'node:perf_hooks';
-import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from '@trufflesuite/uws-js-unofficial';
-import uWS from '@trufflesuite/uws-js-unofficial';
+import type { HttpRequest, HttpResponse } from '@trufflesuite/uws-js-unofficial';
 import {
   binanceCaptureAdapter,
   type ControlTarget,
@@ -25,11 +23,11 @@ import {
   REST_ERRORS,
 } from './binance.js';
 import { exchangeInfo, type ListedMarket } from './binance-exchange-info.js';
+import { type CommonFaults, type Peer, Refusal, reply, type SimulatorStats, VenueServer } from './kit/venue-server.js';
 import { type BookView, DEFAULT_SYMBOLS, SYMBOL_PATTERN, SyntheticMarket } from './market.js';
-import { type RawFrame, type RawFrameOptions, sendRawFrames } from './raw-frames.js';
 import { loadReplay, ReplayCursor, type ReplayOptions, type ReplaySource } from './replay.js';
-import { mulberry32, randInt } from './rng.js';
 
+export type { CommonFaults, SimulatorStats, StallOptions } from './kit/venue-server.js';
 export type { RawFrame, RawFrameOptions } from './raw-frames.js';
 export type { ReplayOptions, ReplaySpeed } from './replay.js';
 
@@ -73,41 +71,9 @@ export interface SimulatorOptions {
   log?: (msg: string, fields?: object) => void;
 }
 
-export interface StallOptions {
-  /** `buffer` (default): frames produced during the stall are delivered in one burst afterwards; `drop`: they are lost. */
-  mode?: 'buffer' | 'drop';
-}
-
-export interface SimulatorFaults {
-  /** Close every client connection with a close frame (default code 1001). */
-  closeAll(code?: number, reason?: string): void;
-  /** Drop every client connection abruptly (no close frame). */
-  terminateAll(): void;
-  /** Stop sending data frames for `ms` (sockets, acks and ping/pong keep working); `stall(0)` ends it. */
-  stall(ms: number, opts?: StallOptions): void;
+export interface SimulatorFaults extends CommonFaults {
   /** Hide the next depth change of `symbol` from the diff streams so its `U` jumps ahead. */
   gap(symbol: string): void;
-  /** Send `count` truncated JSON frames to every connection. */
-  malformed(count?: number): void;
-  /** Answer new WS upgrades with HTTP 503 while true. */
-  rejectConnections(reject: boolean): void;
-  /**
-   * Send `frames` as they are to every client connection, now: any string (invalid JSON, empty,
-   * megabytes long), bytes (`Uint8Array`/`Buffer`; with the default `text` opcode they go out as
-   * a text frame unchecked, so invalid UTF-8 reaches the client), or, with `opcode: 'binary'` /
-   * `'ping'`, binary or ping frames. Raw frames bypass the stall fault (a stalled feed can still
-   * get them) and count in `framesSent` / `bytesSent` / `framesDropped`.
-   */
-  raw(frames: readonly RawFrame[], opts?: RawFrameOptions): void;
-}
-
-export interface SimulatorStats {
-  connections: number;
-  framesSent: number;
-  subscriptions: number;
-  bytesSent: number;
-  framesDropped: number;
-  upgradesRejected: number;
 }
 
 export interface Simulator {
@@ -121,22 +87,15 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
-interface Conn {
-  id: number;
-  ws: WebSocket<UserData> | undefined;
-  alive: boolean;
+interface BinanceConn {
   combined: boolean;
+  /** Streams named in the connect URL, subscribed on open. */
+  requested: readonly string[];
   subs: Set<string>;
-  openedAt: number;
-  nextPingAt: number;
-  awaitingPongSince: number;
-  stallQueue: string[];
   replay: ReplayCursor | undefined;
 }
 
-interface UserData {
-  conn: Conn;
-}
+type Conn = Peer<BinanceConn>;
 
 interface OutEntry {
   t: number;
@@ -158,28 +117,25 @@ function replayListing(replay: ReplaySource): ListedMarket {
 }
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
-  const host = opts.host ?? '127.0.0.1';
   const tickMs = opts.tickMs ?? 5;
-  const maxPerWrite = Math.max(1, opts.maxFramesPerWrite ?? 5);
-  const pingIntervalMs = opts.pingIntervalMs ?? 20_000;
-  const pongTimeoutMs = opts.pongTimeoutMs ?? 60_000;
-  const maxAgeMs = opts.maxConnectionAgeMs ?? 86_400_000;
-  const maxBuffered = opts.maxBufferedBytes ?? 16 * 1024 * 1024;
-  const log = opts.log ?? (() => {});
-  const t0 = performance.now();
-  const now = (): number => performance.now() - t0;
-  const writeRng = mulberry32(((opts.seed ?? 1) ^ 0x9e3779b9) >>> 0);
-
-  const conns = new Set<Conn>();
-  /** Every socket between open and close handler (including ones already told to end). */
-  const allSockets = new Set<WebSocket<UserData>>();
+  const server: VenueServer<BinanceConn> = new VenueServer<BinanceConn>({
+    name: 'simulator',
+    host: opts.host,
+    port: opts.port,
+    writeSeed: (opts.seed ?? 1) ^ 0x9e3779b9,
+    maxFramesPerWrite: opts.maxFramesPerWrite,
+    maxBufferedBytes: opts.maxBufferedBytes,
+    pingIntervalMs: opts.pingIntervalMs ?? 20_000,
+    pongTimeoutMs: opts.pongTimeoutMs ?? 60_000,
+    maxConnectionAgeMs: opts.maxConnectionAgeMs ?? 86_400_000,
+    unavailableBody: '{"code":-1008,"msg":"Service unavailable (simulated)."}',
+    onDrop: (conn) => removeSubs(conn, conn.subs),
+    log: opts.log,
+  });
+  const conns = server.peers;
+  const now = (): number => server.now();
   const subscribers = new Map<string, number>();
-  let nextConnId = 1;
   let outbox: OutEntry[] = [];
-  let stallUntil = 0;
-  let stallMode: 'buffer' | 'drop' = 'buffer';
-  let rejecting = false;
-  const counters = { framesSent: 0, bytesSent: 0, framesDropped: 0, upgradesRejected: 0 };
 
   const futures = opts.futures ?? false;
   if (futures && opts.replay) throw new Error('simulator: futures mode serves the synthetic market only (no replay)');
@@ -224,7 +180,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     return out;
   }
 
-  function addSubs(conn: Conn, streams: string[]): void {
+  function addSubs(conn: Conn, streams: readonly string[]): void {
     for (const s of streams) {
       if (conn.subs.has(s)) continue;
       conn.subs.add(s);
@@ -243,67 +199,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   // ---- sending -------------------------------------------------------------------------------
 
-  function dropConn(conn: Conn): void {
-    if (!conn.alive) return;
-    conn.alive = false;
-    conns.delete(conn);
-    removeSubs(conn, conn.subs);
-    conn.stallQueue = [];
-  }
-
-  function endConn(conn: Conn, code: number, reason: string): void {
-    const ws = conn.ws;
-    if (!conn.alive || !ws) return;
-    dropConn(conn);
-    try {
-      ws.end(code, reason);
-    } catch {
-      // already closed
-    }
-  }
-
-  /** Write frames in corked groups of 1..maxPerWrite frames. */
-  function writeFrames(conn: Conn, frames: string[]): void {
-    const ws = conn.ws;
-    if (!ws || !conn.alive || frames.length === 0) return;
-    let i = 0;
-    while (i < frames.length && conn.alive) {
-      const n = Math.min(frames.length - i, randInt(writeRng, 1, maxPerWrite));
-      const start = i;
-      i += n;
-      ws.cork(() => {
-        for (let k = start; k < start + n; k++) {
-          const f = frames[k];
-          const status = ws.send(f, false, false);
-          if (status === 2) counters.framesDropped++;
-          else {
-            counters.framesSent++;
-            counters.bytesSent += f.length;
-          }
-        }
-      });
-    }
-    if (ws.getBufferedAmount() > maxBuffered) {
-      log('closing slow consumer', { conn: conn.id, buffered: ws.getBufferedAmount() });
-      endConn(conn, 1008, 'slow consumer');
-    }
-  }
-
-  /** Data frames go through here so that the stall fault applies. */
-  function sendData(conn: Conn, frames: string[]): void {
-    if (frames.length === 0) return;
-    if (stallUntil > 0) {
-      if (stallMode === 'buffer') for (const f of frames) conn.stallQueue.push(f);
-      else counters.framesDropped += frames.length;
-      return;
-    }
-    writeFrames(conn, frames);
-  }
-
-  function sendControl(conn: Conn, text: string): void {
-    if (!conn.alive || !conn.ws) return;
-    conn.ws.send(text, false, false);
-  }
+  const sendData = (conn: Conn, frames: string[]): void => server.sendData(conn, frames);
 
   function deliverOutbox(): void {
     if (outbox.length === 0) return;
@@ -327,14 +223,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   function pumpReplay(conn: Conn): void {
     const cur = conn.replay;
     const ws = conn.ws;
-    if (!cur || cur.done || !ws || !conn.alive || stallUntil > 0 || !replay) return;
+    if (!cur || cur.done || !ws || !conn.alive || server.stalled || !replay) return;
     const t = now();
     const max = replay.speed === 'max';
     let batch: string[] = [];
     let budget = max ? 50_000 : Number.POSITIVE_INFINITY;
     for (;;) {
       if (max && (batch.length >= 256 || budget <= 0)) {
-        writeFrames(conn, batch);
+        server.write(conn, batch);
         batch = [];
         if (!conn.alive || budget <= 0 || ws.getBufferedAmount() > REPLAY_HIGH_WATER) break;
       }
@@ -344,7 +240,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       if (f.stream !== undefined && !conn.subs.has(f.stream)) continue;
       batch.push(f.stream !== undefined && !conn.combined ? f.data : f.payload);
     }
-    writeFrames(conn, batch);
+    server.write(conn, batch);
   }
 
   function startReplayIfReady(conn: Conn): void {
@@ -355,116 +251,33 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   // ---- scheduler -----------------------------------------------------------------------------
 
-  let lastHousekeeping = 0;
-  function housekeeping(t: number): void {
-    for (const conn of [...conns]) {
-      const ws = conn.ws;
-      if (!ws || !conn.alive) continue;
-      if (maxAgeMs > 0 && t - conn.openedAt >= maxAgeMs) {
-        log('closing connection at max age', { conn: conn.id });
-        endConn(conn, 1001, 'max connection age');
-        continue;
-      }
-      if (pongTimeoutMs > 0 && conn.awaitingPongSince > 0 && t - conn.awaitingPongSince >= pongTimeoutMs) {
-        log('closing connection: pong timeout', { conn: conn.id });
-        endConn(conn, 1008, 'pong timeout');
-        continue;
-      }
-      if (pingIntervalMs > 0 && t >= conn.nextPingAt) {
-        conn.nextPingAt = t + pingIntervalMs;
-        if (conn.awaitingPongSince === 0) conn.awaitingPongSince = t;
-        ws.ping();
-      }
-    }
-  }
-
   function tick(): void {
-    const t = now();
-    if (stallUntil > 0 && t >= stallUntil) endStall();
     if (market) {
-      market.advance(t);
+      market.advance(now());
       deliverOutbox();
     } else {
       for (const conn of conns) pumpReplay(conn);
-    }
-    if (t - lastHousekeeping >= 20) {
-      lastHousekeeping = t;
-      housekeeping(t);
-    }
-  }
-
-  function endStall(): void {
-    stallUntil = 0;
-    for (const conn of conns) {
-      const q = conn.stallQueue;
-      conn.stallQueue = [];
-      writeFrames(conn, q);
     }
   }
 
   // ---- HTTP / WS -----------------------------------------------------------------------------
 
-  const app: TemplatedApp = uWS.App();
-
-  function reply(res: HttpResponse, status: string, body: string): void {
-    res.cork(() => {
-      res.writeStatus(status).writeHeader('Content-Type', 'application/json;charset=UTF-8').end(body);
-    });
-  }
-
-  const behavior: uWS.WebSocketBehavior<UserData> = {
-    compression: uWS.DISABLED,
-    maxPayloadLength: 64 * 1024,
-    idleTimeout: 0,
-    sendPingsAutomatically: false,
-    maxBackpressure: maxBuffered + 4 * 1024 * 1024,
-    upgrade: (res: HttpResponse, req: HttpRequest, context) => {
-      const path = req.getUrl();
-      const query = req.getQuery() ?? '';
-      const key = req.getHeader('sec-websocket-key');
-      const protocol = req.getHeader('sec-websocket-protocol');
-      const extensions = req.getHeader('sec-websocket-extensions');
-      if (rejecting) {
-        counters.upgradesRejected++;
-        reply(res, '503 Service Unavailable', '{"code":-1008,"msg":"Service unavailable (simulated)."}');
-        return;
-      }
-      const request = parseConnectUrl(path, query);
+  const route = {
+    accept: (req: HttpRequest): BinanceConn | Refusal => {
+      const request = parseConnectUrl(req.getUrl(), req.getQuery() ?? '');
       const streams = resolveStreams(request.streams);
       if (typeof streams === 'string' || streams.length > MAX_STREAMS_PER_CONNECTION) {
         const msg = typeof streams === 'string' ? streams : 'too many streams';
-        reply(res, '400 Bad Request', JSON.stringify({ code: -1100, msg }));
-        return;
+        return new Refusal('400 Bad Request', JSON.stringify({ code: -1100, msg }));
       }
-      const conn: Conn = {
-        id: nextConnId++,
-        ws: undefined,
-        alive: false,
-        combined: request.combined,
-        subs: new Set(),
-        openedAt: 0,
-        nextPingAt: 0,
-        awaitingPongSince: 0,
-        stallQueue: [],
-        replay: undefined,
-      };
-      addSubs(conn, streams);
-      res.upgrade<UserData>({ conn }, key, protocol, extensions, context);
+      return { combined: request.combined, requested: streams, subs: new Set<string>(), replay: undefined };
     },
-    open: (ws) => {
-      const conn = ws.getUserData().conn;
-      conn.ws = ws;
-      conn.alive = true;
-      allSockets.add(ws);
-      conn.openedAt = now();
-      conn.nextPingAt = conn.openedAt + pingIntervalMs;
-      conns.add(conn);
-      log('connection opened', { conn: conn.id, streams: [...conn.subs] });
+    open: (conn: Conn) => {
+      addSubs(conn, conn.requested);
+      server.log('connection streams', { conn: conn.id, streams: [...conn.subs] });
       startReplayIfReady(conn);
     },
-    message: (ws, message) => {
-      const conn = ws.getUserData().conn;
-      const text = Buffer.from(message).toString('utf8');
+    message: (conn: Conn, text: string) => {
       const target: ControlTarget = {
         subscribe: (names) => {
           const streams = resolveStreams(names);
@@ -485,45 +298,34 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           conn.combined = v;
         },
       };
-      sendControl(conn, handleControl(text, target));
+      server.sendControl(conn, handleControl(text, target));
       startReplayIfReady(conn);
     },
-    drain: (ws) => {
-      const conn = ws.getUserData().conn;
+    drain: (conn: Conn) => {
       if (conn.replay) pumpReplay(conn);
     },
-    pong: (ws) => {
-      ws.getUserData().conn.awaitingPongSince = 0;
-    },
-    close: (ws, code) => {
-      allSockets.delete(ws);
-      const conn = ws.getUserData().conn;
-      if (conn.alive) log('connection closed', { conn: conn.id, code });
-      dropConn(conn);
-      conn.ws = undefined;
-    },
   };
-  app.ws('/stream', behavior);
-  app.ws('/ws', behavior);
-  app.ws('/ws/*', behavior);
+  for (const path of ['/stream', '/ws', '/ws/*']) server.ws(path, route);
+  const app = server.app;
+  const json = (res: HttpResponse, status: string, body: string): void => reply(res, status, body, 'application/json;charset=UTF-8');
 
   const restBase = futures ? '/fapi/v1' : '/api/v3';
-  app.get(`${restBase}/ping`, (res) => reply(res, '200 OK', '{}'));
-  app.get(`${restBase}/time`, (res) => reply(res, '200 OK', `{"serverTime":${Date.now()}}`));
+  app.get(`${restBase}/ping`, (res) => json(res, '200 OK', '{}'));
+  app.get(`${restBase}/time`, (res) => json(res, '200 OK', `{"serverTime":${Date.now()}}`));
   app.get(`${restBase}/depth`, (res, req) => {
     const symbol = req.getQuery('symbol') ?? '';
     const limit = depthLimit(req.getQuery('limit') ?? undefined);
-    if (symbol === '') return reply(res, '400 Bad Request', REST_ERRORS.missingSymbol);
-    if (limit === undefined) return reply(res, '400 Bad Request', REST_ERRORS.badLimit);
+    if (symbol === '') return json(res, '400 Bad Request', REST_ERRORS.missingSymbol);
+    if (limit === undefined) return json(res, '400 Bad Request', REST_ERRORS.badLimit);
     if (replay) {
       const body = replay.restBody('/api/v3/depth', symbol, limit);
-      return body === undefined ? reply(res, '400 Bad Request', REST_ERRORS.invalidSymbol) : reply(res, '200 OK', body);
+      return body === undefined ? json(res, '400 Bad Request', REST_ERRORS.invalidSymbol) : json(res, '200 OK', body);
     }
     // Binance symbols are upper case; a lower-case symbol is an invalid symbol there too.
     if (symbol !== symbol.toUpperCase() || !market!.ensureSymbol(symbol)) {
-      return reply(res, '400 Bad Request', REST_ERRORS.invalidSymbol);
+      return json(res, '400 Bad Request', REST_ERRORS.invalidSymbol);
     }
-    reply(res, '200 OK', market!.snapshotJson(symbol, limit));
+    json(res, '200 OK', market!.snapshotJson(symbol, limit));
   });
   const listing: ListedMarket = market ?? replayListing(replay!);
   app.get(`${restBase}/exchangeInfo`, (res, req) => {
@@ -531,82 +333,31 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       symbol: req.getQuery('symbol') ?? undefined,
       symbols: req.getQuery('symbols') ?? undefined,
     });
-    reply(res, answer.status, answer.body);
+    json(res, answer.status, answer.body);
   });
   app.any('/*', (res, req) => {
     if (replay && req.getMethod() === 'get') {
       const body = replay.restBody(req.getUrl(), req.getQuery('symbol') ?? undefined);
-      if (body !== undefined) return reply(res, '200 OK', body);
+      if (body !== undefined) return json(res, '200 OK', body);
     }
-    reply(res, '404 Not Found', REST_ERRORS.notFound);
+    json(res, '404 Not Found', REST_ERRORS.notFound);
   });
 
-  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    app.listen(host, opts.port ?? 0, (s) => {
-      if (s) resolve(s);
-      else reject(new Error(`simulator: cannot listen on ${host}:${opts.port ?? 0}`));
-    });
-  });
-  const port = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
-  const timer = setInterval(tick, tickMs);
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  log('simulator listening', { host, port, mode: replay ? 'replay' : 'synthetic' });
-
-  let closed: Promise<void> | undefined;
+  await server.listen();
+  server.run(tickMs, tick);
 
   const faults: SimulatorFaults = {
-    closeAll(code = 1001, reason = 'simulated close') {
-      for (const conn of [...conns]) endConn(conn, code, reason);
-    },
-    terminateAll() {
-      for (const conn of [...conns]) {
-        const ws = conn.ws;
-        dropConn(conn);
-        try {
-          ws?.close();
-        } catch {
-          // already closed
-        }
-      }
-    },
-    stall(ms, stallOpts = {}) {
-      if (ms <= 0) {
-        if (stallUntil > 0) endStall();
-        return;
-      }
-      stallMode = stallOpts.mode ?? 'buffer';
-      stallUntil = now() + ms;
-    },
+    ...server.faults((conn, i) => malformedFrame(conn.subs.values().next().value ?? 'btcusdt@trade', conn.combined, i)),
     gap(symbol) {
       if (!market) throw new Error('gap() needs the synthetic market');
       if (!market.injectGap(symbol)) throw new Error(`unknown symbol ${symbol}`);
     },
-    malformed(count = 1) {
-      for (const conn of conns) {
-        const stream = conn.subs.values().next().value ?? 'btcusdt@trade';
-        const frames: string[] = [];
-        for (let i = 0; i < count; i++) frames.push(malformedFrame(stream, conn.combined, i));
-        writeFrames(conn, frames);
-      }
-    },
-    rejectConnections(reject) {
-      rejecting = reject;
-    },
-    raw(frames, rawOpts) {
-      for (const conn of conns) {
-        if (!conn.ws) continue;
-        const sent = sendRawFrames(conn.ws, frames, rawOpts);
-        counters.framesSent += sent.frames;
-        counters.bytesSent += sent.bytes;
-        counters.framesDropped += sent.dropped;
-      }
-    },
   };
 
   return {
-    port,
-    wsUrl: `ws://${urlHost}:${port}`,
-    restUrl: `http://${urlHost}:${port}`,
+    port: server.port,
+    wsUrl: server.url('ws'),
+    restUrl: server.url('http'),
     faults,
     book(symbol) {
       if (!market) throw new Error('book() is not available in replay mode');
@@ -615,29 +366,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     stats() {
       let subscriptions = 0;
       for (const c of conns) subscriptions += c.subs.size;
-      return { connections: conns.size, subscriptions, ...counters };
+      return { ...server.stats(), subscriptions };
     },
-    close() {
-      if (closed) return closed;
-      closed = (async () => {
-        clearInterval(timer);
-        uWS.us_listen_socket_close(listenSocket);
-        faults.closeAll(1001, 'simulator shutting down');
-        // Give clients a moment to answer the close handshake, then cut what is left.
-        const deadline = Date.now() + 500;
-        while (Date.now() < deadline && allSockets.size > 0) {
-          await new Promise((r) => setTimeout(r, 10));
-        }
-        for (const ws of [...allSockets]) {
-          try {
-            ws.close();
-          } catch {
-            // already closed
-          }
-        }
-        log('simulator closed', { port });
-      })();
-      return closed;
-    },
+    close: () => server.close(),
   };
 }
