@@ -1,0 +1,90 @@
+/**
+ * A SessionContext that records everything a venue session does: records written to the sink
+ * (book levels copied out of the scratch arrays), frames sent, REST URLs fetched, resyncs counted
+ * and warnings logged. REST answers come from `rest` (a function of the URL; unset: never answers).
+ */
+import { OrderBook } from '../../src/book/order-book.js';
+import type { SessionContext, TickerFields } from '../../src/venues/types.js';
+
+export type Recorded =
+  | { type: 'trade'; symbolId: number; seq: number; side: number; price: number; amount: number }
+  | { type: 'quote'; symbolId: number }
+  | { type: 'ticker'; symbolId: number; fields: TickerFields }
+  | { type: 'candle'; symbolId: number }
+  | {
+      type: 'book';
+      symbolId: number;
+      firstSeq: number;
+      seq: number;
+      snapshot: boolean;
+      bids: [number, number][];
+      asks: [number, number][];
+    }
+  | { type: 'status'; symbolId: number; code: number; detail: number };
+
+export interface RecordingContext {
+  readonly ctx: SessionContext;
+  readonly recs: Recorded[];
+  readonly sent: string[];
+  readonly fetched: string[];
+  readonly resyncs: [number, number][];
+  readonly warns: string[];
+  /** Answer to the next REST GET (a rejected promise for a failure). */
+  rest: ((url: string) => Promise<unknown>) | undefined;
+  statuses(symbolId: number): number[];
+  /** The consumer's book of `symbolId`, rebuilt from the book records since the last snapshot. */
+  consumerBook(symbolId: number): OrderBook;
+}
+
+const pairs = (flat: ArrayLike<number>, n: number): [number, number][] => {
+  const out: [number, number][] = [];
+  for (let i = 0; i < n; i++) out.push([flat[2 * i], flat[2 * i + 1]]);
+  return out;
+};
+
+export function recordingContext(): RecordingContext {
+  const quiet = () => {};
+  const rc: RecordingContext = {
+    recs: [],
+    sent: [],
+    fetched: [],
+    resyncs: [],
+    warns: [],
+    rest: undefined,
+    ctx: undefined as unknown as SessionContext,
+    statuses: (symbolId) =>
+      rc.recs.flatMap((r) => (r.type === 'status' && r.symbolId === symbolId ? [r.code] : [])),
+    consumerBook(symbolId) {
+      const book = new OrderBook();
+      for (const r of rc.recs) {
+        if (r.type !== 'book' || r.symbolId !== symbolId) continue;
+        const b = r.bids.flat();
+        const a = r.asks.flat();
+        if (r.snapshot) book.applySnapshot(b, r.bids.length, a, r.asks.length);
+        else book.applyDelta(b, r.bids.length, a, r.asks.length);
+      }
+      return book;
+    },
+  };
+  const recs = rc.recs;
+  (rc as { ctx: SessionContext }).ctx = {
+    sink: {
+      trade: (symbolId, _ts, seq, side, price, amount) => recs.push({ type: 'trade', symbolId, seq, side, price, amount }),
+      quote: (symbolId) => recs.push({ type: 'quote', symbolId }),
+      ticker: (symbolId, _ts, _seq, fields) => recs.push({ type: 'ticker', symbolId, fields: { ...fields } }),
+      candle: (symbolId) => recs.push({ type: 'candle', symbolId }),
+      book: (symbolId, _ts, firstSeq, seq, snapshot, bids, nb, asks, na) =>
+        recs.push({ type: 'book', symbolId, firstSeq, seq, snapshot, bids: pairs(bids, nb), asks: pairs(asks, na) }),
+      status: (symbolId, code, detail) => recs.push({ type: 'status', symbolId, code, detail }),
+    },
+    log: { debug: quiet, info: quiet, warn: (msg) => rc.warns.push(msg), error: quiet },
+    restUrl: 'http://127.0.0.1:1',
+    fetchJson: (url) => {
+      rc.fetched.push(url);
+      return rc.rest === undefined ? new Promise(() => {}) : rc.rest(url);
+    },
+    send: (text) => rc.sent.push(text),
+    onResync: (symbolId, reason) => rc.resyncs.push([symbolId, reason]),
+  };
+  return rc;
+}
