@@ -159,7 +159,8 @@ class CcxtTransport implements Transport {
         client.onMessage = (event: { data: unknown }) => {
           const recvTs = nowMs();
           const data = event.data;
-          this.base.countFrame(
+          this.base.countFrames(
+            1,
             typeof data === 'string' ? data.length : ((data as { byteLength?: number })?.byteLength ?? 0),
           );
           this.lastRecvTs = recvTs;

@@ -127,9 +127,9 @@ export class TaskBase {
     if (!this.portClosed) this.task.port.postMessage(message);
   }
 
-  /** One socket message arrived (counted before it is parsed). */
-  countFrame(bytes: number): void {
-    this.counters[CounterSlot.frames]!++;
+  /** Frames and bytes arrived from the socket. */
+  countFrames(frames: number, bytes: number): void {
+    this.counters[CounterSlot.frames]! += frames;
     this.counters[CounterSlot.bytes]! += bytes;
   }
 

@@ -244,7 +244,7 @@ class WsTransport implements Transport {
 
   private onFrame(data: Buffer, isBinary: boolean): void {
     const recvTs = nowMs();
-    this.base.countFrame(data.length);
+    this.base.countFrames(1, data.length);
     if (isBinary) {
       this.base.badFrame('binary frame where text was expected');
       return;
