@@ -4,6 +4,8 @@
  * channel does), consecutive trade ids, and the JSON the Exchange feed sends (`snapshot`,
  * `l2update`, `match`, `last_match`, `ticker`, `heartbeat`). Seeded; events are Poisson.
  */
+
+import { BookSide } from './kit/book-side.js';
 import { expSample, hashString, mulberry32, nearIndex, type Rng, randInt } from './rng.js';
 
 /**
@@ -18,41 +20,6 @@ const START_PRICES: Record<string, number> = {
   'SOL-USD': 150,
   'ETH-BTC': 0.047,
 };
-
-/** A book side: prices (ticks) best-first with parallel sizes (lots). */
-class Side {
-  readonly px: number[] = [];
-  readonly qty: number[] = [];
-  constructor(readonly isBid: boolean) {}
-  get length(): number {
-    return this.px.length;
-  }
-  find(p: number): number {
-    let lo = 0;
-    let hi = this.px.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const v = this.px[mid];
-      if (v === p) return mid;
-      if (this.isBid ? v > p : v < p) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -lo - 1;
-  }
-  set(p: number, q: number): void {
-    const i = this.find(p);
-    if (q <= 0) {
-      if (i >= 0) {
-        this.px.splice(i, 1);
-        this.qty.splice(i, 1);
-      }
-    } else if (i >= 0) this.qty[i] = q;
-    else {
-      this.px.splice(-i - 1, 0, p);
-      this.qty.splice(-i - 1, 0, q);
-    }
-  }
-}
 
 export interface ProductView {
   /** Product sequence when this view was published. */
@@ -73,8 +40,8 @@ export interface ProductSink {
 
 export class SyntheticProduct {
   readonly rng: Rng;
-  readonly bids = new Side(true);
-  readonly asks = new Side(false);
+  readonly bids = new BookSide(true);
+  readonly asks = new BookSide(false);
   readonly tick: number;
   readonly lot = 0.001;
   private readonly pxDecimals: number;
@@ -232,7 +199,7 @@ export class SyntheticProduct {
   }
 
   snapshotJson(t: number): string {
-    const lv = (s: Side) => s.px.map((p, i) => `["${this.px(p)}","${this.sz(s.qty[i])}"]`).join(',');
+    const lv = (s: BookSide) => s.px.map((p, i) => `["${this.px(p)}","${this.sz(s.qty[i])}"]`).join(',');
     return `{"type":"snapshot","product_id":"${this.id}","bids":[${lv(this.bids)}],"asks":[${lv(this.asks)}],"time":"${this.iso(t)}"}`;
   }
 
@@ -249,7 +216,7 @@ export class SyntheticProduct {
   }
 
   private publish(): void {
-    const view = (s: Side): [number, number][] => s.px.map((p, i) => [+this.px(p), +this.sz(s.qty[i])]);
+    const view = (s: BookSide): [number, number][] => s.px.map((p, i) => [+this.px(p), +this.sz(s.qty[i])]);
     this.published = { lastUpdateId: this.sequence, bids: view(this.bids), asks: view(this.asks) };
   }
 

@@ -8,6 +8,7 @@
  * implementation independent of the client's, which starts from parsed JSON numbers.
  */
 import { crc32 } from 'node:zlib';
+import { BookSide } from './kit/book-side.js';
 import { expSample, gaussian, hashString, mulberry32, nearIndex, type Rng, randInt } from './rng.js';
 
 /**
@@ -23,46 +24,6 @@ const KNOWN: Record<string, { price: number; pp: number; qp: number }> = {
   'SOL/USD': { price: 150, pp: 2, qp: 8 },
   'DOGE/USDT': { price: 0.0956, pp: 5, qp: 8 },
 };
-
-/** One side: prices (ticks) best-first with parallel quantities (lots). */
-class BookSide {
-  readonly px: number[] = [];
-  readonly qty: number[] = [];
-  constructor(readonly isBid: boolean) {}
-
-  get length(): number {
-    return this.px.length;
-  }
-  /** true when price a is better than b on this side. */
-  better(a: number, b: number): boolean {
-    return this.isBid ? a > b : a < b;
-  }
-  find(p: number): number {
-    let lo = 0;
-    let hi = this.px.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const v = this.px[mid];
-      if (v === p) return mid;
-      if (this.better(v, p)) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -lo - 1;
-  }
-  set(p: number, q: number): void {
-    const i = this.find(p);
-    if (q <= 0) {
-      if (i >= 0) {
-        this.px.splice(i, 1);
-        this.qty.splice(i, 1);
-      }
-    } else if (i >= 0) this.qty[i] = q;
-    else {
-      this.px.splice(-i - 1, 0, p);
-      this.qty.splice(-i - 1, 0, q);
-    }
-  }
-}
 
 export interface KrakenCandle {
   readonly minutes: number;

@@ -11,6 +11,8 @@
  * The market is protocol-neutral in its state; the payloads it emits are Binance-spot shaped (that is
  * the only protocol today). Another venue can reuse the state by adding its own emitter.
  */
+
+import { BookSide } from './kit/book-side.js';
 import { expSample, gaussian, hashString, mulberry32, nearIndex, type Rng, randInt } from './rng.js';
 
 export type RateKind = 'trade' | 'aggTrade' | 'bookTicker' | 'ticker' | 'depth' | 'kline';
@@ -94,45 +96,6 @@ export const KLINE_INTERVALS: Record<string, number> = {
   '1M': 2_592_000_000,
 };
 
-/** One side of the book: prices (ticks) sorted best-first, with parallel quantities (lots). */
-class Side {
-  readonly px: number[] = [];
-  readonly qty: number[] = [];
-  constructor(readonly isBid: boolean) {}
-
-  get length(): number {
-    return this.px.length;
-  }
-  /** Index of price, or -(insertion point) - 1. */
-  find(p: number): number {
-    let lo = 0;
-    let hi = this.px.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const v = this.px[mid];
-      if (v === p) return mid;
-      if (this.isBid ? v > p : v < p) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -lo - 1;
-  }
-  set(p: number, q: number): void {
-    const i = this.find(p);
-    if (q <= 0) {
-      if (i >= 0) {
-        this.px.splice(i, 1);
-        this.qty.splice(i, 1);
-      }
-    } else if (i >= 0) {
-      this.qty[i] = q;
-    } else {
-      const at = -i - 1;
-      this.px.splice(at, 0, p);
-      this.qty.splice(at, 0, q);
-    }
-  }
-}
-
 interface Kline {
   interval: string;
   ms: number;
@@ -167,8 +130,8 @@ class SymbolState {
   readonly spacing: number;
   /** Fair price in ticks (float). */
   fair: number;
-  readonly bids = new Side(true);
-  readonly asks = new Side(false);
+  readonly bids = new BookSide(true);
+  readonly asks = new BookSide(false);
   updateId: number;
   tradeId: number;
   aggId: number;
@@ -254,7 +217,7 @@ function notionalFor(symbol: string): number {
   return 20_000;
 }
 
-function levelsJson(s: SymbolState, side: Side, limit: number): string {
+function levelsJson(s: SymbolState, side: BookSide, limit: number): string {
   const n = Math.min(limit, side.length);
   const parts: string[] = new Array(n);
   for (let i = 0; i < n; i++) parts[i] = `["${s.priceStr(side.px[i])}","${s.qtyStr(side.qty[i])}"]`;
@@ -309,7 +272,7 @@ export class SyntheticMarket {
 
   book(symbol: string, limit = Number.POSITIVE_INFINITY): BookView {
     const s = this.state(symbol);
-    const side = (x: Side): [number, number][] => {
+    const side = (x: BookSide): [number, number][] => {
       const n = Math.min(limit, x.length);
       const out: [number, number][] = [];
       for (let i = 0; i < n; i++) out.push([Number(s.priceStr(x.px[i])), Number(s.qtyStr(x.qty[i]))]);
