@@ -6,17 +6,13 @@
  * connection gets its frames in small corked groups.
  */
 import { BybitFeed, type BybitSimCategory } from './bybit-feed.js';
-import { type CommonFaults, type Peer, reply, type SimulatorStats, VenueServer } from './kit/venue-server.js';
+import { type CommonFaults, type CommonSimulatorOptions, commonOptions, type Peer, reply, type SimulatorStats, VenueServer } from './kit/venue-server.js';
 import type { BookView } from './market.js';
 import { DEFAULT_SYMBOLS } from './market.js';
 
 export type { BybitSimCategory } from './bybit-feed.js';
 
-export interface BybitSimulatorOptions {
-  /** Interface to bind (default `127.0.0.1`). */
-  host?: string;
-  /** Port (0 = ephemeral, the default). */
-  port?: number;
+export interface BybitSimulatorOptions extends CommonSimulatorOptions {
   /** PRNG seed (default 1); the linear market uses a derived seed so its prices differ. */
   seed?: number;
   /** Symbols that exist from the start in both categories (default as the Binance simulator). */
@@ -30,13 +26,8 @@ export interface BybitSimulatorOptions {
   depthLevels?: number;
   /** Scheduler tick (default 5 ms). */
   tickMs?: number;
-  /** Upper bound of frames per corked write (default 5). */
-  maxFramesPerWrite?: number;
   /** Max args per subscribe request on spot (default 10, as Bybit). */
   maxSpotArgs?: number;
-  /** A connection whose unsent backlog exceeds this is closed with 1008 (default 16 MiB). */
-  maxBufferedBytes?: number;
-  log?: (msg: string, fields?: object) => void;
 }
 
 export interface BybitSimulatorFaults extends CommonFaults {
@@ -85,17 +76,13 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
 
   const server: VenueServer<BybitConn> = new VenueServer<BybitConn>({
     name: 'bybit simulator',
-    host: opts.host,
-    port: opts.port,
+    ...commonOptions(opts),
     writeSeed: seed ^ 0x85ebca6b,
-    maxFramesPerWrite: opts.maxFramesPerWrite,
-    maxBufferedBytes: opts.maxBufferedBytes,
     unavailableBody: '{"retCode":10006,"retMsg":"Service unavailable (simulated)"}',
     onDrop: (conn) => {
       for (const topic of conn.topics) unsubscribe(conn, topic);
       conn.pending = [];
     },
-    log: opts.log,
   });
   const conns = server.peers;
   const now = (): number => server.now();
@@ -249,9 +236,7 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
   };
 
   return {
-    port: server.port,
-    wsUrl: server.url('ws'),
-    restUrl: server.url('http'),
+    ...server.endpoints(),
     faults,
     book(symbol, category = 'spot', depth = 50) {
       return feedOf(category).book(symbol, depth);

@@ -8,11 +8,9 @@
  */
 import { subscribeSignature } from '../venues/coinbase-protocol.js';
 import { PRODUCT_PATTERN, type ProductSink, type ProductView, SyntheticProduct } from './coinbase-market.js';
-import { type CommonFaults, type Peer, reply, type SimulatorStats, VenueServer } from './kit/venue-server.js';
+import { type CommonFaults, type CommonSimulatorOptions, commonOptions, type Peer, reply, type SimulatorStats, VenueServer } from './kit/venue-server.js';
 
-export interface CoinbaseSimulatorOptions {
-  host?: string;
-  port?: number;
+export interface CoinbaseSimulatorOptions extends CommonSimulatorOptions {
   seed?: number;
   /** Products that exist from the start (default BTC-USD, ETH-USD, SOL-USD); others matching `BASE-QUOTE` are created on demand. */
   products?: string[];
@@ -27,13 +25,8 @@ export interface CoinbaseSimulatorOptions {
   /** Heartbeat interval (default 1000 ms). */
   heartbeatMs?: number;
   tickMs?: number;
-  /** Upper bound of frames per corked write (default 5). */
-  maxFramesPerWrite?: number;
-  /** A connection whose unsent backlog exceeds this is closed with 1008 (default 16 MiB). */
-  maxBufferedBytes?: number;
   /** When set, a `level2` subscribe must carry a valid signature for these credentials; otherwise any signature fields are accepted. */
   auth?: { apiKey: string; secret: string; passphrase?: string };
-  log?: (msg: string, fields?: object) => void;
 }
 
 export interface CoinbaseSimulatorFaults extends CommonFaults {
@@ -78,16 +71,12 @@ export async function startCoinbaseSimulator(opts: CoinbaseSimulatorOptions = {}
   const epochMs = Date.now();
   const server = new VenueServer<CoinbaseConn>({
     name: 'coinbase simulator',
-    host: opts.host,
-    port: opts.port,
+    ...commonOptions(opts),
     writeSeed: seed ^ 0x85ebca6b,
-    maxFramesPerWrite: opts.maxFramesPerWrite,
-    maxBufferedBytes: opts.maxBufferedBytes,
     unavailableBody: '{"message":"service unavailable (simulated)"}',
     onDrop: (conn) => {
       conn.out = [];
     },
-    log: opts.log,
   });
   const conns = server.peers;
   const now = (): number => server.now();
@@ -272,9 +261,7 @@ export async function startCoinbaseSimulator(opts: CoinbaseSimulatorOptions = {}
   };
 
   return {
-    port: server.port,
-    wsUrl: server.url('ws'),
-    restUrl: server.url('http'),
+    ...server.endpoints(),
     faults,
     book(product) {
       const p = products.get(productId(product));

@@ -15,12 +15,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { crc32 } from 'node:zlib';
-import { type CommonFaults, type Peer, reply, type SimulatorStats, VenueServer } from './kit/venue-server.js';
+import { type CommonFaults, type CommonSimulatorOptions, commonOptions, type Peer, reply, type SimulatorStats, VenueServer } from './kit/venue-server.js';
 import { KRAKEN_DEFAULT_PAIRS, KRAKEN_PAIR_PATTERN, type KrakenCandle, KrakenPair } from './kraken-market.js';
 
-export interface KrakenSimulatorOptions {
-  host?: string;
-  port?: number;
+export interface KrakenSimulatorOptions extends Omit<CommonSimulatorOptions, 'maxFramesPerWrite'> {
   seed?: number;
   /** Pairs that exist from the start (default BTC/USD, ETH/USD, SOL/USD, DOGE/USDT); others `BASE/QUOTE` are created on demand. */
   pairs?: string[];
@@ -31,8 +29,6 @@ export interface KrakenSimulatorOptions {
   /** Heartbeat interval (default 1000 ms; 0 disables). */
   heartbeatMs?: number;
   tickMs?: number;
-  maxBufferedBytes?: number;
-  log?: (msg: string, fields?: object) => void;
 }
 
 export interface KrakenSimulatorFaults extends CommonFaults {
@@ -109,14 +105,11 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
   const views = new Map<string, DepthView>(); // `${symbol}|${depth}`
   const server = new VenueServer<KrakenConn>({
     name: 'kraken simulator',
-    host: opts.host,
-    port: opts.port,
+    ...commonOptions(opts),
     writeSeed: seed,
     // Kraken's frames of one write go out in one cork.
     maxFramesPerWrite: Number.POSITIVE_INFINITY,
-    maxBufferedBytes: opts.maxBufferedBytes,
     unavailableBody: '{"error":["EService:Unavailable"]}',
-    log: opts.log,
   });
   const conns = server.peers;
   const skipNext = new Set<string>();
@@ -580,9 +573,7 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
   };
 
   return {
-    port: server.port,
-    wsUrl: `${server.url('ws')}/v2`,
-    restUrl: server.url('http'),
+    ...server.endpoints('/v2'),
     faults,
     book(symbol) {
       const p = pairs.get(symbol);

@@ -15,14 +15,12 @@
  * not match) and `corruptChecksum(sym)` (the next update carries a wrong checksum).
  */
 import { OKX_CANDLE_INTERVALS, okxCandleSec, okxInstId, okxPathOf } from '../venues/okx-channels.js';
-import { type CommonFaults, type Peer, reply, type SimulatorStats, VenueServer } from './kit/venue-server.js';
+import { type CommonFaults, type CommonSimulatorOptions, commonOptions, type Peer, reply, type SimulatorStats, VenueServer } from './kit/venue-server.js';
 import { type OkxBookView, OkxInstrument } from './okx-market.js';
 import { loadReplay, ReplayCursor, type ReplayOptions, type ReplaySource } from './replay.js';
 import { expSample } from './rng.js';
 
-export interface OkxSimulatorOptions {
-  host?: string;
-  port?: number;
+export interface OkxSimulatorOptions extends CommonSimulatorOptions {
   seed?: number;
   /** Instruments that exist from the start; others matching `BASE-QUOTE[-SWAP]` are created on demand. */
   instruments?: string[];
@@ -36,12 +34,8 @@ export interface OkxSimulatorOptions {
   slowIntervalMs?: number;
   depthLevels?: number;
   tickMs?: number;
-  maxFramesPerWrite?: number;
-  /** A connection whose unsent backlog exceeds this is closed with 1008 (default 16 MiB). */
-  maxBufferedBytes?: number;
   /** Replay a cryptofeed OKX capture instead of the synthetic market. */
   replay?: ReplayOptions;
-  log?: (msg: string, fields?: object) => void;
 }
 
 export interface OkxSimulatorFaults extends CommonFaults {
@@ -118,16 +112,12 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
   let pings = 0;
   const server: VenueServer<OkxConn> = new VenueServer<OkxConn>({
     name: 'okx simulator',
-    host: opts.host,
-    port: opts.port,
+    ...commonOptions(opts),
     writeSeed: seed ^ 0x3c6ef372,
-    maxFramesPerWrite: opts.maxFramesPerWrite,
-    maxBufferedBytes: opts.maxBufferedBytes,
     unavailableBody: '{"msg":"Service unavailable (simulated)","code":"50001"}',
     onDrop: (conn) => {
       for (const s of conn.subs) removeSub(conn, s);
     },
-    log: opts.log,
   });
   const conns = server.peers;
   let outbox: Array<{ key: string; frame: string }> = [];
@@ -371,9 +361,7 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
   };
 
   return {
-    port: server.port,
-    wsUrl: server.url('ws'),
-    restUrl: server.url('http'),
+    ...server.endpoints(),
     faults,
     book(symbol) {
       return known(symbol).view();

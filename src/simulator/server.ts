@@ -23,7 +23,7 @@ import {
   REST_ERRORS,
 } from './binance.js';
 import { exchangeInfo, type ListedMarket } from './binance-exchange-info.js';
-import { type CommonFaults, type Peer, Refusal, reply, type SimulatorStats, VenueServer } from './kit/venue-server.js';
+import { type CommonFaults, type CommonSimulatorOptions, commonOptions, type Peer, Refusal, reply, type SimulatorStats, VenueServer } from './kit/venue-server.js';
 import { type BookView, DEFAULT_SYMBOLS, SYMBOL_PATTERN, SyntheticMarket } from './market.js';
 import { loadReplay, ReplayCursor, type ReplayOptions, type ReplaySource } from './replay.js';
 
@@ -31,11 +31,7 @@ export type { CommonFaults, SimulatorStats, StallOptions } from './kit/venue-ser
 export type { RawFrame, RawFrameOptions } from './raw-frames.js';
 export type { ReplayOptions, ReplaySpeed } from './replay.js';
 
-export interface SimulatorOptions {
-  /** Interface to bind (default `127.0.0.1`). */
-  host?: string;
-  /** Port (0 = ephemeral, the default). */
-  port?: number;
+export interface SimulatorOptions extends CommonSimulatorOptions {
   /** PRNG seed of the synthetic market (default 1). */
   seed?: number;
   /** Symbols that exist from the start (default BTCUSDT, ETHUSDT, SOLUSDT, BNBUSDT, XRPUSDT, ADAUSDT). Others matching `[A-Z0-9]{2,}(USDT|BTC|ETH|EUR|USDC|BUSD)` are created on demand. */
@@ -50,16 +46,12 @@ export interface SimulatorOptions {
   depthIntervalMs?: number;
   /** Scheduler tick (default 5 ms). */
   tickMs?: number;
-  /** Upper bound of frames per corked write (default 5; each write gets 1..max frames). */
-  maxFramesPerWrite?: number;
   /** Server ping interval (default 20 000, as Binance; 0 disables). */
   pingIntervalMs?: number;
   /** Close a connection that has not answered a ping for this long (default 60 000; 0 disables). */
   pongTimeoutMs?: number;
   /** Close connections older than this with 1001 (default 24 h; 0 disables). */
   maxConnectionAgeMs?: number;
-  /** A connection whose unsent backlog exceeds this is closed with 1008 (default 16 MiB). */
-  maxBufferedBytes?: number;
   /** Serve a recorded capture instead of the synthetic market. */
   replay?: ReplayOptions;
   /**
@@ -68,7 +60,6 @@ export interface SimulatorOptions {
    * REST under `/fapi/v1` (`depth`, `ping`, `time`) instead of `/api/v3`.
    */
   futures?: boolean;
-  log?: (msg: string, fields?: object) => void;
 }
 
 export interface SimulatorFaults extends CommonFaults {
@@ -120,17 +111,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const tickMs = opts.tickMs ?? 5;
   const server: VenueServer<BinanceConn> = new VenueServer<BinanceConn>({
     name: 'simulator',
-    host: opts.host,
-    port: opts.port,
+    ...commonOptions(opts),
     writeSeed: (opts.seed ?? 1) ^ 0x9e3779b9,
-    maxFramesPerWrite: opts.maxFramesPerWrite,
-    maxBufferedBytes: opts.maxBufferedBytes,
     pingIntervalMs: opts.pingIntervalMs ?? 20_000,
     pongTimeoutMs: opts.pongTimeoutMs ?? 60_000,
     maxConnectionAgeMs: opts.maxConnectionAgeMs ?? 86_400_000,
     unavailableBody: '{"code":-1008,"msg":"Service unavailable (simulated)."}',
     onDrop: (conn) => removeSubs(conn, conn.subs),
-    log: opts.log,
   });
   const conns = server.peers;
   const now = (): number => server.now();
@@ -355,9 +342,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   };
 
   return {
-    port: server.port,
-    wsUrl: server.url('ws'),
-    restUrl: server.url('http'),
+    ...server.endpoints(),
     faults,
     book(symbol) {
       if (!market) throw new Error('book() is not available in replay mode');

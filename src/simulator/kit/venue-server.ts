@@ -98,17 +98,29 @@ export interface VenueRoute<V> {
   drain?(peer: Peer<V>): void;
 }
 
-export interface VenueServerOptions<V> {
-  /** Names the server in errors and logs (`okx simulator`). */
-  name: string;
+/** The options every venue simulator takes (its own options extend these). */
+export interface CommonSimulatorOptions {
+  /** Interface to bind (default `127.0.0.1`). */
   host?: string;
+  /** Port (0 = ephemeral, the default); a taken port is refused. */
   port?: number;
-  /** Seed of the write-group sizes. */
-  writeSeed: number;
-  /** Upper bound of frames per corked write (default 5; `Infinity`: one cork per `write`). */
+  /** Upper bound of frames per corked write (default 5; each write gets 1..max frames). */
   maxFramesPerWrite?: number;
   /** A connection whose unsent backlog exceeds this is closed with 1008 (default 16 MiB). */
   maxBufferedBytes?: number;
+  log?: (msg: string, fields?: object) => void;
+}
+
+/** The base's share of a venue simulator's options. */
+export function commonOptions(o: CommonSimulatorOptions): CommonSimulatorOptions {
+  return { host: o.host, port: o.port, maxFramesPerWrite: o.maxFramesPerWrite, maxBufferedBytes: o.maxBufferedBytes, log: o.log };
+}
+
+export interface VenueServerOptions<V> extends CommonSimulatorOptions {
+  /** Names the server in errors and logs (`okx simulator`). */
+  name: string;
+  /** Seed of the write-group sizes. */
+  writeSeed: number;
   /** Server ping interval (default 0 = none). */
   pingIntervalMs?: number;
   /** Close a connection that has not answered a ping for this long with 1008 (default 0 = never). */
@@ -119,7 +131,6 @@ export interface VenueServerOptions<V> {
   unavailableBody: string;
   /** The venue's cleanup when a peer leaves the registry (subscriptions, pending frames). */
   onDrop?(peer: Peer<V>): void;
-  log?: (msg: string, fields?: object) => void;
 }
 
 const LISTEN_EXCLUSIVE_PORT: number = (uWS as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT?: number }).LIBUS_LISTEN_EXCLUSIVE_PORT ?? 1;
@@ -375,6 +386,11 @@ export class VenueServer<V> {
     this.port = uWS.us_socket_local_port(this.listenSocket as unknown as uWS.us_socket);
     this.log(`${this.opts.name} listening`, { host, port: this.port });
     return this.port;
+  }
+
+  /** Where clients connect: the port, `ws://host:port<wsPath>` and `http://host:port`. */
+  endpoints(wsPath = ''): { port: number; wsUrl: string; restUrl: string } {
+    return { port: this.port, wsUrl: `${this.url('ws')}${wsPath}`, restUrl: this.url('http') };
   }
 
   /** `scheme://host:port` with an IPv6 host in brackets. */
