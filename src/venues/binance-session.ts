@@ -72,6 +72,8 @@ import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { type BinanceFlavor, type DepthRule, SPOT_FLAVOR } from './binance-flavor.js';
 import { klineIntervalSec, streamNameFor } from './binance-streams.js';
 import { dec, isObj, type Obj, preview, previewValue } from './json-fields.js';
+import { parseObjectFrame } from './kit/frame.js';
+import { emptyTickerFields } from './kit/ticker-fields.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
 
 export interface BinanceSessionOptions {
@@ -202,23 +204,6 @@ interface PendingRequest {
   readonly params: readonly string[];
 }
 
-function nanTicker(): TickerFields {
-  return {
-    last: Number.NaN,
-    open: Number.NaN,
-    high: Number.NaN,
-    low: Number.NaN,
-    baseVolume: Number.NaN,
-    quoteVolume: Number.NaN,
-    bidPrice: Number.NaN,
-    askPrice: Number.NaN,
-    markPrice: Number.NaN,
-    indexPrice: Number.NaN,
-    fundingRate: Number.NaN,
-    nextFundingTs: Number.NaN,
-  };
-}
-
 export class BinanceSession implements VenueSession {
   readonly stats: BinanceSessionStats = {
     unknownStream: 0,
@@ -240,9 +225,9 @@ export class BinanceSession implements VenueSession {
   private readonly pending = new Map<number, PendingRequest>();
   private nextId = 1;
   /** Reusable ticker fields: 24h tickers (mark/index/funding stay NaN) … */
-  private readonly ticker: TickerFields = nanTicker();
+  private readonly ticker: TickerFields = emptyTickerFields();
   /** … and mark price / funding (24h fields stay NaN). */
-  private readonly funding: TickerFields = nanTicker();
+  private readonly funding: TickerFields = emptyTickerFields();
   /** Scratch level arrays (flat price/amount) for the JSON.parse path, grown as needed. */
   private bidScratch = new Float64Array(256);
   private askScratch = new Float64Array(256);
@@ -478,13 +463,7 @@ export class BinanceSession implements VenueSession {
       this.stats.fastPath++;
       return;
     }
-    let msg: unknown;
-    try {
-      msg = JSON.parse(text);
-    } catch (err) {
-      throw new Error(`${this.venue}: bad JSON frame (${(err as Error).message}): ${preview(text)}`);
-    }
-    if (!isObj(msg)) throw new Error(`${this.venue}: unexpected frame (not an object): ${preview(text)}`);
+    const msg = parseObjectFrame(this.venue, text);
     const stream = msg.stream;
     if (typeof stream === 'string') {
       const data = msg.data;

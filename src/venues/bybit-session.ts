@@ -35,7 +35,9 @@ import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { batchArgs, bybitIntervalSec, DEFAULT_BOOK_DEPTH, MAX_ARGS_PER_REQUEST, topicOf } from './bybit-topics.js';
 import { dec, isObj, type Obj, preview } from './json-fields.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-resync.js';
+import { parseObjectFrame } from './kit/frame.js';
 import { ASKS, BIDS, LevelScratch, parsePairLevels, size } from './kit/levels.js';
+import { emptyTickerFields } from './kit/ticker-fields.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
 
 /** Resync timing (`minResyncIntervalMs`, `snapshotTimeoutMs`, `now` …): see kit/book-resync.ts. */
@@ -153,20 +155,7 @@ export class BybitSession implements VenueSession {
   /** The streams each topic carries (a ticker topic may carry `ticker` and `funding`). */
   private readonly specsOfTopic = new Map<string, StreamSpec[]>();
   private nextReqId = 1;
-  private readonly tickerOut: TickerFields = {
-    last: Number.NaN,
-    open: Number.NaN,
-    high: Number.NaN,
-    low: Number.NaN,
-    baseVolume: Number.NaN,
-    quoteVolume: Number.NaN,
-    bidPrice: Number.NaN,
-    askPrice: Number.NaN,
-    markPrice: Number.NaN,
-    indexPrice: Number.NaN,
-    fundingRate: Number.NaN,
-    nextFundingTs: Number.NaN,
-  };
+  private readonly tickerOut: TickerFields = emptyTickerFields();
   private readonly levels = new LevelScratch();
 
   private readonly bookDepth: number;
@@ -388,13 +377,7 @@ export class BybitSession implements VenueSession {
   // ─── frames ──────────────────────────────────────────────────────────────────────────────
 
   onMessage(text: string): void {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(text);
-    } catch (err) {
-      throw new Error(`bybit: bad JSON frame (${(err as Error).message}): ${preview(text)}`);
-    }
-    if (!isObj(msg)) throw new Error(`bybit: unexpected frame (not an object): ${preview(text)}`);
+    const msg = parseObjectFrame('bybit', text);
     const topic = msg.topic;
     if (typeof topic !== 'string') {
       this.onControl(msg, text);

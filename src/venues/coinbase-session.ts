@@ -33,7 +33,9 @@ import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { channelFrame, L2_AUTH, L2_PUBLIC, parseIsoMs } from './coinbase-protocol.js';
 import { dec, isObj, type Obj, preview } from './json-fields.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-resync.js';
+import { parseObjectFrame } from './kit/frame.js';
 import { ASKS, BIDS, checkLevel, LevelScratch, parsePairLevels, size } from './kit/levels.js';
+import { emptyTickerFields } from './kit/ticker-fields.js';
 import type { SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
 
 /** Resync timing (`minResyncIntervalMs`, `snapshotTimeoutMs`, `now` …): see kit/book-resync.ts. */
@@ -104,20 +106,7 @@ export class CoinbaseSession implements VenueSession {
   private readonly products = new Map<string, ProductState>();
   /** Wire channel → products, as the venue's last `subscriptions` message confirmed them. */
   private confirmed = new Map<string, Set<string>>();
-  private readonly ticker: TickerFields = {
-    last: Number.NaN,
-    open: Number.NaN,
-    high: Number.NaN,
-    low: Number.NaN,
-    baseVolume: Number.NaN,
-    quoteVolume: Number.NaN,
-    bidPrice: Number.NaN,
-    askPrice: Number.NaN,
-    markPrice: Number.NaN,
-    indexPrice: Number.NaN,
-    fundingRate: Number.NaN,
-    nextFundingTs: Number.NaN,
-  };
+  private readonly ticker: TickerFields = emptyTickerFields();
   private readonly levels = new LevelScratch();
   private nb = 0;
   private na = 0;
@@ -319,13 +308,7 @@ export class CoinbaseSession implements VenueSession {
   // ─── frames ──────────────────────────────────────────────────────────────────────────────
 
   onMessage(text: string): void {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(text);
-    } catch (err) {
-      throw new Error(`coinbase: bad JSON frame (${(err as Error).message}): ${preview(text)}`);
-    }
-    if (!isObj(msg)) throw new Error(`coinbase: unexpected frame (not an object): ${preview(text)}`);
+    const msg = parseObjectFrame('coinbase', text);
     const type = msg.type;
     switch (type) {
       case 'l2update':

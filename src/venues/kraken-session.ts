@@ -34,7 +34,9 @@ import { OrderBook } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { dec, isObj, type Obj, preview, previewValue } from './json-fields.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-resync.js';
+import { parseObjectFrame } from './kit/frame.js';
 import { LevelScratch, parseObjectLevels, size } from './kit/levels.js';
+import { emptyTickerFields } from './kit/ticker-fields.js';
 import { krakenBookChecksum, MAX_PRECISION } from './kraken-checksum.js';
 import { KRAKEN_BOOK_DEPTHS, KRAKEN_CHANNEL, ohlcMinutes, parseRfc3339 } from './kraken-protocol.js';
 import type { SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
@@ -109,20 +111,7 @@ export class KrakenSession implements VenueSession {
   /** Subscribe requests awaiting their per-symbol acks: req_id → streams asked for, acks still due. */
   private readonly pendingSubscribes = new Map<number, { streams: StreamSpec[]; due: number }>();
 
-  private readonly ticker: TickerFields = {
-    last: Number.NaN,
-    open: Number.NaN,
-    high: Number.NaN,
-    low: Number.NaN,
-    baseVolume: Number.NaN,
-    quoteVolume: Number.NaN,
-    bidPrice: Number.NaN,
-    askPrice: Number.NaN,
-    markPrice: Number.NaN,
-    indexPrice: Number.NaN,
-    fundingRate: Number.NaN,
-    nextFundingTs: Number.NaN,
-  };
+  private readonly ticker: TickerFields = emptyTickerFields();
   private readonly levels = new LevelScratch();
   private deepBids: Float64Array = new Float64Array(256);
   private deepAsks: Float64Array = new Float64Array(256);
@@ -298,13 +287,7 @@ export class KrakenSession implements VenueSession {
   // ─── frames ──────────────────────────────────────────────────────────────────────────────
 
   onMessage(text: string): void {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(text);
-    } catch (err) {
-      throw new Error(`kraken: bad JSON frame (${(err as Error).message}): ${preview(text)}`);
-    }
-    if (!isObj(msg)) throw new Error(`kraken: unexpected frame (not an object): ${preview(text)}`);
+    const msg = parseObjectFrame('kraken', text);
     const channel = msg.channel;
     if (typeof channel === 'string') {
       this.onChannel(channel, msg, text);

@@ -36,7 +36,9 @@ import { DEFAULT_MAX_LEVELS } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { dec, isObj, type Obj, preview } from './json-fields.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-resync.js';
+import { parseObjectFrame } from './kit/frame.js';
 import { ASKS, BIDS, LevelScratch, parsePairLevels, size } from './kit/levels.js';
+import { emptyTickerFields } from './kit/ticker-fields.js';
 import { OkxBook } from './okx-book.js';
 import { isDerivativeInstId, type OkxBookChannel, okxCandleSec, okxChannelsOf } from './okx-channels.js';
 import type { SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
@@ -123,20 +125,7 @@ export class OkxSession implements VenueSession {
   private readonly bySpec = new Map<string, StreamState[]>();
   /** The spec of each `bySpec` key (what a refusal is reported for). */
   private readonly specs = new Map<string, StreamSpec>();
-  private readonly ticker: TickerFields = {
-    last: Number.NaN,
-    open: Number.NaN,
-    high: Number.NaN,
-    low: Number.NaN,
-    baseVolume: Number.NaN,
-    quoteVolume: Number.NaN,
-    bidPrice: Number.NaN,
-    askPrice: Number.NaN,
-    markPrice: Number.NaN,
-    indexPrice: Number.NaN,
-    fundingRate: Number.NaN,
-    nextFundingTs: Number.NaN,
-  };
+  private readonly ticker: TickerFields = emptyTickerFields();
   private readonly levels = new LevelScratch();
 
   private readonly bookChannel: OkxBookChannel;
@@ -358,13 +347,7 @@ export class OkxSession implements VenueSession {
       this.stats.pongs++;
       return;
     }
-    let msg: unknown;
-    try {
-      msg = JSON.parse(text);
-    } catch (err) {
-      throw new Error(`okx: bad JSON frame (${(err as Error).message}): ${preview(text)}`);
-    }
-    if (!isObj(msg)) throw new Error(`okx: unexpected frame (not an object): ${preview(text)}`);
+    const msg = parseObjectFrame('okx', text);
     if (typeof msg.event === 'string') {
       this.onEvent(msg, text);
       return;
