@@ -33,7 +33,7 @@
 import { OrderBook } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { batchArgs, bybitIntervalSec, DEFAULT_BOOK_DEPTH, MAX_ARGS_PER_REQUEST, topicOf } from './bybit-topics.js';
-import { dec, isObj, type Obj, preview } from './json-fields.js';
+import { dec, isObj, type Obj, preview, previewValue } from './json-fields.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-resync.js';
 import { parseObjectFrame } from './kit/frame.js';
 import { ASKS, BIDS, LevelScratch, parsePairLevels, size } from './kit/levels.js';
@@ -417,7 +417,7 @@ export class BybitSession implements VenueSession {
   }
 
   private badField(topic: string, d: Obj, key: string, what: string): Error {
-    return this.malformed(topic, `field "${key}" ${what}, got ${JSON.stringify(d[key]) ?? 'nothing'}`);
+    return this.malformed(topic, `field "${key}" ${what}, got ${previewValue(d[key])}`);
   }
 
   private int(topic: string, d: Obj, key: string): number {

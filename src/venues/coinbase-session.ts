@@ -31,7 +31,7 @@
 import { DEFAULT_MAX_LEVELS, OrderBook } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { channelFrame, L2_AUTH, L2_PUBLIC, parseIsoMs } from './coinbase-protocol.js';
-import { dec, isObj, type Obj, preview } from './json-fields.js';
+import { dec, isObj, type Obj, preview, previewValue } from './json-fields.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-resync.js';
 import { parseObjectFrame } from './kit/frame.js';
 import { ASKS, BIDS, checkLevel, LevelScratch, parsePairLevels, size } from './kit/levels.js';
@@ -362,7 +362,7 @@ export class CoinbaseSession implements VenueSession {
   }
 
   private badField(p: ProductState, m: Obj, key: string, what: string): Error {
-    return this.malformed(p, m, `field "${key}" ${what}, got ${JSON.stringify(m[key]) ?? 'nothing'}`);
+    return this.malformed(p, m, `field "${key}" ${what}, got ${previewValue(m[key])}`);
   }
 
   private int(p: ProductState, m: Obj, key: string): number {
@@ -501,7 +501,7 @@ export class CoinbaseSession implements VenueSession {
         asks[2 * na + 1] = sz;
         na++;
       } else {
-        throw this.malformed(p, m, `change ${i} has side ${JSON.stringify(c[0])}`);
+        throw this.malformed(p, m, `change ${i} has side ${previewValue(c[0])}`);
       }
     }
     this.nb = nb;

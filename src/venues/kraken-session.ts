@@ -313,7 +313,7 @@ export class KrakenSession implements VenueSession {
     const type = msg.type;
     const data = msg.data;
     if (type !== 'snapshot' && type !== 'update') {
-      throw new Error(`kraken: ${channel} frame has type ${JSON.stringify(type)}: ${preview(text)}`);
+      throw new Error(`kraken: ${channel} frame has type ${previewValue(type)}: ${preview(text)}`);
     }
     if (!Array.isArray(data)) throw new Error(`kraken: ${channel} frame has no "data" array: ${preview(text)}`);
     // A frame with several entries is checked whole first (`check` = validate only): a bad entry
@@ -355,7 +355,7 @@ export class KrakenSession implements VenueSession {
       this.stats.acks++;
       return;
     }
-    const error = typeof msg.error === 'string' ? msg.error : (JSON.stringify(msg.error) ?? 'no reason given');
+    const error = typeof msg.error === 'string' ? msg.error : msg.error === undefined ? 'no reason given' : previewValue(msg.error);
     // A book resubscription the venue refused brings no snapshot: ask again (rate-limited).
     const book = method === 'subscribe' && typeof msg.symbol === 'string' ? this.books.get(msg.symbol) : undefined;
     if (book !== undefined) this.bookSync.askRejected(book.sync);
@@ -442,7 +442,7 @@ export class KrakenSession implements VenueSession {
     const price = this.size('trade', d, 'price');
     const qty = this.size('trade', d, 'qty');
     const side = d.side === 'buy' ? Side.buy : d.side === 'sell' ? Side.sell : -1;
-    if (side < 0) throw new Error(`kraken: trade ${d.symbol}: side ${JSON.stringify(d.side)} is not buy/sell`);
+    if (side < 0) throw new Error(`kraken: trade ${d.symbol}: side ${previewValue(d.side)} is not buy/sell`);
     if (check) return;
     if (id <= st.last) {
       this.stats.duplicates++;
@@ -492,7 +492,7 @@ export class KrakenSession implements VenueSession {
     }
     const openTs = parseRfc3339(d.interval_begin);
     if (Number.isNaN(openTs)) {
-      throw new Error(`kraken: ohlc ${d.symbol}: interval_begin ${JSON.stringify(d.interval_begin)} is not a time`);
+      throw new Error(`kraken: ohlc ${d.symbol}: interval_begin ${previewValue(d.interval_begin)} is not a time`);
     }
     const open = this.field('ohlc', d, 'open');
     const high = this.field('ohlc', d, 'high');
@@ -535,7 +535,7 @@ export class KrakenSession implements VenueSession {
     let na = this.parseLevels(native, d.asks, 1);
     const checksum = d.checksum;
     if (checksum !== undefined && typeof checksum !== 'number') {
-      throw new Error(`kraken: book ${native}: checksum ${JSON.stringify(checksum)} is not a number`);
+      throw new Error(`kraken: book ${native}: checksum ${previewValue(checksum)} is not a number`);
     }
     if (check) return;
     const ts = parseRfc3339(d.timestamp);

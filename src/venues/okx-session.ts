@@ -34,7 +34,7 @@
 
 import { DEFAULT_MAX_LEVELS } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
-import { dec, isObj, type Obj, preview } from './json-fields.js';
+import { dec, isObj, type Obj, preview, previewValue } from './json-fields.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-resync.js';
 import { parseObjectFrame } from './kit/frame.js';
 import { ASKS, BIDS, LevelScratch, parsePairLevels, size } from './kit/levels.js';
@@ -425,7 +425,7 @@ export class OkxSession implements VenueSession {
   private num(st: StreamState, d: Obj, key: string): number {
     const v = dec(d[key]);
     if (Number.isNaN(v)) {
-      throw this.malformed(st, `field "${key}" is not a decimal number, got ${JSON.stringify(d[key]) ?? 'nothing'}`);
+      throw this.malformed(st, `field "${key}" is not a decimal number, got ${previewValue(d[key])}`);
     }
     return v;
   }
@@ -436,7 +436,7 @@ export class OkxSession implements VenueSession {
     const price = size('okx', st.channel, st.instId, 'px', this.num(st, d, 'px'), d.px);
     const amount = size('okx', st.channel, st.instId, 'sz', this.num(st, d, 'sz'), d.sz);
     const side = d.side;
-    if (side !== 'buy' && side !== 'sell') throw this.malformed(st, `field "side" is ${JSON.stringify(side)}`);
+    if (side !== 'buy' && side !== 'sell') throw this.malformed(st, `field "side" is ${previewValue(side)}`);
     if (check) return;
     if (id <= st.last) {
       this.stats.duplicates++;
@@ -555,7 +555,7 @@ export class OkxSession implements VenueSession {
       Number.isNaN(close) ||
       Number.isNaN(volume)
     ) {
-      throw this.malformed(st, `candle has a non-numeric field: ${JSON.stringify(row)}`);
+      throw this.malformed(st, `candle has a non-numeric field: ${previewValue(row)}`);
     }
     if (check) return;
     // OKX candles carry no event time or sequence: an older candle, or an identical repeat of the
@@ -596,7 +596,7 @@ export class OkxSession implements VenueSession {
     const asks = d.asks;
     if (!Array.isArray(bids) || !Array.isArray(asks)) throw this.malformed(st, 'bids/asks are not arrays');
     if (action !== 'snapshot' && action !== 'update') {
-      throw this.malformed(st, `"action" is ${JSON.stringify(action)}, expected snapshot or update`);
+      throw this.malformed(st, `"action" is ${previewValue(action)}, expected snapshot or update`);
     }
     const ts = this.num(st, d, 'ts');
     const nb = parsePairLevels('okx', st.channel, st.instId, BIDS, bids, this.levels, true);
