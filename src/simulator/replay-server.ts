@@ -7,7 +7,7 @@
  * REST documents (KuCoin's token endpoint) are answered from a path → body table, with the
  * string `{{wsUrl}}` replaced by this server's WebSocket URL.
  */
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -59,6 +59,32 @@ function ackIndex(c: ReplayCase): number {
   return c.messages.findIndex(
     (m) => typeof m === 'object' && m !== null && idKeys.some((k) => (m as Record<string, unknown>)[k] === c.sent[k]),
   );
+}
+
+/**
+ * Listens on host:port; a listen error (EADDRINUSE, EACCES, …) rejects with an Error naming
+ * host:port instead of reaching `wss` as an unhandled 'error' event (which would crash the process).
+ */
+function listen(server: Server, wss: WebSocketServer, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      server.off('listening', onListening);
+      wss.off('error', ignore);
+      wss.close();
+      reject(new Error(`replay server: cannot listen on ${host}:${port} (${err.code ?? err.message})`, { cause: err }));
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      wss.off('error', ignore);
+      resolve();
+    };
+    // `ws` re-emits the server's errors on `wss`; while listening, `onError` answers them.
+    const ignore = (): void => {};
+    wss.on('error', ignore);
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
 }
 
 export async function startReplayServer(opts: ReplayServerOptions): Promise<ReplayServer> {
@@ -148,7 +174,7 @@ export async function startReplayServer(opts: ReplayServerOptions): Promise<Repl
     });
   });
 
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, host, resolve));
+  await listen(server, wss, host, opts.port ?? 0);
   const { port } = server.address() as AddressInfo;
   wsUrl = `ws://${host}:${port}`;
   return {

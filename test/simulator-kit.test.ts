@@ -1,0 +1,186 @@
+/**
+ * The venue-server base, for every venue simulator: a taken port is refused (never shared), and
+ * the common faults (closeAll, raw, stall → burst) behave the same on every venue.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import {
+  startBybitSimulator,
+  startCoinbaseSimulator,
+  startKrakenSimulator,
+  startOkxSimulator,
+  startSimulator,
+  VENUE_SIMULATORS,
+} from '../src/simulator/index.js';
+import type { BaseStats, CommonFaults } from '../src/simulator/kit/venue-server.js';
+import { startReplayServer } from '../src/simulator/replay-server.js';
+import { waitFor } from './helpers/wait.js';
+
+interface KitSimulator {
+  readonly wsUrl: string;
+  readonly faults: CommonFaults;
+  stats(): BaseStats;
+  close(): Promise<void>;
+}
+
+interface VenueRow {
+  readonly venue: string;
+  start(): Promise<KitSimulator>;
+  /** Where a client connects, and what it sends to get a steady flow of data frames. */
+  url(sim: KitSimulator): string;
+  subscribe?: string;
+  isData(text: string): boolean;
+}
+
+const RATE = 200;
+const ROWS: readonly VenueRow[] = [
+  {
+    venue: 'binance',
+    start: () => startSimulator({ ratePerStream: RATE }),
+    url: (sim) => `${sim.wsUrl}/stream?streams=btcusdt@trade`,
+    isData: (t) => t.includes('"stream":"btcusdt@trade"'),
+  },
+  {
+    venue: 'kraken',
+    start: () => startKrakenSimulator({ ratePerPair: RATE }),
+    url: (sim) => sim.wsUrl,
+    subscribe: '{"method":"subscribe","params":{"channel":"trade","symbol":["BTC/USD"]}}',
+    isData: (t) => t.includes('"channel":"trade","type":"update"'),
+  },
+  {
+    venue: 'okx',
+    start: () => startOkxSimulator({ ratePerInstrument: RATE }),
+    url: (sim) => `${sim.wsUrl}/ws/v5/public`,
+    subscribe: '{"op":"subscribe","args":[{"channel":"trades","instId":"BTC-USDT"}]}',
+    isData: (t) => t.startsWith('{"arg":{"channel":"trades"'),
+  },
+  {
+    venue: 'bybit',
+    start: () => startBybitSimulator({ ratePerStream: RATE }),
+    url: (sim) => `${sim.wsUrl}/v5/public/spot`,
+    subscribe: '{"op":"subscribe","args":["publicTrade.BTCUSDT"]}',
+    isData: (t) => t.includes('"topic":"publicTrade.BTCUSDT"'),
+  },
+  {
+    venue: 'coinbase',
+    start: () => startCoinbaseSimulator({ ratePerProduct: RATE, tradeShare: 0.5 }),
+    url: (sim) => sim.wsUrl,
+    subscribe: '{"type":"subscribe","product_ids":["BTC-USD"],"channels":["matches"]}',
+    isData: (t) => t.includes('"type":"match"'),
+  },
+];
+
+/** A client that records every text message with its arrival time, and how the socket closed. */
+class Recorder {
+  readonly messages: { at: number; text: string }[] = [];
+  closed: { code: number; reason: string } | undefined;
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => this.messages.push({ at: performance.now(), text: data.toString() }));
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+    });
+  }
+  data(row: VenueRow): { at: number; text: string }[] {
+    return this.messages.filter((m) => row.isData(m.text));
+  }
+}
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+async function started<T extends { close(): Promise<void> }>(p: Promise<T>): Promise<T> {
+  const s = await p;
+  open.push(s);
+  return s;
+}
+
+async function connect(row: VenueRow, sim: KitSimulator): Promise<Recorder> {
+  const ws = new WebSocket(row.url(sim));
+  const rec = new Recorder(ws);
+  open.push({ close: async () => ws.terminate() });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  if (row.subscribe) ws.send(row.subscribe);
+  await waitFor(() => rec.data(row).length > 0, `${row.venue}: a first data frame`);
+  return rec;
+}
+
+const portOf = (url: string): number => Number(new URL(url).port);
+
+describe('simulator kit: a taken port is refused', () => {
+  it.each(Object.keys(VENUE_SIMULATORS))('%s: a second simulator on the same port fails, naming host:port', async (venue) => {
+    const entry = VENUE_SIMULATORS[venue]!;
+    const first = await started(entry.start({ host: '127.0.0.1', port: 0 }));
+    const port = portOf(first.wsUrl);
+    const err = await entry.start({ host: '127.0.0.1', port }).then(
+      async (second) => {
+        await second.close();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toContain(`127.0.0.1:${port}`);
+    // The holder still serves its port.
+    const res = await fetch(`${first.restUrl}/no-such-route`);
+    expect(res.status).toBe(404);
+  });
+
+  it('ccxt replay server: EADDRINUSE rejects the start with an Error naming the port (no crash)', async () => {
+    const first = await started(startReplayServer({ cases: [] }));
+    const port = portOf(first.wsUrl);
+    const err = await startReplayServer({ cases: [], port }).then(
+      async (second) => {
+        await second.close();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(new RegExp(`127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)`));
+    // A free port still works after the failure.
+    const again = await started(startReplayServer({ cases: [] }));
+    expect(portOf(again.wsUrl)).toBeGreaterThan(0);
+  });
+});
+
+describe.each(ROWS)('simulator kit: common faults, $venue', (row) => {
+  it('closeAll sends a close frame with the code and reason', async () => {
+    const sim = await started(row.start());
+    const rec = await connect(row, sim);
+    sim.faults.closeAll(4001, 'kit test');
+    await waitFor(() => rec.closed !== undefined, `${row.venue}: close`);
+    expect(rec.closed).toEqual({ code: 4001, reason: 'kit test' });
+    await waitFor(() => sim.stats().connections === 0, `${row.venue}: connection gone from stats`);
+  });
+
+  it('raw sends a text frame as given and counts it', async () => {
+    const sim = await started(row.start());
+    const rec = await connect(row, sim);
+    const before = sim.stats().framesSent;
+    const frame = `not json { ${row.venue}`;
+    sim.faults.raw([frame]);
+    await waitFor(() => rec.messages.some((m) => m.text === frame), `${row.venue}: the raw frame`);
+    expect(sim.stats().framesSent).toBeGreaterThan(before);
+  });
+
+  it('stall (buffer) holds data frames back, then delivers them in one burst', async () => {
+    const sim = await started(row.start());
+    const rec = await connect(row, sim);
+    const stallMs = 400;
+    const stallAt = performance.now();
+    sim.faults.stall(stallMs);
+    await waitFor(() => rec.data(row).some((m) => m.at >= stallAt + stallMs), `${row.venue}: data after the stall`, 5000);
+    const data = rec.data(row);
+    // Frames already on the wire when the stall began may still land in its first moments.
+    const during = data.filter((m) => m.at > stallAt + 100 && m.at < stallAt + stallMs - 20);
+    expect(during).toEqual([]);
+    const first = data.find((m) => m.at >= stallAt + stallMs - 20)!;
+    await waitFor(() => rec.data(row).filter((m) => m.at >= first.at && m.at < first.at + 50).length >= 5, `${row.venue}: the burst`, 2000);
+    expect(sim.stats().framesDropped).toBe(0);
+  });
+});
