@@ -3,6 +3,15 @@
 export { binanceCaptureAdapter, handleControl, type ParsedStream, parseConnectUrl, parseStreamName } from './binance.js';
 export { type BybitSimulator, type BybitSimulatorOptions, startBybitSimulator } from './bybit.js';
 export { type CoinbaseSimulator, type CoinbaseSimulatorOptions, startCoinbaseSimulator } from './coinbase.js';
+export {
+  type BaseStats,
+  type CommonFaults,
+  type CommonSimulatorOptions,
+  type Peer,
+  Refusal,
+  VenueServer,
+  type VenueServerOptions,
+} from './kit/venue-server.js';
 export { type KrakenSimulator, type KrakenSimulatorOptions, startKrakenSimulator } from './kraken.js';
 export { type BookSnapshot, type BookView, DEFAULT_SYMBOLS, KLINE_INTERVALS, SyntheticMarket } from './market.js';
 export { type OkxSimulator, type OkxSimulatorOptions, startOkxSimulator } from './okx.js';
