@@ -72,6 +72,7 @@ import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { type BinanceFlavor, type DepthRule, SPOT_FLAVOR } from './binance-flavor.js';
 import { klineIntervalSec, streamNameFor } from './binance-streams.js';
 import { dec, isObj, type Obj, preview, previewValue } from './json-fields.js';
+import { FieldReader } from './kit/fields.js';
 import { parseObjectFrame } from './kit/frame.js';
 import { emptyTickerFields } from './kit/ticker-fields.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
@@ -224,6 +225,7 @@ export class BinanceSession implements VenueSession {
   private byHash = new Map<number, StreamState | null>();
   private readonly pending = new Map<number, PendingRequest>();
   private nextId = 1;
+  private readonly fields = new FieldReader<StreamState>((st) => `${this.venue}: malformed frame for ${st.name}`);
   /** Reusable ticker fields: 24h tickers (mark/index/funding stay NaN) … */
   private readonly ticker: TickerFields = emptyTickerFields();
   /** … and mark price / funding (24h fields stay NaN). */
@@ -582,27 +584,7 @@ export class BinanceSession implements VenueSession {
   }
 
   private badField(st: StreamState, d: Obj, key: string, what: string): Error {
-    return this.malformed(st.name, `field "${key}" ${what}, got ${previewValue(d[key])}`);
-  }
-
-  private int(st: StreamState, d: Obj, key: string): number {
-    const v = d[key];
-    // A non-integer id (e.g. 1e999 → Infinity) would become the dedupe mark and mute the stream.
-    if (typeof v !== 'number' || !Number.isInteger(v)) throw this.badField(st, d, key, 'is not an integer');
-    return v;
-  }
-
-  private num(st: StreamState, d: Obj, key: string): number {
-    const v = dec(d[key]);
-    if (!Number.isFinite(v)) throw this.badField(st, d, key, 'is not a finite decimal number');
-    return v;
-  }
-
-  /** A price or an amount: finite and not negative. */
-  private size(st: StreamState, d: Obj, key: string): number {
-    const v = this.num(st, d, key);
-    if (v < 0) throw this.badField(st, d, key, 'is negative');
-    return v;
+    return this.fields.error(st, d, key, what);
   }
 
   private dispatch(st: StreamState, d: Obj): void {
@@ -632,10 +614,10 @@ export class BinanceSession implements VenueSession {
   }
 
   private onTrade(st: StreamState, d: Obj, idKey: 't' | 'a'): void {
-    const id = this.int(st, d, idKey);
-    const ts = this.int(st, d, 'T');
-    const price = this.size(st, d, 'p');
-    const amount = this.size(st, d, 'q');
+    const id = this.fields.integer(st, d, idKey);
+    const ts = this.fields.integer(st, d, 'T');
+    const price = this.fields.size(st, d, 'p');
+    const amount = this.fields.size(st, d, 'q');
     const m = d.m;
     if (typeof m !== 'boolean') throw this.badField(st, d, 'm', 'is not a boolean');
     this.emitTrade(st, id, ts, price, amount, m);
@@ -652,11 +634,11 @@ export class BinanceSession implements VenueSession {
   }
 
   private onBookTicker(st: StreamState, d: Obj): void {
-    const u = this.int(st, d, 'u');
-    const bid = this.size(st, d, 'b');
-    const bidAmount = this.size(st, d, 'B');
-    const ask = this.size(st, d, 'a');
-    const askAmount = this.size(st, d, 'A');
+    const u = this.fields.integer(st, d, 'u');
+    const bid = this.fields.size(st, d, 'b');
+    const bidAmount = this.fields.size(st, d, 'B');
+    const ask = this.fields.size(st, d, 'a');
+    const askAmount = this.fields.size(st, d, 'A');
     const e = d.E;
     // Spot bookTicker carries no event time (NaN); USD-M has E (and T).
     this.emitQuote(st, typeof e === 'number' ? e : Number.NaN, u, bid, bidAmount, ask, askAmount);
@@ -682,14 +664,14 @@ export class BinanceSession implements VenueSession {
 
   /** `24hrTicker` (the `@ticker` stream); `24hrMiniTicker` payloads are accepted too. */
   private onTicker(st: StreamState, d: Obj): void {
-    const E = this.int(st, d, 'E');
+    const E = this.fields.integer(st, d, 'E');
     const f = this.ticker;
-    f.last = this.num(st, d, 'c');
-    f.open = this.num(st, d, 'o');
-    f.high = this.num(st, d, 'h');
-    f.low = this.num(st, d, 'l');
-    f.baseVolume = this.num(st, d, 'v');
-    f.quoteVolume = this.num(st, d, 'q');
+    f.last = this.fields.decimal(st, d, 'c');
+    f.open = this.fields.decimal(st, d, 'o');
+    f.high = this.fields.decimal(st, d, 'h');
+    f.low = this.fields.decimal(st, d, 'l');
+    f.baseVolume = this.fields.decimal(st, d, 'v');
+    f.quoteVolume = this.fields.decimal(st, d, 'q');
     f.bidPrice = dec(d.b); // absent in miniTicker and in USD-M tickers → NaN
     f.askPrice = dec(d.a);
     // markPrice … nextFundingTs stay NaN (they come with the funding channel).
@@ -709,9 +691,9 @@ export class BinanceSession implements VenueSession {
    * an empty funding rate and `T: 0`: NaN.
    */
   private onMarkPrice(st: StreamState, d: Obj): void {
-    const E = this.int(st, d, 'E');
+    const E = this.fields.integer(st, d, 'E');
     const f = this.funding;
-    f.markPrice = this.num(st, d, 'p');
+    f.markPrice = this.fields.decimal(st, d, 'p');
     f.indexPrice = dec(d.i);
     f.fundingRate = dec(d.r);
     const T = d.T;
@@ -725,17 +707,17 @@ export class BinanceSession implements VenueSession {
   }
 
   private onKline(st: StreamState, d: Obj): void {
-    const E = this.int(st, d, 'E');
+    const E = this.fields.integer(st, d, 'E');
     const k = d.k;
     if (!isObj(k)) throw this.malformed(st.name, 'missing "k" object');
     const intervalSec = klineIntervalSec(k.i);
     if (intervalSec === undefined) throw this.badField(st, k, 'i', 'is not a kline interval');
-    const openTs = this.int(st, k, 't');
-    const open = this.num(st, k, 'o');
-    const high = this.num(st, k, 'h');
-    const low = this.num(st, k, 'l');
-    const close = this.num(st, k, 'c');
-    const volume = this.num(st, k, 'v');
+    const openTs = this.fields.integer(st, k, 't');
+    const open = this.fields.decimal(st, k, 'o');
+    const high = this.fields.decimal(st, k, 'h');
+    const low = this.fields.decimal(st, k, 'l');
+    const close = this.fields.decimal(st, k, 'c');
+    const volume = this.fields.decimal(st, k, 'v');
     const x = k.x;
     if (typeof x !== 'boolean') throw this.badField(st, k, 'x', 'is not a boolean');
     // Rotation dedupe: older event time, or the same event time for the same candle.
@@ -809,9 +791,9 @@ export class BinanceSession implements VenueSession {
   }
 
   private onDepth(st: StreamState, d: Obj): void {
-    const U = this.int(st, d, 'U');
-    const u = this.int(st, d, 'u');
-    const pu = this.rule.needsPu ? this.int(st, d, 'pu') : Number.NaN;
+    const U = this.fields.integer(st, d, 'U');
+    const u = this.fields.integer(st, d, 'u');
+    const pu = this.rule.needsPu ? this.fields.integer(st, d, 'pu') : Number.NaN;
     if (!Array.isArray(d.b)) throw this.badField(st, d, 'b', 'is not an array');
     if (!Array.isArray(d.a)) throw this.badField(st, d, 'a', 'is not an array');
     if (U > u) throw this.malformed(st.name, `first update id U=${U} > last update id u=${u}`);

@@ -33,10 +33,11 @@
 import { OrderBook } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { batchArgs, bybitIntervalSec, DEFAULT_BOOK_DEPTH, MAX_ARGS_PER_REQUEST, topicOf } from './bybit-topics.js';
-import { dec, isObj, type Obj, preview, previewValue } from './json-fields.js';
+import { dec, isObj, type Obj, preview, } from './json-fields.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-resync.js';
+import { FieldReader } from './kit/fields.js';
 import { parseObjectFrame } from './kit/frame.js';
-import { ASKS, BIDS, LevelScratch, parsePairLevels, size } from './kit/levels.js';
+import { ASKS, BIDS, LevelScratch, parsePairLevels } from './kit/levels.js';
 import { emptyTickerFields } from './kit/ticker-fields.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
 
@@ -157,6 +158,7 @@ export class BybitSession implements VenueSession {
   private nextReqId = 1;
   private readonly tickerOut: TickerFields = emptyTickerFields();
   private readonly levels = new LevelScratch();
+  private readonly fields = new FieldReader<string>((topic) => `bybit: malformed ${topic} frame`);
 
   private readonly bookDepth: number;
   private readonly maxArgs: number;
@@ -417,19 +419,7 @@ export class BybitSession implements VenueSession {
   }
 
   private badField(topic: string, d: Obj, key: string, what: string): Error {
-    return this.malformed(topic, `field "${key}" ${what}, got ${previewValue(d[key])}`);
-  }
-
-  private int(topic: string, d: Obj, key: string): number {
-    const v = d[key];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw this.badField(topic, d, key, 'is not a finite number');
-    return v;
-  }
-
-  private num(topic: string, d: Obj, key: string): number {
-    const v = dec(d[key]);
-    if (Number.isNaN(v)) throw this.badField(topic, d, key, 'is not a decimal number');
-    return v;
+    return this.fields.error(topic, d, key, what);
   }
 
   private onTrades(st: TopicState, msg: Obj): void {
@@ -465,9 +455,9 @@ export class BybitSession implements VenueSession {
 
   private tradeOf(topic: string, t: unknown, i: number): void {
     if (!isObj(t)) throw this.malformed(topic, `trade ${i} is not an object`);
-    this.int(topic, t, 'T');
-    size('bybit', 'trade', topic, 'p', this.num(topic, t, 'p'), t.p);
-    size('bybit', 'trade', topic, 'v', this.num(topic, t, 'v'), t.v);
+    this.fields.finite(topic, t, 'T');
+    this.fields.size(topic, t, 'p');
+    this.fields.size(topic, t, 'v');
     if (t.S !== 'Buy' && t.S !== 'Sell') throw this.badField(topic, t, 'S', 'is not Buy or Sell');
     if (typeof t.i !== 'string') throw this.badField(topic, t, 'i', 'is not a string');
   }
@@ -475,7 +465,7 @@ export class BybitSession implements VenueSession {
   private onTicker(st: TopicState, msg: Obj): void {
     const d = msg.data;
     if (!isObj(d)) throw this.badField(st.topic, msg, 'data', 'is not an object');
-    const ts = this.int(st.topic, msg, 'ts');
+    const ts = this.fields.finite(st.topic, msg, 'ts');
     const cs = typeof msg.cs === 'number' ? msg.cs : Number.NaN;
     const delta = msg.type === 'delta';
     if (!delta && msg.type !== 'snapshot') throw this.badField(st.topic, msg, 'type', 'is not snapshot or delta');
@@ -528,7 +518,7 @@ export class BybitSession implements VenueSession {
   }
 
   private onKline(st: TopicState, msg: Obj): void {
-    const ts = this.int(st.topic, msg, 'ts');
+    const ts = this.fields.finite(st.topic, msg, 'ts');
     const data = msg.data;
     if (!Array.isArray(data)) throw this.badField(st.topic, msg, 'data', 'is not an array');
     // Two passes: every candle is validated before any is written (a bad one rejects the frame).
@@ -538,12 +528,12 @@ export class BybitSession implements VenueSession {
         if (!isObj(k)) throw this.malformed(st.topic, `candle ${i} is not an object`);
         const intervalSec = bybitIntervalSec(k.interval);
         if (intervalSec === undefined) throw this.badField(st.topic, k, 'interval', 'is not a kline interval');
-        const start = this.int(st.topic, k, 'start');
-        const open = this.num(st.topic, k, 'open');
-        const high = this.num(st.topic, k, 'high');
-        const low = this.num(st.topic, k, 'low');
-        const close = this.num(st.topic, k, 'close');
-        const volume = this.num(st.topic, k, 'volume');
+        const start = this.fields.finite(st.topic, k, 'start');
+        const open = this.fields.decimal(st.topic, k, 'open');
+        const high = this.fields.decimal(st.topic, k, 'high');
+        const low = this.fields.decimal(st.topic, k, 'low');
+        const close = this.fields.decimal(st.topic, k, 'close');
+        const volume = this.fields.decimal(st.topic, k, 'volume');
         const confirm = k.confirm;
         if (typeof confirm !== 'boolean') throw this.badField(st.topic, k, 'confirm', 'is not a boolean');
         if (pass === 0) continue;
@@ -563,8 +553,8 @@ export class BybitSession implements VenueSession {
   private onOrderbook(st: TopicState, msg: Obj): void {
     const d = msg.data;
     if (!isObj(d)) throw this.badField(st.topic, msg, 'data', 'is not an object');
-    const ts = this.int(st.topic, msg, 'ts');
-    const u = this.int(st.topic, d, 'u');
+    const ts = this.fields.finite(st.topic, msg, 'ts');
+    const u = this.fields.finite(st.topic, d, 'u');
     if (!Array.isArray(d.b)) throw this.badField(st.topic, d, 'b', 'is not an array');
     if (!Array.isArray(d.a)) throw this.badField(st.topic, d, 'a', 'is not an array');
     const type = msg.type;

@@ -33,8 +33,9 @@ import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { channelFrame, L2_AUTH, L2_PUBLIC, parseIsoMs } from './coinbase-protocol.js';
 import { dec, isObj, type Obj, preview, previewValue } from './json-fields.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-resync.js';
+import { FieldReader } from './kit/fields.js';
 import { parseObjectFrame } from './kit/frame.js';
-import { ASKS, BIDS, checkLevel, LevelScratch, parsePairLevels, size } from './kit/levels.js';
+import { ASKS, BIDS, checkLevel, LevelScratch, parsePairLevels } from './kit/levels.js';
 import { emptyTickerFields } from './kit/ticker-fields.js';
 import type { SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
 
@@ -108,6 +109,7 @@ export class CoinbaseSession implements VenueSession {
   private confirmed = new Map<string, Set<string>>();
   private readonly ticker: TickerFields = emptyTickerFields();
   private readonly levels = new LevelScratch();
+  private readonly fields = new FieldReader<ProductState>((p, m) => `coinbase: malformed ${String(m.type)} for ${p.native}`);
   private nb = 0;
   private na = 0;
 
@@ -362,19 +364,7 @@ export class CoinbaseSession implements VenueSession {
   }
 
   private badField(p: ProductState, m: Obj, key: string, what: string): Error {
-    return this.malformed(p, m, `field "${key}" ${what}, got ${previewValue(m[key])}`);
-  }
-
-  private int(p: ProductState, m: Obj, key: string): number {
-    const v = m[key];
-    if (typeof v !== 'number' || !Number.isInteger(v)) throw this.badField(p, m, key, 'is not an integer');
-    return v;
-  }
-
-  private num(p: ProductState, m: Obj, key: string): number {
-    const v = dec(m[key]);
-    if (Number.isNaN(v)) throw this.badField(p, m, key, 'is not a decimal number');
-    return v;
+    return this.fields.error(p, m, key, what);
   }
 
   private time(p: ProductState, m: Obj): number {
@@ -387,10 +377,10 @@ export class CoinbaseSession implements VenueSession {
 
   private onMatch(p: ProductState | undefined, m: Obj, last: boolean): void {
     if (p === undefined) return;
-    const id = this.int(p, m, 'trade_id');
-    const seq = this.int(p, m, 'sequence');
-    const price = size('coinbase', 'match for', p.native, 'price', this.num(p, m, 'price'), m.price);
-    const amount = size('coinbase', 'match for', p.native, 'size', this.num(p, m, 'size'), m.size);
+    const id = this.fields.integer(p, m, 'trade_id');
+    const seq = this.fields.integer(p, m, 'sequence');
+    const price = this.fields.size(p, m, 'price');
+    const amount = this.fields.size(p, m, 'size');
     const ts = this.time(p, m);
     const side = m.side;
     if (side !== 'buy' && side !== 'sell') throw this.badField(p, m, 'side', 'is not "buy" or "sell"');
@@ -413,8 +403,8 @@ export class CoinbaseSession implements VenueSession {
 
   private onHeartbeat(p: ProductState | undefined, m: Obj): void {
     if (p === undefined) return;
-    const seq = this.int(p, m, 'sequence');
-    const lastTrade = this.int(p, m, 'last_trade_id');
+    const seq = this.fields.integer(p, m, 'sequence');
+    const lastTrade = this.fields.integer(p, m, 'last_trade_id');
     if (seq < p.lastHeartbeatSeq) {
       this.stats.duplicates++;
       return;
@@ -445,9 +435,9 @@ export class CoinbaseSession implements VenueSession {
 
   private onTicker(p: ProductState | undefined, m: Obj): void {
     if (p === undefined) return;
-    const seq = this.int(p, m, 'sequence');
+    const seq = this.fields.integer(p, m, 'sequence');
     const f = this.ticker;
-    f.last = this.num(p, m, 'price');
+    f.last = this.fields.decimal(p, m, 'price');
     f.open = dec(m.open_24h);
     f.high = dec(m.high_24h);
     f.low = dec(m.low_24h);

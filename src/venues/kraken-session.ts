@@ -34,8 +34,9 @@ import { OrderBook } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { dec, isObj, type Obj, preview, previewValue } from './json-fields.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-resync.js';
+import { FieldReader } from './kit/fields.js';
 import { parseObjectFrame } from './kit/frame.js';
-import { LevelScratch, parseObjectLevels, size } from './kit/levels.js';
+import { LevelScratch, parseObjectLevels } from './kit/levels.js';
 import { emptyTickerFields } from './kit/ticker-fields.js';
 import { krakenBookChecksum, MAX_PRECISION } from './kraken-checksum.js';
 import { KRAKEN_BOOK_DEPTHS, KRAKEN_CHANNEL, ohlcMinutes, parseRfc3339 } from './kraken-protocol.js';
@@ -113,6 +114,7 @@ export class KrakenSession implements VenueSession {
 
   private readonly ticker: TickerFields = emptyTickerFields();
   private readonly levels = new LevelScratch();
+  private readonly fields = new FieldReader<string>((channel, d) => `kraken: ${channel} ${previewValue(d.symbol)}`);
   private deepBids: Float64Array = new Float64Array(256);
   private deepAsks: Float64Array = new Float64Array(256);
   private readonly topBids = new Float64Array(20);
@@ -416,21 +418,6 @@ export class KrakenSession implements VenueSession {
     }
   }
 
-  private field(channel: string, d: Obj, key: string): number {
-    const v = dec(d[key]);
-    if (Number.isNaN(v)) {
-      throw new Error(
-        `kraken: ${channel} ${previewValue(d.symbol)}: field "${key}" is not a number (${previewValue(d[key])})`,
-      );
-    }
-    return v;
-  }
-
-  /** A price or an amount: a number, not negative. */
-  private size(channel: string, d: Obj, key: string): number {
-    return size('kraken', channel, d.symbol as string, key, this.field(channel, d, key), d[key]);
-  }
-
   private onTrade(d: unknown, check = false): void {
     if (!isObj(d)) throw new Error('kraken: trade entry is not an object');
     const st = typeof d.symbol === 'string' ? this.trades.get(d.symbol) : undefined;
@@ -438,9 +425,9 @@ export class KrakenSession implements VenueSession {
       this.stats.unknownStream++;
       return;
     }
-    const id = this.field('trade', d, 'trade_id');
-    const price = this.size('trade', d, 'price');
-    const qty = this.size('trade', d, 'qty');
+    const id = this.fields.decimal('trade', d, 'trade_id');
+    const price = this.fields.size('trade', d, 'price');
+    const qty = this.fields.size('trade', d, 'qty');
     const side = d.side === 'buy' ? Side.buy : d.side === 'sell' ? Side.sell : -1;
     if (side < 0) throw new Error(`kraken: trade ${d.symbol}: side ${previewValue(d.side)} is not buy/sell`);
     if (check) return;
@@ -460,13 +447,13 @@ export class KrakenSession implements VenueSession {
       return;
     }
     const f = this.ticker;
-    const last = this.field('ticker', d, 'last');
-    const volume = this.field('ticker', d, 'volume');
+    const last = this.fields.decimal('ticker', d, 'last');
+    const volume = this.fields.decimal('ticker', d, 'volume');
     f.last = last;
-    f.bidPrice = this.field('ticker', d, 'bid');
-    f.askPrice = this.field('ticker', d, 'ask');
-    f.high = this.field('ticker', d, 'high');
-    f.low = this.field('ticker', d, 'low');
+    f.bidPrice = this.fields.decimal('ticker', d, 'bid');
+    f.askPrice = this.fields.decimal('ticker', d, 'ask');
+    f.high = this.fields.decimal('ticker', d, 'high');
+    f.low = this.fields.decimal('ticker', d, 'low');
     f.baseVolume = volume;
     // Kraken sends the 24 h change and vwap rather than open and quote volume.
     f.open = last - dec(d.change);
@@ -484,7 +471,7 @@ export class KrakenSession implements VenueSession {
   private onCandle(d: unknown, frameTs: number, closed: boolean, check = false): void {
     if (!isObj(d)) throw new Error('kraken: ohlc entry is not an object');
     const byInterval = typeof d.symbol === 'string' ? this.candles.get(d.symbol) : undefined;
-    const minutes = this.field('ohlc', d, 'interval');
+    const minutes = this.fields.decimal('ohlc', d, 'interval');
     const st = byInterval?.get(minutes);
     if (st === undefined) {
       this.stats.unknownStream++;
@@ -494,11 +481,11 @@ export class KrakenSession implements VenueSession {
     if (Number.isNaN(openTs)) {
       throw new Error(`kraken: ohlc ${d.symbol}: interval_begin ${previewValue(d.interval_begin)} is not a time`);
     }
-    const open = this.field('ohlc', d, 'open');
-    const high = this.field('ohlc', d, 'high');
-    const low = this.field('ohlc', d, 'low');
-    const close = this.field('ohlc', d, 'close');
-    const volume = this.field('ohlc', d, 'volume');
+    const open = this.fields.decimal('ohlc', d, 'open');
+    const high = this.fields.decimal('ohlc', d, 'high');
+    const low = this.fields.decimal('ohlc', d, 'low');
+    const close = this.fields.decimal('ohlc', d, 'close');
+    const volume = this.fields.decimal('ohlc', d, 'volume');
     if (check) return;
     // Rotation/reconnect dedupe: an older candle, or the same candle at an older-or-equal frame time.
     if (openTs < st.lastAux || (openTs === st.lastAux && frameTs <= st.last)) {

@@ -36,8 +36,9 @@ import { DEFAULT_MAX_LEVELS } from '../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../records/types.js';
 import { dec, isObj, type Obj, preview, previewValue } from './json-fields.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-resync.js';
+import { FieldReader } from './kit/fields.js';
 import { parseObjectFrame } from './kit/frame.js';
-import { ASKS, BIDS, LevelScratch, parsePairLevels, size } from './kit/levels.js';
+import { ASKS, BIDS, LevelScratch, parsePairLevels } from './kit/levels.js';
 import { emptyTickerFields } from './kit/ticker-fields.js';
 import { OkxBook } from './okx-book.js';
 import { isDerivativeInstId, type OkxBookChannel, okxCandleSec, okxChannelsOf } from './okx-channels.js';
@@ -127,6 +128,7 @@ export class OkxSession implements VenueSession {
   private readonly specs = new Map<string, StreamSpec>();
   private readonly ticker: TickerFields = emptyTickerFields();
   private readonly levels = new LevelScratch();
+  private readonly fields = new FieldReader<StreamState>((st) => `okx: malformed ${st.channel} frame for ${st.instId}`);
 
   private readonly bookChannel: OkxBookChannel;
   private readonly maxBookLevels: number;
@@ -422,19 +424,11 @@ export class OkxSession implements VenueSession {
     return d;
   }
 
-  private num(st: StreamState, d: Obj, key: string): number {
-    const v = dec(d[key]);
-    if (Number.isNaN(v)) {
-      throw this.malformed(st, `field "${key}" is not a decimal number, got ${previewValue(d[key])}`);
-    }
-    return v;
-  }
-
   private onTrade(st: StreamState, d: Obj, check = false): void {
-    const id = this.num(st, d, 'tradeId');
-    const ts = this.num(st, d, 'ts');
-    const price = size('okx', st.channel, st.instId, 'px', this.num(st, d, 'px'), d.px);
-    const amount = size('okx', st.channel, st.instId, 'sz', this.num(st, d, 'sz'), d.sz);
+    const id = this.fields.decimal(st, d, 'tradeId');
+    const ts = this.fields.decimal(st, d, 'ts');
+    const price = this.fields.size(st, d, 'px');
+    const amount = this.fields.size(st, d, 'sz');
     const side = d.side;
     if (side !== 'buy' && side !== 'sell') throw this.malformed(st, `field "side" is ${previewValue(side)}`);
     if (check) return;
@@ -447,9 +441,9 @@ export class OkxSession implements VenueSession {
   }
 
   private onTicker(st: StreamState, d: Obj, check = false): void {
-    const ts = this.num(st, d, 'ts');
+    const ts = this.fields.decimal(st, d, 'ts');
     const f = this.ticker;
-    f.last = this.num(st, d, 'last');
+    f.last = this.fields.decimal(st, d, 'last');
     if (check) return;
     f.open = dec(d.open24h);
     f.high = dec(d.high24h);
@@ -473,8 +467,8 @@ export class OkxSession implements VenueSession {
   }
 
   private onFunding(st: StreamState, d: Obj, check = false): void {
-    const rate = this.num(st, d, 'fundingRate');
-    const fundingTime = this.num(st, d, 'fundingTime');
+    const rate = this.fields.decimal(st, d, 'fundingRate');
+    const fundingTime = this.fields.decimal(st, d, 'fundingTime');
     if (check) return;
     const ts = dec(d.ts);
     const f = this.ticker;
@@ -497,11 +491,11 @@ export class OkxSession implements VenueSession {
   }
 
   private onMark(st: StreamState, d: Obj, check = false): void {
-    const ts = this.num(st, d, 'ts');
+    const ts = this.fields.decimal(st, d, 'ts');
     const f = this.ticker;
     f.last = f.open = f.high = f.low = f.baseVolume = f.quoteVolume = Number.NaN;
     f.bidPrice = f.askPrice = f.indexPrice = f.fundingRate = f.nextFundingTs = Number.NaN;
-    f.markPrice = this.num(st, d, 'markPx');
+    f.markPrice = this.fields.decimal(st, d, 'markPx');
     if (check) return;
     if (ts <= st.last) {
       this.stats.duplicates++;
@@ -512,7 +506,7 @@ export class OkxSession implements VenueSession {
   }
 
   private onBbo(st: StreamState, d: Obj, check = false): void {
-    const ts = this.num(st, d, 'ts');
+    const ts = this.fields.decimal(st, d, 'ts');
     const bids = d.bids;
     const asks = d.asks;
     if (!Array.isArray(bids) || !Array.isArray(asks)) throw this.malformed(st, 'bids/asks are not arrays');
@@ -598,7 +592,7 @@ export class OkxSession implements VenueSession {
     if (action !== 'snapshot' && action !== 'update') {
       throw this.malformed(st, `"action" is ${previewValue(action)}, expected snapshot or update`);
     }
-    const ts = this.num(st, d, 'ts');
+    const ts = this.fields.decimal(st, d, 'ts');
     const nb = parsePairLevels('okx', st.channel, st.instId, BIDS, bids, this.levels, true);
     const na = parsePairLevels('okx', st.channel, st.instId, ASKS, asks, this.levels, true);
     if (check) return;
@@ -684,7 +678,7 @@ export class OkxSession implements VenueSession {
     const bids = d.bids;
     const asks = d.asks;
     if (!Array.isArray(bids) || !Array.isArray(asks)) throw this.malformed(st, 'bids/asks are not arrays');
-    const ts = this.num(st, d, 'ts');
+    const ts = this.fields.decimal(st, d, 'ts');
     const nb = parsePairLevels('okx', st.channel, st.instId, BIDS, bids, this.levels, true);
     const na = parsePairLevels('okx', st.channel, st.instId, ASKS, asks, this.levels, true);
     if (check) return;

@@ -2,11 +2,11 @@
  * Book levels and sizes as venues send them, checked and written into reusable scratch arrays.
  *
  * Invariants:
- *  - A level written to a scratch array has a finite price > 0 and a finite amount >= 0; a trade
- *    price or amount that passes `size` is finite and >= 0. Anything else throws a plain Error.
+ *  - A level written to a scratch array has a finite price > 0 and a finite amount >= 0; anything
+ *    else throws a plain Error. (Trade prices and amounts: `FieldReader.size` in fields.ts.)
  *  - One wording for every venue: `<venue>: <kind> <symbol>: <bids|asks> level <i> <problem>:
- *    <value>` and `<venue>: <kind> <symbol>: field "<key>" <problem>: <value>`, the value as a
- *    bounded preview (`previewValue`), so a hostile frame cannot make the message huge.
+ *    <value>`, the value as a bounded preview (`previewValue`), so a hostile frame cannot make
+ *    the message huge.
  *  - The message is only built when a value is refused: the accepted path allocates nothing
  *    (scratch arrays grow by doubling and are kept).
  *  - A parse fills the scratch of one side from index 0 and returns the level count; the caller
@@ -120,11 +120,4 @@ export function parseObjectLevels(
     out[2 * i + 1] = q;
   }
   return n;
-}
-
-/** A trade price or amount already read as a number (NaN: not one): returned when >= 0, else throws. */
-export function size(venue: string, kind: string, symbol: string, key: string, v: number, raw: unknown): number {
-  if (v >= 0) return v;
-  const problem = Number.isNaN(v) ? 'is not a finite number' : 'is negative';
-  throw new Error(`${venue}: ${kind} ${symbol}: field "${key}" ${problem}: ${previewValue(raw)}`);
 }
