@@ -4,6 +4,7 @@
  */
 
 import { createHmac } from 'node:crypto';
+import { digitsAt } from './kit/digits.js';
 import type { Credentials } from './types.js';
 
 /** Public batched L2 channel (50 ms batches); `level2` needs an authenticated subscribe now. */
@@ -12,16 +13,6 @@ export const L2_AUTH = 'level2';
 
 /** Path the Exchange signs for WebSocket authentication. */
 const VERIFY_PATH = '/users/self/verify';
-
-function digits(s: string, from: number, n: number): number {
-  let v = 0;
-  for (let i = from; i < from + n; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return Number.NaN;
-    v = v * 10 + c;
-  }
-  return v;
-}
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`). */
 function daysFromCivil(y: number, m: number, d: number): number {
@@ -45,12 +36,12 @@ export function parseIsoMs(s: unknown): number {
   }
   const t = s.charCodeAt(10);
   if (t !== 84 && t !== 116 && t !== 32) return Number.NaN; // T, t or space
-  const y = digits(s, 0, 4);
-  const mo = digits(s, 5, 2);
-  const d = digits(s, 8, 2);
-  const h = digits(s, 11, 2);
-  const mi = digits(s, 14, 2);
-  const sec = digits(s, 17, 2);
+  const y = digitsAt(s, 0, 4);
+  const mo = digitsAt(s, 5, 2);
+  const d = digitsAt(s, 8, 2);
+  const h = digitsAt(s, 11, 2);
+  const mi = digitsAt(s, 14, 2);
+  const sec = digitsAt(s, 17, 2);
   if (Number.isNaN(y + mo + d + h + mi + sec) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
     return Number.NaN;
   }
@@ -75,8 +66,8 @@ export function parseIsoMs(s: unknown): number {
     i++;
   } else if (z === 43 || z === 45) {
     if (s.length !== i + 6 || s.charCodeAt(i + 3) !== 58) return Number.NaN;
-    const oh = digits(s, i + 1, 2);
-    const om = digits(s, i + 4, 2);
+    const oh = digitsAt(s, i + 1, 2);
+    const om = digitsAt(s, i + 4, 2);
     if (Number.isNaN(oh + om)) return Number.NaN;
     offsetMin = (z === 43 ? 1 : -1) * (oh * 60 + om);
     i += 6;

@@ -1,5 +1,6 @@
 /** Kraken WebSocket v2 naming shared by the adapter, its session and the simulator. */
 
+import { digitsAt } from './kit/digits.js';
 import type { Channel, StreamSpec } from './types.js';
 
 /** Normalized channel → Kraken v2 channel. */
@@ -39,16 +40,6 @@ export function ohlcMinutes(spec: StreamSpec): number {
     );
   }
   return m;
-}
-
-function digitsAt(s: string, from: number, n: number): number {
-  let v = 0;
-  for (let i = from; i < from + n; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return Number.NaN;
-    v = v * 10 + d;
-  }
-  return v;
 }
 
 /**
