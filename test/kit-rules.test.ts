@@ -8,11 +8,12 @@
  *      level of a synced book it also resyncs the book.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { StatusCode } from '../src/records/types.js';
+import { ResyncReason, StatusCode } from '../src/records/types.js';
 import { createBinanceSession } from '../src/venues/binance-session.js';
 import { USDM_FLAVOR } from '../src/venues/binance-usdm.js';
 import { createBybitSession } from '../src/venues/bybit-session.js';
 import { createCoinbaseSession } from '../src/venues/coinbase-session.js';
+import { BookResync, BookSyncState } from '../src/venues/kit/book-resync.js';
 import { createKrakenSession } from '../src/venues/kraken-session.js';
 import { createOkxSession } from '../src/venues/okx-session.js';
 import type { StreamSpec, VenueSession } from '../src/venues/types.js';
@@ -78,7 +79,7 @@ function binanceRow(venue: 'binance' | 'binance-usdm'): VenueRow {
       s.addStreams([spec('book', symbol, 'BTCUSDT'), spec('trades', symbol, 'BTCUSDT')]);
       return s;
     },
-    async snapshot(rc, s, n) {
+    async snapshot(_rc, s, n) {
       const L = 100 * n;
       answer = good(L);
       await vi.advanceTimersByTimeAsync(n === 1 ? 0 : MIN_INTERVAL);
@@ -370,5 +371,39 @@ describe.each(ROWS)('kit rules: $venue', (row) => {
       expect(rc.resyncs).toHaveLength(1);
       vi.useRealTimers();
     }
+  });
+});
+
+describe('kit: book resync timing', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('an unanswered ask is repeated with a doubling timeout, capped; a snapshot or a removal stops it', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const rc = recordingContext();
+    const resync = new BookResync('test', rc.ctx, { minResyncIntervalMs: 100, snapshotTimeoutMs: 1000, maxSnapshotTimeoutMs: 3000 });
+    const asks: number[] = [];
+    const t0 = Date.now();
+    const st = new BookSyncState('X', () => asks.push(Date.now() - t0));
+    resync.desync(st, 1, ResyncReason.checksum);
+    expect(rc.recs).toEqual([{ type: 'status', symbolId: 1, code: StatusCode.resync, detail: ResyncReason.checksum }]);
+    expect(rc.resyncs).toEqual([[1, ResyncReason.checksum]]);
+    vi.advanceTimersByTime(10_000);
+    // 1 s, then 2 s, then capped at 3 s.
+    expect(asks).toEqual([0, 1000, 3000, 6000, 9000]);
+    expect(resync.snapshotApplied(st)).toBe(true);
+    expect(resync.snapshotApplied(st)).toBe(false);
+    vi.advanceTimersByTime(10_000);
+    expect(asks).toHaveLength(5);
+    // A second desync soon after an ask waits for the rate limit; a removal cancels it.
+    resync.desync(st, 1, ResyncReason.crossedBook, false);
+    expect(asks).toHaveLength(6);
+    resync.desync(st, 1, ResyncReason.crossedBook, false);
+    expect(asks).toHaveLength(6);
+    resync.remove(st);
+    vi.advanceTimersByTime(10_000);
+    expect(asks).toHaveLength(6);
+    expect(rc.resyncs).toHaveLength(1); // the invisible desyncs wrote no status and counted nothing
   });
 });
