@@ -18,6 +18,7 @@ import { StatusCode } from '../records/types.js';
 import { getVenue } from '../venues/registry.js';
 import { describeStreams, type RejectionCode, upgradeFailure } from '../venues/rejection.js';
 import type { StreamSpec, VenueAdapter, VenueSession } from '../venues/types.js';
+import { InstrumentCheck } from './instrument-check.js';
 import type { ConnectionResult, ConnectionTask, ControlMessage, EndReason } from './protocol.js';
 import { StreamList } from './streams.js';
 import { TaskBase, type Transport } from './task-base.js';
@@ -45,11 +46,7 @@ class WsTransport implements Transport {
   private readonly pendingAdds = new StreamList();
   /** The initial streams went through the instrument check (the socket may open). */
   private admitted = false;
-  /** Verdicts of the venue's instrument list (`listedSymbols`), kept for the task's life. */
-  private readonly listed = new Set<string>();
-  private readonly unlisted = new Set<string>();
-  /** The venue's answer covered every instrument it has: a native not in `listed` is unlisted. */
-  private listComplete = false;
+  private readonly instruments: InstrumentCheck;
   private socket: WebSocket | undefined;
   private successor: WebSocket | undefined;
   private successorQueue: Array<{ text: string; recvTs: number }> = [];
@@ -62,6 +59,11 @@ class WsTransport implements Transport {
     const task = base.task;
     this.task = task;
     this.streams = new StreamList(task.streams);
+    this.instruments = new InstrumentCheck(
+      adapter,
+      { restUrl: task.restUrl, fetchJson: (url) => this.fetchJson(url) },
+      base.log,
+    );
     this.session = adapter.createSession({
       sink: base.sink,
       log: base.log,
@@ -103,40 +105,9 @@ class WsTransport implements Transport {
     this.base.reportRejected(gone, code, message);
   }
 
-  /**
-   * Streams whose symbol the venue lists (per its published instrument list, when the adapter
-   * has one); the others are rejected with ERR_BAD_SYMBOL. When the list cannot be had, every
-   * stream passes (logged): the check must never be what stops a feed.
-   */
+  /** The streams whose symbol the venue lists; the others are rejected with ERR_BAD_SYMBOL. */
   private async admit(streams: readonly StreamSpec[]): Promise<StreamSpec[]> {
-    const lister = this.adapter.listedSymbols;
-    if (lister === undefined) return [...streams];
-    const undecided = this.listComplete
-      ? []
-      : [...new Set(streams.map((s) => s.native).filter((n) => !this.listed.has(n) && !this.unlisted.has(n)))];
-    if (undecided.length > 0) {
-      try {
-        const answer = await lister.call(this.adapter, undecided, {
-          restUrl: this.task.restUrl,
-          fetchJson: (url) => this.fetchJson(url),
-        });
-        for (const n of answer.listed) this.listed.add(n);
-        for (const n of undecided) if (!answer.listed.has(n)) this.unlisted.add(n);
-        if (answer.complete) this.listComplete = true;
-      } catch (err) {
-        this.base.log.warn('instrument list unavailable; subscribing without checking symbols', {
-          problem: (err as Error).message,
-          symbols: undecided,
-        });
-        return [...streams];
-      }
-    }
-    const refused = new Map<string, StreamSpec[]>();
-    for (const s of streams) {
-      if (this.listed.has(s.native)) continue;
-      if (!this.unlisted.has(s.native) && !this.listComplete) continue;
-      refused.set(s.native, [...(refused.get(s.native) ?? []), s]);
-    }
+    const refused = await this.instruments.unlistedOf(streams);
     for (const [native, list] of refused) {
       this.reject(
         list,
@@ -144,7 +115,7 @@ class WsTransport implements Transport {
         `${describeStreams(this.adapter.id, list)}: unknown symbol, ${this.adapter.id} does not list ${native}`,
       );
     }
-    return streams.filter((s) => !refused.has(s.native));
+    return refused.size === 0 ? [...streams] : streams.filter((s) => !refused.has(s.native));
   }
 
   private open(isSuccessor: boolean): WebSocket {
