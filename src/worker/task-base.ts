@@ -284,6 +284,18 @@ export class TaskBase {
     return this.draining;
   }
 
+  /**
+   * `block` backpressure after a read: while records wait for ring space, the socket `source()`
+   * returns is paused (the kernel buffers), and resumed once they are in.
+   */
+  pauseWhileBacklogged(source: () => { pause(): unknown; resume(): unknown } | undefined): void {
+    if (!this.policy.queued) return;
+    source()?.pause();
+    void this.drain().then(() => {
+      if (!this.ended) source()?.resume();
+    });
+  }
+
   private async flushBacklog(giveUp: () => boolean): Promise<void> {
     while (!giveUp() && !this.policy.flush()) {
       this.publish();

@@ -70,6 +70,7 @@ class TcpTransport<F> implements Transport {
   /** Receive time of the read being framed. */
   private recvTs = 0;
   private framesInRead = 0;
+  private readonly current = () => this.socket;
   private readonly parse = (frame: F): void => this.session.onFrame(frame);
   private readonly onFrame = (frame: F): void => {
     this.framesInRead++;
@@ -116,7 +117,7 @@ class TcpTransport<F> implements Transport {
         this.base.end(err instanceof FrameTooLarge ? 'too-large' : 'error', 0, (err as Error).message);
       }
       this.base.countFrames(this.framesInRead, chunk.length);
-      if (this.base.policy.queued) void this.pauseUntilDrained();
+      this.base.pauseWhileBacklogged(this.current);
     });
     socket.on('error', (err) => this.base.end(this.connected ? 'error' : 'connect-failed', 0, err.message));
     socket.on('close', () => this.base.end('closed', 0, 'the peer closed the connection'));
@@ -140,13 +141,6 @@ class TcpTransport<F> implements Transport {
     if (!this.connected || this.base.ended) return false;
     this.socket!.write(bytes);
     return true;
-  }
-
-  /** `block` backpressure: stop reading until the ring has room for the backlog. */
-  private async pauseUntilDrained(): Promise<void> {
-    this.socket?.pause();
-    await this.base.drain();
-    if (!this.base.ended) this.socket?.resume();
   }
 
   private reject(streams: readonly StreamSpec[], code: RejectionCode, message: string): void {

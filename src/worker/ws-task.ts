@@ -50,6 +50,7 @@ class WsTransport implements Transport {
   private socket: WebSocket | undefined;
   private successor: WebSocket | undefined;
   private successorQueue: Array<{ text: string; recvTs: number }> = [];
+  private readonly current = () => this.socket;
   private readonly parse = (text: string): void => this.session.onMessage(text);
 
   constructor(
@@ -225,14 +226,7 @@ class WsTransport implements Transport {
 
   private deliver(text: string, recvTs: number): void {
     this.base.read(recvTs, this.parse, text, text);
-    if (this.base.policy.queued) void this.pauseUntilDrained();
-  }
-
-  /** `block` backpressure: stop reading the socket until the ring has room for the backlog. */
-  private async pauseUntilDrained(): Promise<void> {
-    this.socket?.pause();
-    await this.base.drain();
-    if (!this.base.ended) this.socket?.resume();
+    this.base.pauseWhileBacklogged(this.current);
   }
 
   onControl(m: Exclude<ControlMessage, { type: 'stop' }>): void {
