@@ -404,7 +404,7 @@ export class BybitSession implements VenueSession {
           // Nothing of a rejected frame was applied; the book it concerns can no longer be trusted
           // (a synced one may have missed a real update; a snapshot-less one would wait for good).
           const sync = st.sync!;
-          if (sync.state.synced || msg.type === 'snapshot') this.resync(st, sync, ResyncReason.sequenceGap);
+          if (sync.state.resyncsAfterRejected(msg.type === 'snapshot')) this.resync(st, sync, ResyncReason.sequenceGap);
           throw err;
         }
         return;

@@ -509,7 +509,7 @@ export class CoinbaseSession implements VenueSession {
       else this.onL2Update(p, m);
     } catch (err) {
       const b = p?.book;
-      if (p !== undefined && b !== undefined && (snapshot || b.state.synced)) this.resync(p, b, ResyncReason.sequenceGap);
+      if (p !== undefined && b?.state.resyncsAfterRejected(snapshot)) this.resync(p, b, ResyncReason.sequenceGap);
       throw err;
     }
   }

@@ -564,7 +564,7 @@ export class KrakenSession implements VenueSession {
   private resyncRejected(data: unknown[], snapshot: boolean): void {
     for (const d of data) {
       const st = isObj(d) && typeof d.symbol === 'string' ? this.books.get(d.symbol) : undefined;
-      if (st !== undefined && (snapshot || st.sync.synced)) this.resync(st, ResyncReason.sequenceGap);
+      if (st?.sync.resyncsAfterRejected(snapshot)) this.resync(st, ResyncReason.sequenceGap);
     }
   }
 

@@ -409,7 +409,8 @@ export class OkxSession implements VenueSession {
       }
     } catch (err) {
       const sync = st.sync!;
-      if (sync.state.synced || action === 'snapshot' || st.kind === K_BOOK5) this.resync(st, sync, ResyncReason.sequenceGap);
+      // Every books5 frame is a snapshot.
+      if (sync.state.resyncsAfterRejected(action === 'snapshot' || st.kind === K_BOOK5)) this.resync(st, sync, ResyncReason.sequenceGap);
       throw err;
     }
   }

@@ -15,6 +15,9 @@
  *    (`askRejected`), is asked again; the timeout doubles with each unanswered ask, capped at
  *    `maxSnapshotTimeoutMs`. Retries stop when a snapshot arrives, the stream is removed, or the
  *    socket goes (`reset`: the next socket's subscribe brings the snapshot).
+ *  - A frame the session rejects that concerns a book resyncs it when the book was in sync (the
+ *    frame may have carried a real update) or when the frame was a snapshot (the book would
+ *    otherwise wait for good): `resyncsAfterRejected`. Nothing of a rejected frame is applied.
  *  - At most one timer per book is pending; every timer is unref'd and cancelled on
  *    `snapshotApplied`, `reset` and `remove`.
  */
@@ -63,6 +66,11 @@ export class BookSyncState {
 
   get synced(): boolean {
     return this.phase === BookPhase.synced;
+  }
+
+  /** A frame concerning this book was rejected: must the book resync? (see the invariants) */
+  resyncsAfterRejected(snapshot: boolean): boolean {
+    return snapshot || this.phase === BookPhase.synced;
   }
 }
 
