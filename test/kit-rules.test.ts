@@ -37,6 +37,8 @@ interface VenueRow {
   snapshot(rc: RecordingContext, s: VenueSession, n: number): Promise<void>;
   /** A snapshot frame with one bad level; undefined where snapshots come by REST. */
   badSnapshot?(bad: Level): string;
+  /** Where snapshots come by REST: the next REST snapshot has one bad level. */
+  badRestSnapshot?(bad: Level): void;
   /** An update of the synced book (after snapshot `n`) carrying one good and one bad level. */
   update(n: number, bad: Level): string;
   trade(price: string, amount: string): string;
@@ -61,6 +63,7 @@ function binanceRow(venue: 'binance' | 'binance-usdm'): VenueRow {
   let last = 0;
   const good = (L: number) => () => Promise.resolve({ lastUpdateId: L, bids: [['100', '1']], asks: [['101', '1']] });
   let answer: () => Promise<unknown> = good(100);
+  let firstAnswer: (() => Promise<unknown>) | undefined;
   const depth = (U: number, u: number, b: Level[]) =>
     JSON.stringify({
       stream: 'btcusdt@depth@100ms',
@@ -69,7 +72,8 @@ function binanceRow(venue: 'binance' | 'binance-usdm'): VenueRow {
   return {
     venue,
     open(rc) {
-      answer = good(100);
+      answer = firstAnswer ?? good(100);
+      firstAnswer = undefined;
       rc.rest = () => answer();
       const s = createBinanceSession(rc.ctx, {
         minSnapshotIntervalMs: MIN_INTERVAL,
@@ -89,6 +93,9 @@ function binanceRow(venue: 'binance' | 'binance-usdm'): VenueRow {
         s.onMessage(depth(L - 1, L + 1, [['100', '1']]));
         last = L + 1;
       }
+    },
+    badRestSnapshot(bad) {
+      firstAnswer = () => Promise.resolve({ lastUpdateId: 100, bids: [['100', '1'], bad], asks: [['101', '1']] });
     },
     update: (_n, bad) => depth(last + 1, last + 1, [['100', '2'], bad]),
     trade: (p, q) =>
@@ -313,6 +320,21 @@ describe.each(ROWS)('kit rules: $venue', (row) => {
     expect(row.asks(rc)).toBe(1);
     await row.snapshot(rc, s, 2);
     expect(rc.statuses(1)).toEqual([StatusCode.resync, StatusCode.synced]);
+    expectGoodBook(rc);
+  });
+
+  it.runIf(row.badRestSnapshot !== undefined)('(a) a REST snapshot with one malformed level is refused whole and fetched again', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const rc = recordingContext();
+    row.badRestSnapshot!(['100.5', 'x']);
+    const s = row.open(rc);
+    await flush();
+    expect(rc.recs).toEqual([]);
+    expect(rc.warns.some((w) => w.includes('snapshot failed'))).toBe(true);
+    await row.snapshot(rc, s, 2);
+    await vi.advanceTimersByTimeAsync(MIN_INTERVAL);
+    expect(rc.fetched.length).toBeGreaterThanOrEqual(2);
+    expect(rc.statuses(1)).toEqual([StatusCode.synced]);
     expectGoodBook(rc);
   });
 
