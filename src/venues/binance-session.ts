@@ -74,6 +74,7 @@ import { klineIntervalSec, streamNameFor } from './binance-streams.js';
 import { dec, isObj, type Obj, preview, previewValue } from './json-fields.js';
 import { FieldReader } from './kit/fields.js';
 import { parseObjectFrame } from './kit/frame.js';
+import { type SessionStats, sessionStats } from './kit/session-stats.js';
 import { emptyTickerFields } from './kit/ticker-fields.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
 
@@ -101,23 +102,17 @@ export interface BinanceSessionOptions {
 }
 
 /** Counters exposed for tests and diagnostics. */
-export interface BinanceSessionStats {
+export interface BinanceSessionStats extends SessionStats {
   /** Data frames for streams this session does not know (ignored). */
   unknownStream: number;
-  /** Frames dropped because they were already emitted (trade id / update id / event time). */
-  duplicates: number;
   /** Buffered diffs dropped when a snapshot was applied (already contained in it). */
   droppedBeforeSnapshot: number;
-  /** Book resyncs (gaps + crossed books). */
-  resyncs: number;
   snapshotRequests: number;
   snapshotFailures: number;
   /** Snapshots discarded because the first remaining diff does not bridge them. */
   staleSnapshots: number;
   /** Buffer overflows (buffer dropped and snapshot refetched). */
   bufferOverflows: number;
-  acks: number;
-  errorAcks: number;
   /** Frames handled by the scanner without `JSON.parse`. */
   fastPath: number;
 }
@@ -207,16 +202,13 @@ interface PendingRequest {
 
 export class BinanceSession implements VenueSession {
   readonly stats: BinanceSessionStats = {
+    ...sessionStats(),
     unknownStream: 0,
-    duplicates: 0,
     droppedBeforeSnapshot: 0,
-    resyncs: 0,
     snapshotRequests: 0,
     snapshotFailures: 0,
     staleSnapshots: 0,
     bufferOverflows: 0,
-    acks: 0,
-    errorAcks: 0,
     fastPath: 0,
   };
 

@@ -38,6 +38,7 @@ import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-res
 import { FieldReader } from './kit/fields.js';
 import { parseObjectFrame } from './kit/frame.js';
 import { ASKS, BIDS, LevelScratch, parsePairLevels } from './kit/levels.js';
+import { type SessionStats, sessionStats } from './kit/session-stats.js';
 import { emptyTickerFields } from './kit/ticker-fields.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields, VenueSession } from './types.js';
 
@@ -49,21 +50,15 @@ export interface BybitSessionOptions extends BookResyncTiming {
   maxArgsPerRequest?: number;
 }
 
-export interface BybitSessionStats {
+export interface BybitSessionStats extends SessionStats {
   /** Topic frames for topics this session does not know (ignored). */
   unknownTopic: number;
-  /** Frames or items dropped because they were already emitted. */
-  duplicates: number;
   /** Book deltas dropped while waiting for a snapshot. */
   deltasWhileUnsynced: number;
   /** Linear ticker deltas dropped because no snapshot had been seen. */
   tickerDeltasWithoutSnapshot: number;
-  /** Book desyncs (gaps + crossed books), including quotes-only topics. */
-  resyncs: number;
   /** Unsubscribe + subscribe pairs sent to rebuild a book. */
   resubscribes: number;
-  acks: number;
-  errorAcks: number;
   pongs: number;
 }
 
@@ -140,14 +135,11 @@ function topicType(topic: string): number {
 
 export class BybitSession implements VenueSession {
   readonly stats: BybitSessionStats = {
+    ...sessionStats(),
     unknownTopic: 0,
-    duplicates: 0,
     deltasWhileUnsynced: 0,
     tickerDeltasWithoutSnapshot: 0,
-    resyncs: 0,
     resubscribes: 0,
-    acks: 0,
-    errorAcks: 0,
     pongs: 0,
   };
 

@@ -37,6 +37,7 @@ import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-res
 import { FieldReader } from './kit/fields.js';
 import { parseObjectFrame } from './kit/frame.js';
 import { LevelScratch, parseObjectLevels } from './kit/levels.js';
+import { type SessionStats, sessionStats } from './kit/session-stats.js';
 import { emptyTickerFields } from './kit/ticker-fields.js';
 import { krakenBookChecksum, MAX_PRECISION } from './kraken-checksum.js';
 import { KRAKEN_BOOK_DEPTHS, KRAKEN_CHANNEL, ohlcMinutes, parseRfc3339 } from './kraken-protocol.js';
@@ -48,18 +49,14 @@ export interface KrakenSessionOptions extends BookResyncTiming {
   bookDepth?: number;
 }
 
-export interface KrakenSessionStats {
+export interface KrakenSessionStats extends SessionStats {
   /** Data for a symbol/channel this session does not know (ignored). */
   unknownStream: number;
-  duplicates: number;
-  resyncs: number;
   checksumMismatches: number;
   /** Book snapshots/updates whose checksum could not be checked (no precision yet, or no checksum). */
   unverified: number;
   /** Book updates dropped while the symbol waited for a snapshot. */
   droppedUnsynced: number;
-  acks: number;
-  errorAcks: number;
 }
 
 interface BaseState {
@@ -92,14 +89,11 @@ function grow(a: Float64Array, need: number): Float64Array {
 
 export class KrakenSession implements VenueSession {
   readonly stats: KrakenSessionStats = {
+    ...sessionStats(),
     unknownStream: 0,
-    duplicates: 0,
-    resyncs: 0,
     checksumMismatches: 0,
     unverified: 0,
     droppedUnsynced: 0,
-    acks: 0,
-    errorAcks: 0,
   };
 
   private readonly trades = new Map<string, BaseState>();

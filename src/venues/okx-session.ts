@@ -39,6 +39,7 @@ import { BookResync, type BookResyncTiming, BookSyncState } from './kit/book-res
 import { FieldReader } from './kit/fields.js';
 import { parseObjectFrame } from './kit/frame.js';
 import { ASKS, BIDS, LevelScratch, parsePairLevels } from './kit/levels.js';
+import { type SessionStats, sessionStats } from './kit/session-stats.js';
 import { emptyTickerFields } from './kit/ticker-fields.js';
 import { OkxBook } from './okx-book.js';
 import { isDerivativeInstId, type OkxBookChannel, okxCandleSec, okxChannelsOf } from './okx-channels.js';
@@ -54,18 +55,14 @@ export interface OkxSessionOptions extends BookResyncTiming {
   maxArgsPerRequest?: number;
 }
 
-export interface OkxSessionStats {
+export interface OkxSessionStats extends SessionStats {
   unknownStream: number;
-  duplicates: number;
-  resyncs: number;
   checksumFailures: number;
   sequenceGaps: number;
   /** Book frames ignored while waiting for a snapshot. */
   ignoredWhileSyncing: number;
   /** Book updates whose checksum was verified. */
   checksumsVerified: number;
-  acks: number;
-  errorAcks: number;
   pongs: number;
 }
 
@@ -109,15 +106,12 @@ function specKey(spec: StreamSpec): string {
 
 export class OkxSession implements VenueSession {
   readonly stats: OkxSessionStats = {
+    ...sessionStats(),
     unknownStream: 0,
-    duplicates: 0,
-    resyncs: 0,
     checksumFailures: 0,
     sequenceGaps: 0,
     ignoredWhileSyncing: 0,
     checksumsVerified: 0,
-    acks: 0,
-    errorAcks: 0,
     pongs: 0,
   };
 
