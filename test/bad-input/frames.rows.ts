@@ -303,7 +303,8 @@ async function staleUnder(rig: Rig, keepAlive: () => void): Promise<void> {
     rig.engine.off('state', onState);
     rig.sim.faults.stall(0);
   }
-  if (statusesSince(rig, m, 'stale').length < 2) throw new Error('expected a stale status record per connection');
+  // The state change crosses by MessagePort, the status record by the ring: either may come first.
+  await waitFor(() => statusesSince(rig, m, 'stale').length >= 2, 'a stale status record per connection', 3000);
   await waitFor(() => {
     const { main, other } = connections(rig);
     return main.reconnects > m.reconnects.main && other.reconnects > m.reconnects.other;
