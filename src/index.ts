@@ -34,4 +34,4 @@ export type { CircuitBreakerOptions } from './supervisor/circuit-breaker.js';
 export type { ConnectionState, StateChange } from './supervisor/connection-supervisor.js';
 export type { CcxtVenueOptions } from './venues/ccxt-types.js';
 export type { Channel, Credentials } from './venues/types.js';
-export type { BackpressurePolicy, ConnectionLimits } from './worker-protocol.js';
+export type { BackpressurePolicy, ConnectionLimits } from './worker/protocol.js';

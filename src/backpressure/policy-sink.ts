@@ -1,6 +1,6 @@
 import type { RecordSink, TickerFields } from '../records/sink.js';
 import { StatusCode } from '../records/types.js';
-import type { BackpressurePolicy } from '../worker-protocol.js';
+import type { BackpressurePolicy } from '../worker/protocol.js';
 
 /** A sink whose methods report whether the record fit in the ring (false = full, not written). */
 export type TrySink = {

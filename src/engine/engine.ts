@@ -15,7 +15,7 @@ import { createRing } from '../ring/ring.js';
 import { type ConnectionState, ConnectionSupervisor, type StateChange, type StreamsRejected } from '../supervisor/connection-supervisor.js';
 import { getVenue } from '../venues/registry.js';
 import { CHANNELS, type Channel, type StreamSpec, type VenueAdapter } from '../venues/types.js';
-import { type BackpressurePolicy, COUNTER_SLOTS, type ConnectionTask, CounterSlot } from '../worker-protocol.js';
+import { type BackpressurePolicy, COUNTER_SLOTS, type ConnectionTask, CounterSlot } from '../worker/protocol.js';
 import {
   checkFilter,
   checkHandler,

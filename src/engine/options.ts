@@ -4,7 +4,7 @@ import { type CircuitBreakerOptions, DEFAULT_CIRCUIT_BREAKER } from '../supervis
 import type { CcxtVenueOptions } from '../venues/ccxt-types.js';
 import { getVenue } from '../venues/registry.js';
 import type { Credentials } from '../venues/types.js';
-import type { BackpressurePolicy, ConnectionLimits } from '../worker-protocol.js';
+import type { BackpressurePolicy, ConnectionLimits } from '../worker/protocol.js';
 import { RingfeedError } from './errors.js';
 
 export interface VenueEndpoints {

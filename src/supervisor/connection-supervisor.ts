@@ -9,7 +9,7 @@ import type {
   ConnectionTask,
   ControlMessage,
   WorkerMessage,
-} from '../worker-protocol.js';
+} from '../worker/protocol.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 
