@@ -15,8 +15,8 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import simdjson from 'simdjson';
 import { BinanceScanner, S_A, S_a, S_B, S_b, S_m, S_p, S_q, S_T, S_t, S_U, S_u } from '../src/parse/binance-scan.js';
-import { createBinanceSession } from '../src/venues/binance-session.js';
-import type { RecordSink, SessionContext } from '../src/venues/types.js';
+import { createBinanceSession } from '../src/venues/binance/session.js';
+import type { RecordSink, SessionContext } from '../src/venues/contract.js';
 
 export interface ParserBenchRow {
   message: string;

@@ -24,7 +24,7 @@ const buildInfo = join(dist, '.tsbuildinfo');
 const SOURCE_DIRS = ['src', 'workers'];
 const CONFIG_FILES = ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'];
 /** Sources that tsconfig.build.json excludes: inputs of nothing, so no output is expected. */
-const NOT_EMITTED = new Set(['src/venues/ccxt-catalog-generate.ts']);
+const NOT_EMITTED = new Set(['src/venues/ccxt/catalog-generate.ts']);
 
 /** Every .ts source (not .d.ts) under dir, and the newest mtime of those files and of the directories. */
 function scan(dir, out) {

@@ -14,7 +14,7 @@ import { RecordEncoder } from '../src/records/encoder.js';
 import { SymbolTable } from '../src/records/symbols.js';
 import { RecordView } from '../src/records/view.js';
 import { createRing, RingReader, RingWriter } from '../src/ring/ring.js';
-import type { RecordSink, SessionContext } from '../src/venues/types.js';
+import type { RecordSink, SessionContext } from '../src/venues/contract.js';
 import { VENUES } from '../test/faults/venues.js';
 
 function arg(name: string, dflt: number): number {

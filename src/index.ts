@@ -1,6 +1,4 @@
 export type { L2Book } from './book/book-keeper.js';
-export type { EngineOptions, VenueEndpoints } from './engine/options.js';
-export { DEFAULT_LIMITS } from './engine/options.js';
 export type {
   ConnectionStats,
   EngineStats,
@@ -13,6 +11,8 @@ export { createEngine, Engine } from './engine/engine.js';
 export type { RingfeedErrorCode } from './engine/errors.js';
 export { RingfeedError } from './engine/errors.js';
 export type { EngineEvents, IteratorBackpressure, SubscriptionRejection } from './engine/events.js';
+export type { EngineOptions, VenueEndpoints } from './engine/options.js';
+export { DEFAULT_LIMITS } from './engine/options.js';
 export type { LatencySummary } from './metrics/latency.js';
 export type {
   BookRecord,
@@ -32,6 +32,6 @@ export { RecordView } from './records/view.js';
 export type { BackoffOptions } from './supervisor/backoff.js';
 export type { CircuitBreakerOptions } from './supervisor/circuit-breaker.js';
 export type { ConnectionState, StateChange } from './supervisor/connection-supervisor.js';
-export type { CcxtVenueOptions } from './venues/ccxt-types.js';
-export type { Channel, Credentials } from './venues/types.js';
+export type { CcxtVenueOptions } from './venues/ccxt/types.js';
+export type { Channel, Credentials } from './venues/contract.js';
 export type { BackpressurePolicy, ConnectionLimits } from './worker/protocol.js';

@@ -5,10 +5,10 @@ import { createEngine, type Engine } from '../src/engine/engine.js';
 import type { MarketRecord } from '../src/records/types.js';
 import { ResyncReason, StatusCode } from '../src/records/types.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
-import { type BinanceSession, createBinanceSession } from '../src/venues/binance-session.js';
-import { binanceUsdm, USDM_FLAVOR } from '../src/venues/binance-usdm.js';
+import { type BinanceSession, createBinanceSession } from '../src/venues/binance/session.js';
+import { binanceUsdm, USDM_FLAVOR } from '../src/venues/binance/usdm.js';
+import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
 import { getVenue } from '../src/venues/registry.js';
-import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/types.js';
 import { captureLogger } from './helpers/engine.js';
 import { waitFor } from './helpers/wait.js';
 

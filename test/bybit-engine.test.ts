@@ -1,7 +1,7 @@
 /** Bybit end to end: real workers through `createEngine` against the Bybit simulator. */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EngineOptions } from '../src/engine/options.js';
 import { createEngine, type Engine } from '../src/engine/engine.js';
+import type { EngineOptions } from '../src/engine/options.js';
 import type { BookRecord, MarketRecord, StatusRecord, TickerRecord } from '../src/records/types.js';
 import { ResyncReason } from '../src/records/types.js';
 import { type BybitSimulator, startBybitSimulator } from '../src/simulator/index.js';

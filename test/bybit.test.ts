@@ -11,11 +11,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ResyncReason, Side, StatusCode } from '../src/records/types.js';
-import { bybit, bybitPublicUrl } from '../src/venues/bybit.js';
-import { type BybitSession, type BybitSessionOptions, createBybitSession } from '../src/venues/bybit-session.js';
-import { topicOf } from '../src/venues/bybit-topics.js';
+import { bybit, bybitPublicUrl } from '../src/venues/bybit/adapter.js';
+import { type BybitSession, type BybitSessionOptions, createBybitSession } from '../src/venues/bybit/session.js';
+import { topicOf } from '../src/venues/bybit/topics.js';
+import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
 import { getVenue } from '../src/venues/registry.js';
-import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/types.js';
 
 // ─── fake context ──────────────────────────────────────────────────────────────────────────
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EngineOptions } from '../src/engine/options.js';
 import { createEngine, type Engine } from '../src/engine/engine.js';
+import type { EngineOptions } from '../src/engine/options.js';
 import type { BookRecord, MarketRecord, TradeRecord } from '../src/records/types.js';
-import type { CcxtFront } from '../src/simulator/ccxt-front.js';
+import type { CcxtFront } from '../src/simulator/ccxt/front.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
 import { booksAfterEach } from './helpers/books.js';
 import { binanceFront } from './helpers/ccxt.js';

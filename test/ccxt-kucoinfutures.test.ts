@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/engine/engine.js';
 import type { BookRecord, MarketRecord, TickerRecord, TradeRecord } from '../src/records/types.js';
-import { type CcxtReplay, loadCcxtFixture, startCcxtReplay } from '../src/simulator/ccxt-replay.js';
+import { type CcxtReplay, loadCcxtFixture, startCcxtReplay } from '../src/simulator/ccxt/replay.js';
 import { booksAfterEach, type SortedBook } from './helpers/books.js';
 import { captureLogger } from './helpers/engine.js';
 import { waitFor } from './helpers/wait.js';

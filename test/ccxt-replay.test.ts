@@ -7,8 +7,8 @@ import {
   type CcxtFixtureCase as FixtureCase,
   loadCcxtFixture,
   startCcxtReplay,
-} from '../src/simulator/ccxt-replay.js';
-import { CCXT_OPTIONS_ENV } from '../src/venues/ccxt-types.js';
+} from '../src/simulator/ccxt/replay.js';
+import { CCXT_OPTIONS_ENV } from '../src/venues/ccxt/types.js';
 import { booksAfterEach, type SortedBook } from './helpers/books.js';
 import { captureLogger } from './helpers/engine.js';
 import { waitFor } from './helpers/wait.js';

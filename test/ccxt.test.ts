@@ -1,13 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ResyncReason, StatusCode } from '../src/records/types.js';
-import { CCXT_FIRST_EXCHANGE_CODE, ccxtChannels, createCcxtAdapter } from '../src/venues/ccxt.js';
-import { CCXT_PRO_CATALOG } from '../src/venues/ccxt-catalog.js';
-import { BookNormalizer, CandleNormalizer, diffSide, TradeNormalizer, timeframeSeconds } from '../src/venues/ccxt-normalize.js';
-import { ccxtVenueOptions } from '../src/venues/ccxt-types.js';
-import { overrideUrls } from '../src/venues/ccxt-urls.js';
+import { CCXT_FIRST_EXCHANGE_CODE, ccxtChannels, createCcxtAdapter } from '../src/venues/ccxt/adapter.js';
+import { CCXT_PRO_CATALOG } from '../src/venues/ccxt/catalog.js';
+import { BookNormalizer, CandleNormalizer, diffSide, TradeNormalizer, timeframeSeconds } from '../src/venues/ccxt/normalize.js';
+import { ccxtVenueOptions } from '../src/venues/ccxt/types.js';
+import { overrideUrls } from '../src/venues/ccxt/urls.js';
+import type { RecordSink } from '../src/venues/contract.js';
 import { getVenue } from '../src/venues/registry.js';
-import type { RecordSink } from '../src/venues/types.js';
 
 type Call = [string, ...unknown[]];
 
@@ -57,16 +57,20 @@ describe('ccxt adapter and registry (main thread, no ccxt loaded)', () => {
   });
 
   it('loads ccxt nowhere but in the ccxt worker and the catalog generator', () => {
-    const dirs = ['../src/', '../src/venues/', '../src/supervisor/', '../src/simulator/', '../workers/'];
     const importers: string[] = [];
-    for (const d of dirs) {
+    const walk = (d: string) => {
       const dir = new URL(d, import.meta.url);
-      for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
-        const text = readFileSync(new URL(f, dir), 'utf8');
-        if (/from 'ccxt'|import\('ccxt'\)/.test(text)) importers.push(`${d}${f}`);
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(`${d}${e.name}/`);
+        else if (e.name.endsWith('.ts')) {
+          const text = readFileSync(new URL(e.name, dir), 'utf8');
+          if (/from 'ccxt'|import\('ccxt'\)/.test(text)) importers.push(`${d}${e.name}`);
+        }
       }
-    }
-    expect(importers.sort()).toEqual(['../src/venues/ccxt-catalog-generate.ts', '../workers/ccxt-connection.ts']);
+    };
+    walk('../src/');
+    walk('../workers/');
+    expect(importers.sort()).toEqual(['../src/venues/ccxt/catalog-generate.ts', '../workers/ccxt-connection.ts']);
   });
 
   it('the generated catalog matches the installed ccxt', async () => {

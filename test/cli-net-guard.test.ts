@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCcxtFixture, startCcxtReplay } from '../src/simulator/ccxt-replay.js';
+import { loadCcxtFixture, startCcxtReplay } from '../src/simulator/ccxt/replay.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
 
 const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type CoinbaseSimulator, startCoinbaseSimulator } from '../src/simulator/index.js';
-import { channelFrame } from '../src/venues/coinbase-protocol.js';
+import { channelFrame } from '../src/venues/coinbase/protocol.js';
 import { waitFor } from './helpers/wait.js';
 
 let sim: CoinbaseSimulator | undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveOptions } from '../src/engine/options.js';
 import { RingfeedError } from '../src/engine/errors.js';
+import { resolveOptions } from '../src/engine/options.js';
 
 function errorOf(fn: () => unknown): RingfeedError {
   try {

@@ -9,14 +9,14 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ResyncReason, StatusCode } from '../src/records/types.js';
-import { createBinanceSession } from '../src/venues/binance-session.js';
-import { USDM_FLAVOR } from '../src/venues/binance-usdm.js';
-import { createBybitSession } from '../src/venues/bybit-session.js';
-import { createCoinbaseSession } from '../src/venues/coinbase-session.js';
+import { createBinanceSession } from '../src/venues/binance/session.js';
+import { USDM_FLAVOR } from '../src/venues/binance/usdm.js';
+import { createBybitSession } from '../src/venues/bybit/session.js';
+import { createCoinbaseSession } from '../src/venues/coinbase/session.js';
+import type { StreamSpec, VenueSession } from '../src/venues/contract.js';
 import { BookResync, BookSyncState } from '../src/venues/kit/book-resync.js';
-import { createKrakenSession } from '../src/venues/kraken-session.js';
-import { createOkxSession } from '../src/venues/okx-session.js';
-import type { StreamSpec, VenueSession } from '../src/venues/types.js';
+import { createKrakenSession } from '../src/venues/kraken/session.js';
+import { createOkxSession } from '../src/venues/okx/session.js';
 import { type RecordingContext, recordingContext } from './kit/recording-context.js';
 
 const MIN_INTERVAL = 1000;

@@ -4,8 +4,8 @@ import WebSocket from 'ws';
 import { createEngine, type Engine } from '../src/engine/engine.js';
 import { type MarketRecord, ResyncReason, type StatusRecord } from '../src/records/types.js';
 import { type KrakenSimulator, startKrakenSimulator } from '../src/simulator/index.js';
-import { createKrakenSession } from '../src/venues/kraken-session.js';
-import type { SessionContext } from '../src/venues/types.js';
+import type { SessionContext } from '../src/venues/contract.js';
+import { createKrakenSession } from '../src/venues/kraken/session.js';
 import { captureLogger } from './helpers/engine.js';
 import { waitFor } from './helpers/wait.js';
 

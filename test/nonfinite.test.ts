@@ -5,8 +5,8 @@
  * every later trade of that stream is silently dropped as a "duplicate" — a silent failure.
  */
 import { describe, expect, it } from 'vitest';
-import { createBinanceSession } from '../src/venues/binance-session.js';
-import type { SessionContext } from '../src/venues/types.js';
+import { createBinanceSession } from '../src/venues/binance/session.js';
+import type { SessionContext } from '../src/venues/contract.js';
 
 function setup() {
   const trades: number[][] = [];

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ResyncReason, StatusCode } from '../src/records/types.js';
-import { parseCapture } from '../src/simulator/replay.js';
-import { okx } from '../src/venues/okx.js';
-import { okxInstId, okxSymbol } from '../src/venues/okx-channels.js';
-import { okxChecksum } from '../src/venues/okx-checksum.js';
-import { createOkxSession } from '../src/venues/okx-session.js';
-import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/types.js';
+import { parseCapture } from '../src/simulator/kit/replay.js';
+import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
+import { okx } from '../src/venues/okx/adapter.js';
+import { okxInstId, okxSymbol } from '../src/venues/okx/channels.js';
+import { okxChecksum } from '../src/venues/okx/checksum.js';
+import { createOkxSession } from '../src/venues/okx/session.js';
 
 type Rec = Record<string, unknown> & { kind: string };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isCarried, planPlacement } from '../src/engine/placement.js';
-import type { StreamSpec } from '../src/venues/types.js';
+import type { StreamSpec } from '../src/venues/contract.js';
 
 const spec = (symbolId: number, channel: StreamSpec['channel'] = 'trades', native = `S${symbolId}`): StreamSpec => ({
   channel,

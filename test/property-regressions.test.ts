@@ -11,13 +11,13 @@
  *    Non-finite numbers are now bad (required fields) or "not provided" (NaN, optional fields).
  */
 import { describe, expect, it } from 'vitest';
-import { createBinanceSession } from '../src/venues/binance-session.js';
-import { USDM_FLAVOR } from '../src/venues/binance-usdm.js';
-import { createBybitSession } from '../src/venues/bybit-session.js';
-import { createCoinbaseSession } from '../src/venues/coinbase-session.js';
-import { createKrakenSession } from '../src/venues/kraken-session.js';
-import { createOkxSession } from '../src/venues/okx-session.js';
-import type { SessionContext, StreamSpec, VenueSession } from '../src/venues/types.js';
+import { createBinanceSession } from '../src/venues/binance/session.js';
+import { USDM_FLAVOR } from '../src/venues/binance/usdm.js';
+import { createBybitSession } from '../src/venues/bybit/session.js';
+import { createCoinbaseSession } from '../src/venues/coinbase/session.js';
+import type { SessionContext, StreamSpec, VenueSession } from '../src/venues/contract.js';
+import { createKrakenSession } from '../src/venues/kraken/session.js';
+import { createOkxSession } from '../src/venues/okx/session.js';
 
 function harness(create: (ctx: SessionContext) => VenueSession, streams: StreamSpec[]) {
   const calls: Array<{ kind: string; args: unknown[] }> = [];

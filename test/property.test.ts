@@ -12,7 +12,7 @@ import { SymbolTable } from '../src/records/symbols.js';
 import { type MarketRecord, StatusCode } from '../src/records/types.js';
 import { RecordView } from '../src/records/view.js';
 import { createRing, RingReader, RingWriter } from '../src/ring/ring.js';
-import type { RecordSink, SessionContext, VenueSession } from '../src/venues/types.js';
+import type { RecordSink, SessionContext, VenueSession } from '../src/venues/contract.js';
 import { VENUES, type VenueCase } from './faults/venues.js';
 
 const RUNS = Number(process.env.RINGFEED_PROPERTY_RUNS ?? 2000);

@@ -7,7 +7,7 @@ import type { Level, MarketRecord } from '../src/records/types.js';
 import { Side, StatusCode } from '../src/records/types.js';
 import { RecordView } from '../src/records/view.js';
 import { createRing, RingReader, RingWriter } from '../src/ring/ring.js';
-import type { TickerFields } from '../src/venues/types.js';
+import type { TickerFields } from '../src/venues/contract.js';
 
 const EX = 7;
 

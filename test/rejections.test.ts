@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/engine/engine.js';
 import type { SubscriptionRejection } from '../src/engine/events.js';
 import { RecordType } from '../src/records/types.js';
-import type { CcxtFront } from '../src/simulator/ccxt-front.js';
+import type { CcxtFront } from '../src/simulator/ccxt/front.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
 import { binanceFront } from './helpers/ccxt.js';
 import { captureLogger } from './helpers/engine.js';

@@ -1,10 +1,10 @@
 /** Documented limits: frame size, streams per connection, snapshot buffering, worker heap, option validation. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveOptions } from '../src/engine/options.js';
 import { createEngine, type Engine } from '../src/engine/engine.js';
 import { RingfeedError } from '../src/engine/errors.js';
-import { createBinanceSession } from '../src/venues/binance-session.js';
-import type { SessionContext } from '../src/venues/types.js';
+import { resolveOptions } from '../src/engine/options.js';
+import { createBinanceSession } from '../src/venues/binance/session.js';
+import type { SessionContext } from '../src/venues/contract.js';
 import { wsFrameHeader } from './faults/proxy.js';
 import { type Rig, startRig } from './faults/rig.js';
 import { captureLogger } from './helpers/engine.js';

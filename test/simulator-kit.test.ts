@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { startReplayServer } from '../src/simulator/ccxt/replay-server.js';
 import {
   startBybitSimulator,
   startCoinbaseSimulator,
@@ -13,7 +14,6 @@ import {
   VENUE_SIMULATORS,
 } from '../src/simulator/index.js';
 import type { BaseStats, CommonFaults } from '../src/simulator/kit/venue-server.js';
-import { startReplayServer } from '../src/simulator/replay-server.js';
 import { waitFor } from './helpers/wait.js';
 
 interface KitSimulator {

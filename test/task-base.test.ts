@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { nowMs } from '../src/clock.js';
 import { StatusCode } from '../src/records/types.js';
-import type { StreamSpec } from '../src/venues/types.js';
+import type { StreamSpec } from '../src/venues/contract.js';
 import { CounterSlot, type EndReason } from '../src/worker/protocol.js';
 import { TaskBase, type Transport } from '../src/worker/task-base.js';
 import { RIG_EXCHANGE_CODE, taskRig } from './helpers/task-rig.js';

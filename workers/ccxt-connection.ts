@@ -2,7 +2,7 @@
  * Piscina task file for ccxt venues (loaded by path by the engine): the ccxt transport of
  * `src/worker/ccxt-task.ts`. ccxt is imported here only, lazily, once per worker thread.
  */
-import type { CcxtModule } from '../src/venues/ccxt-types.js';
+import type { CcxtModule } from '../src/venues/ccxt/types.js';
 import { runCcxtTask } from '../src/worker/ccxt-task.js';
 import type { ConnectionResult, ConnectionTask } from '../src/worker/protocol.js';
 

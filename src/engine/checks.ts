@@ -5,8 +5,8 @@
  */
 
 import { RecordType, type RecordTypeName } from '../records/types.js';
-import { timeframeSeconds } from '../venues/ccxt-normalize.js';
-import type { Channel, VenueAdapter } from '../venues/types.js';
+import { timeframeSeconds } from '../venues/ccxt/normalize.js';
+import type { Channel, VenueAdapter } from '../venues/contract.js';
 import type { BackpressurePolicy } from '../worker/protocol.js';
 import { RingfeedError } from './errors.js';
 import { checkObject, checkPolicy, describe } from './options.js';

@@ -4,7 +4,7 @@
  * given without a REST one (a simulator, a proxy) gets its REST requests at the same origin,
  * never at the venue's production REST host.
  */
-import type { VenueAdapter } from '../venues/types.js';
+import type { VenueAdapter } from '../venues/contract.js';
 import { checkRestUrl, checkWsUrl, type VenueEndpoints } from './options.js';
 
 export interface ResolvedEndpoints {

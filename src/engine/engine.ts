@@ -13,8 +13,8 @@ import type { RecordView } from '../records/view.js';
 import { Doorbell } from '../ring/doorbell.js';
 import { createRing } from '../ring/ring.js';
 import { type ConnectionState, ConnectionSupervisor, type StateChange, type StreamsRejected } from '../supervisor/connection-supervisor.js';
+import { CHANNELS, type Channel, type StreamSpec, type VenueAdapter } from '../venues/contract.js';
 import { getVenue } from '../venues/registry.js';
-import { CHANNELS, type Channel, type StreamSpec, type VenueAdapter } from '../venues/types.js';
 import { type BackpressurePolicy, COUNTER_SLOTS, type ConnectionTask, CounterSlot } from '../worker/protocol.js';
 import {
   checkFilter,

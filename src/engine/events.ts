@@ -1,7 +1,7 @@
 /** The engine's events, typed: `engine.on(name, fn)` accepts only these names and payloads. */
 
 import type { StateChange } from '../supervisor/connection-supervisor.js';
-import type { Channel } from '../venues/types.js';
+import type { Channel } from '../venues/contract.js';
 
 /** A subscription the venue refused: that stream is removed and never retried. */
 export interface SubscriptionRejection {

@@ -1,9 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { type BackoffOptions, DEFAULT_BACKOFF } from '../supervisor/backoff.js';
 import { type CircuitBreakerOptions, DEFAULT_CIRCUIT_BREAKER } from '../supervisor/circuit-breaker.js';
-import type { CcxtVenueOptions } from '../venues/ccxt-types.js';
+import type { CcxtVenueOptions } from '../venues/ccxt/types.js';
+import type { Credentials } from '../venues/contract.js';
 import { getVenue } from '../venues/registry.js';
-import type { Credentials } from '../venues/types.js';
 import type { BackpressurePolicy, ConnectionLimits } from '../worker/protocol.js';
 import { RingfeedError } from './errors.js';
 

@@ -3,7 +3,7 @@
  * have room, in order, then onto as few new connections as the per-connection limit allows.
  * A pure plan; the engine carries it out.
  */
-import type { StreamSpec } from '../venues/types.js';
+import type { StreamSpec } from '../venues/contract.js';
 
 /** An open connection that may take streams. */
 export interface PlacementSlot<C> {

@@ -1,21 +1,18 @@
 /** ringfeed exchange simulator: Binance-spot protocol over uWebSockets.js, synthetic or replayed data, faults on demand. */
 
-export { binanceCaptureAdapter, handleControl, type ParsedStream, parseConnectUrl, parseStreamName } from './binance.js';
-export { type BybitSimulator, type BybitSimulatorOptions, startBybitSimulator } from './bybit.js';
-export { type CoinbaseSimulator, type CoinbaseSimulatorOptions, startCoinbaseSimulator } from './coinbase.js';
+export { type BookSnapshot, type BookView, DEFAULT_SYMBOLS, KLINE_INTERVALS, SyntheticMarket } from './binance/market.js';
+export { binanceCaptureAdapter, handleControl, type ParsedStream, parseConnectUrl, parseStreamName } from './binance/protocol.js';
 export {
-  type BaseStats,
-  type CommonFaults,
-  type CommonSimulatorOptions,
-  type Peer,
-  Refusal,
-  VenueServer,
-  type VenueServerOptions,
-} from './kit/venue-server.js';
-export { type KrakenSimulator, type KrakenSimulatorOptions, startKrakenSimulator } from './kraken.js';
-export { type BookSnapshot, type BookView, DEFAULT_SYMBOLS, KLINE_INTERVALS, SyntheticMarket } from './market.js';
-export { type OkxSimulator, type OkxSimulatorOptions, startOkxSimulator } from './okx.js';
-export { type RawFrame, type RawFrameOptions, sendRawFrames } from './raw-frames.js';
+  type Simulator,
+  type SimulatorFaults,
+  type SimulatorOptions,
+  type SimulatorStats,
+  type StallOptions,
+  startSimulator,
+} from './binance/server.js';
+export { type BybitSimulator, type BybitSimulatorOptions, startBybitSimulator } from './bybit/server.js';
+export { type CoinbaseSimulator, type CoinbaseSimulatorOptions, startCoinbaseSimulator } from './coinbase/server.js';
+export { type RawFrame, type RawFrameOptions, sendRawFrames } from './kit/raw-frames.js';
 export {
   type CaptureAdapter,
   type CaptureLine,
@@ -26,14 +23,17 @@ export {
   type ReplayOptions,
   ReplaySource,
   type ReplaySpeed,
-} from './replay.js';
-export { mulberry32 } from './rng.js';
+} from './kit/replay.js';
+export { mulberry32 } from './kit/rng.js';
 export {
-  type Simulator,
-  type SimulatorFaults,
-  type SimulatorOptions,
-  type SimulatorStats,
-  type StallOptions,
-  startSimulator,
-} from './server.js';
+  type BaseStats,
+  type CommonFaults,
+  type CommonSimulatorOptions,
+  type Peer,
+  Refusal,
+  VenueServer,
+  type VenueServerOptions,
+} from './kit/venue-server.js';
+export { type KrakenSimulator, type KrakenSimulatorOptions, startKrakenSimulator } from './kraken/server.js';
+export { type OkxSimulator, type OkxSimulatorOptions, startOkxSimulator } from './okx/server.js';
 export { VENUE_SIMULATORS, type VenueSimulator, type VenueSimulatorOptions, venueSimulator } from './venues.js';

@@ -1,8 +1,8 @@
-import { startBybitSimulator } from './bybit.js';
-import { startCoinbaseSimulator } from './coinbase.js';
-import { startKrakenSimulator } from './kraken.js';
-import { startOkxSimulator } from './okx.js';
-import { type ReplayOptions, startSimulator } from './server.js';
+import { type ReplayOptions, startSimulator } from './binance/server.js';
+import { startBybitSimulator } from './bybit/server.js';
+import { startCoinbaseSimulator } from './coinbase/server.js';
+import { startKrakenSimulator } from './kraken/server.js';
+import { startOkxSimulator } from './okx/server.js';
 
 /** What every venue simulator has in common: where it listens and how to stop it. */
 export interface VenueSimulator {

@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Piscina } from 'piscina';
+import type { StreamSpec } from '../venues/contract.js';
 import { describeStreams, type RejectionCode, upgradeStatus } from '../venues/rejection.js';
-import type { StreamSpec } from '../venues/types.js';
 import type {
   ConnectionResult,
   ConnectionTask,

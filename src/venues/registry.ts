@@ -1,13 +1,13 @@
 /** Venue registry: one line per venue adapter. */
 
-import { binance } from './binance.js';
-import { binanceUsdm } from './binance-usdm.js';
-import { bybit } from './bybit.js';
-import { CCXT_ID_PREFIX, ccxtExchangeId, createCcxtAdapter, isCcxtVenue } from './ccxt.js';
-import { coinbase } from './coinbase.js';
-import { kraken } from './kraken.js';
-import { okx } from './okx.js';
-import type { VenueAdapter } from './types.js';
+import { binance } from './binance/adapter.js';
+import { binanceUsdm } from './binance/usdm.js';
+import { bybit } from './bybit/adapter.js';
+import { CCXT_ID_PREFIX, ccxtExchangeId, createCcxtAdapter, isCcxtVenue } from './ccxt/adapter.js';
+import { coinbase } from './coinbase/adapter.js';
+import type { VenueAdapter } from './contract.js';
+import { kraken } from './kraken/adapter.js';
+import { okx } from './okx/adapter.js';
 
 export const venues: Record<string, VenueAdapter> = {
   binance,

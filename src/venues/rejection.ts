@@ -3,7 +3,7 @@
  * status record and tell the main thread) and the sessions (which recognise the venue's refusal).
  */
 import { RecordType } from '../records/types.js';
-import type { Channel, StreamSpec } from './types.js';
+import type { Channel, StreamSpec } from './contract.js';
 
 /** Why a stream was refused (the `code` of the worker's `rejected` message and the engine event). */
 export type RejectionCode = 'ERR_BAD_SYMBOL' | 'ERR_BAD_CHANNEL' | 'ERR_SUBSCRIPTION_REJECTED';

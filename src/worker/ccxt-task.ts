@@ -13,7 +13,7 @@
 import { gunzipSync, inflateRawSync } from 'node:zlib';
 import { nowMs } from '../clock.js';
 import { ResyncReason } from '../records/types.js';
-import { ccxtExchangeId } from '../venues/ccxt.js';
+import { ccxtExchangeId } from '../venues/ccxt/adapter.js';
 import {
   BookNormalizer,
   CandleNormalizer,
@@ -22,12 +22,12 @@ import {
   timeframeSeconds,
   writeQuote,
   writeTicker,
-} from '../venues/ccxt-normalize.js';
-import { type CcxtClient, type CcxtExchange, type CcxtModule, type CcxtVenueOptions, ccxtVenueOptions } from '../venues/ccxt-types.js';
-import { overrideUrls } from '../venues/ccxt-urls.js';
+} from '../venues/ccxt/normalize.js';
+import { type CcxtClient, type CcxtExchange, type CcxtModule, type CcxtVenueOptions, ccxtVenueOptions } from '../venues/ccxt/types.js';
+import { overrideUrls } from '../venues/ccxt/urls.js';
+import type { StreamSpec, TickerFields, VenueAdapter } from '../venues/contract.js';
 import { getVenue } from '../venues/registry.js';
 import type { RejectionCode } from '../venues/rejection.js';
-import type { StreamSpec, TickerFields, VenueAdapter } from '../venues/types.js';
 import type { ConnectionResult, ConnectionTask, ControlMessage } from './protocol.js';
 import { TaskBase, type Transport } from './task-base.js';
 

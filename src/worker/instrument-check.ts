@@ -4,7 +4,7 @@
  * once. When the list cannot be had every stream passes (logged): the check must never be what
  * stops a feed.
  */
-import type { AdapterLog, InstrumentListContext, StreamSpec, VenueAdapter } from '../venues/types.js';
+import type { AdapterLog, InstrumentListContext, StreamSpec, VenueAdapter } from '../venues/contract.js';
 
 export class InstrumentCheck {
   private readonly listed = new Set<string>();

@@ -3,8 +3,8 @@
  * data crosses: errors travel as `{ code, message, … }` objects, never as class instances.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { CcxtVenueOptions } from '../venues/ccxt-types.js';
-import type { Credentials, StreamSpec } from '../venues/types.js';
+import type { CcxtVenueOptions } from '../venues/ccxt/types.js';
+import type { Credentials, StreamSpec } from '../venues/contract.js';
 
 export type BackpressurePolicy = 'block' | 'drop' | 'conflate';
 

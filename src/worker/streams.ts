@@ -1,5 +1,5 @@
 /** The streams a connection task carries, keyed by channel, symbol and interval. */
-import type { StreamSpec } from '../venues/types.js';
+import type { StreamSpec } from '../venues/contract.js';
 
 export function sameStream(a: StreamSpec, b: StreamSpec): boolean {
   return a.channel === b.channel && a.symbolId === b.symbolId && a.interval === b.interval;

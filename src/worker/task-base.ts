@@ -25,8 +25,8 @@ import { RecordEncoder } from '../records/encoder.js';
 import { StatusCode } from '../records/types.js';
 import { Doorbell } from '../ring/doorbell.js';
 import { RingWriter } from '../ring/ring.js';
+import type { AdapterLog, StreamSpec } from '../venues/contract.js';
 import { CHANNEL_RECORD_TYPE, type RejectionCode } from '../venues/rejection.js';
-import type { AdapterLog, StreamSpec } from '../venues/types.js';
 import {
   type ConnectionResult,
   type ConnectionTask,

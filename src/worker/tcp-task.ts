@@ -15,8 +15,8 @@
 import { connect, type Socket } from 'node:net';
 import { nowMs } from '../clock.js';
 import type { RecordSink } from '../records/sink.js';
+import type { AdapterLog, StreamSpec } from '../venues/contract.js';
 import type { RejectionCode } from '../venues/rejection.js';
-import type { AdapterLog, StreamSpec } from '../venues/types.js';
 import { FrameTooLarge, type Framing } from './framing.js';
 import type { ConnectionResult, ConnectionTask, ControlMessage, EndReason } from './protocol.js';
 import { StreamList } from './streams.js';

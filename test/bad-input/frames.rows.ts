@@ -10,12 +10,12 @@
  * timeout make their own engine on the rig's simulator and close it.
  */
 import { type Logger, pino } from 'pino';
-import type { EngineOptions } from '../../src/engine/options.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
+import type { EngineOptions } from '../../src/engine/options.js';
 import type { MarketRecord, StatusName } from '../../src/records/types.js';
-import { type KrakenSimulator, startKrakenSimulator } from '../../src/simulator/kraken.js';
-import type { RawFrame, RawFrameOptions } from '../../src/simulator/raw-frames.js';
-import { type StallOptions, startSimulator } from '../../src/simulator/server.js';
+import { type StallOptions, startSimulator } from '../../src/simulator/binance/server.js';
+import type { RawFrame, RawFrameOptions } from '../../src/simulator/kit/raw-frames.js';
+import { type KrakenSimulator, startKrakenSimulator } from '../../src/simulator/kraken/server.js';
 import { waitFor } from '../helpers/wait.js';
 import type { BadInputRow } from './row.js';
 

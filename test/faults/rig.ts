@@ -1,6 +1,7 @@
 /** Test rig for fault scenarios: simulator → fault proxy → engine, plus what the consumer saw. */
-import type { EngineOptions } from '../../src/engine/options.js';
+
 import { createEngine, type Engine } from '../../src/engine/engine.js';
+import type { EngineOptions } from '../../src/engine/options.js';
 import type { MarketRecord, TradeRecord } from '../../src/records/types.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/index.js';
 import { VENUE_SIMULATORS, type VenueSimulator } from '../../src/simulator/venues.js';

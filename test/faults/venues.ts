@@ -3,13 +3,13 @@
  * factory, its real recorded frames and the streams they belong to).
  */
 import { readFileSync } from 'node:fs';
-import { createBinanceSession } from '../../src/venues/binance-session.js';
-import { USDM_FLAVOR } from '../../src/venues/binance-usdm.js';
-import { createBybitSession } from '../../src/venues/bybit-session.js';
-import { createCoinbaseSession } from '../../src/venues/coinbase-session.js';
-import { createKrakenSession } from '../../src/venues/kraken-session.js';
-import { createOkxSession } from '../../src/venues/okx-session.js';
-import type { Channel, SessionContext, StreamSpec, VenueSession } from '../../src/venues/types.js';
+import { createBinanceSession } from '../../src/venues/binance/session.js';
+import { USDM_FLAVOR } from '../../src/venues/binance/usdm.js';
+import { createBybitSession } from '../../src/venues/bybit/session.js';
+import { createCoinbaseSession } from '../../src/venues/coinbase/session.js';
+import type { Channel, SessionContext, StreamSpec, VenueSession } from '../../src/venues/contract.js';
+import { createKrakenSession } from '../../src/venues/kraken/session.js';
+import { createOkxSession } from '../../src/venues/okx/session.js';
 
 export interface VenueCase {
   readonly id: string;

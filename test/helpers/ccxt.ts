@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type CcxtFront, startCcxtFront } from '../../src/simulator/ccxt-front.js';
+import { type CcxtFront, startCcxtFront } from '../../src/simulator/ccxt/front.js';
 import type { Simulator } from '../../src/simulator/index.js';
 
 /** The recorded Binance `exchangeInfo` (cryptofeed `BINANCE.0`, first line after ` -> ts: `). */

@@ -1,6 +1,6 @@
 import { type Logger, pino } from 'pino';
-import type { EngineOptions } from '../../src/engine/options.js';
 import { createEngine, type Engine } from '../../src/engine/engine.js';
+import type { EngineOptions } from '../../src/engine/options.js';
 import type { MarketRecord } from '../../src/records/types.js';
 import type { Simulator } from '../../src/simulator/index.js';
 

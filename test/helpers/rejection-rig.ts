@@ -12,7 +12,7 @@ import {
   startOkxSimulator,
   startSimulator,
 } from '../../src/simulator/index.js';
-import type { Channel } from '../../src/venues/types.js';
+import type { Channel } from '../../src/venues/contract.js';
 import { captureLogger } from './engine.js';
 import { waitFor } from './wait.js';
 

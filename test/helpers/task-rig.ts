@@ -8,7 +8,7 @@ import { SymbolTable } from '../../src/records/symbols.js';
 import { RecordView } from '../../src/records/view.js';
 import { Doorbell } from '../../src/ring/doorbell.js';
 import { createRing, RingReader } from '../../src/ring/ring.js';
-import type { StreamSpec } from '../../src/venues/types.js';
+import type { StreamSpec } from '../../src/venues/contract.js';
 import {
   type BackpressurePolicy,
   COUNTER_SLOTS,

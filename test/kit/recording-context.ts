@@ -4,7 +4,7 @@
  * and warnings logged. REST answers come from `rest` (a function of the URL; unset: never answers).
  */
 import { OrderBook } from '../../src/book/order-book.js';
-import type { SessionContext, TickerFields } from '../../src/venues/types.js';
+import type { SessionContext, TickerFields } from '../../src/venues/contract.js';
 
 export type Recorded =
   | { type: 'trade'; symbolId: number; seq: number; side: number; price: number; amount: number }

@@ -24,8 +24,8 @@
 import { performance } from 'node:perf_hooks';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from '@trufflesuite/uws-js-unofficial';
 import uWS from '@trufflesuite/uws-js-unofficial';
-import { type RawFrame, type RawFrameOptions, sendRawFrames } from '../raw-frames.js';
-import { mulberry32, randInt } from '../rng.js';
+import { type RawFrame, type RawFrameOptions, sendRawFrames } from './raw-frames.js';
+import { mulberry32, randInt } from './rng.js';
 
 export interface StallOptions {
   /** `buffer` (default): frames produced during the stall are delivered in one burst afterwards; `drop`: they are lost. */

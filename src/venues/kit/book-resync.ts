@@ -23,7 +23,7 @@
  */
 
 import { StatusCode } from '../../records/types.js';
-import type { SessionContext } from '../types.js';
+import type { SessionContext } from '../contract.js';
 
 /** The phases of a book a session keeps in sync (one vocabulary for every venue). */
 export const BookPhase = {

@@ -9,7 +9,7 @@
  * or an amount). Anything else throws a plain Error.
  */
 
-import { dec, type Obj, previewValue } from '../json-fields.js';
+import { dec, type Obj, previewValue } from './json-fields.js';
 
 export class FieldReader<C> {
   constructor(private readonly subject: (c: C, d: Obj) => string) {}

@@ -4,7 +4,7 @@
  * object): <start of frame>`), the frame cut to a preview so the message stays small.
  */
 
-import { isObj, type Obj, preview } from '../json-fields.js';
+import { isObj, type Obj, preview } from './json-fields.js';
 
 export function parseObjectFrame(venue: string, text: string): Obj {
   let msg: unknown;

@@ -13,7 +13,7 @@
  *    reads `scratch.bids` / `scratch.asks` after the parse (growth replaces the array).
  */
 
-import { dec, isObj, previewValue } from '../json-fields.js';
+import { dec, isObj, previewValue } from './json-fields.js';
 
 export const BIDS = 0;
 export const ASKS = 1;

@@ -1,6 +1,6 @@
 /** A session's reusable ticker record: every field NaN until the venue's frame sets it. */
 
-import type { TickerFields } from '../types.js';
+import type { TickerFields } from '../contract.js';
 
 export function emptyTickerFields(): TickerFields {
   const nan = Number.NaN;

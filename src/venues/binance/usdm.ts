@@ -1,0 +1,76 @@
+/**
+ * Binance USDⓈ-M futures adapter (combined streams: `wss://fstream.binance.com/stream?streams=…`).
+ * Perpetuals only: `BTC/USDT:USDT` ↔ `BTCUSDT` (the settle currency must equal the quote).
+ *
+ * Shares `BinanceSession` with spot; the differences are the USD-M flavor below: stream names
+ * (`@markPrice@1s` for funding, no `1s` klines), the REST snapshot path `/fapi/v1/depth`, and
+ * the `pu` continuity rule (`binance-flavor.ts`).
+ *
+ * Channels: `trades` ← `@trade`, `aggTrades` ← `@aggTrade`, `quotes` ← `@bookTicker` (carries
+ * E and T; E is used), `book` ← `@depth@100ms`, `ticker` ← `@ticker` (24h; USD-M tickers have no
+ * best bid/ask: NaN), `funding` ← `@markPrice@1s` (ticker records with markPrice, indexPrice,
+ * fundingRate, nextFundingTs), `candles` ← `@kline_<i>`.
+ */
+
+import type { SessionContext, StreamSpec, VenueAdapter, VenueSession } from '../contract.js';
+import { parseSymbol } from '../kit/symbols.js';
+import { type BinanceFlavor, USDM_DEPTH_RULE } from './flavor.js';
+import { usdmListedSymbols } from './instruments.js';
+import { binanceParserFromEnv, createBinanceSession } from './session.js';
+import { combinedStreamUrl, KLINE_INTERVAL_SEC, type StreamNaming } from './streams.js';
+
+export const USDM_NAMING: StreamNaming = {
+  venue: 'binance-usdm',
+  suffix: {
+    trades: '@trade',
+    aggTrades: '@aggTrade',
+    quotes: '@bookTicker',
+    ticker: '@ticker',
+    book: '@depth@100ms',
+    funding: '@markPrice@1s',
+  },
+  intervals: Object.keys(KLINE_INTERVAL_SEC).filter((i) => i !== '1s'),
+};
+
+export const USDM_FLAVOR: BinanceFlavor = {
+  naming: USDM_NAMING,
+  snapshotPath: '/fapi/v1/depth',
+  depthRule: USDM_DEPTH_RULE,
+};
+
+export const binanceUsdm: VenueAdapter = {
+  id: 'binance-usdm',
+  exchangeCode: 2,
+  channels: ['trades', 'aggTrades', 'quotes', 'ticker', 'book', 'candles', 'funding'],
+  defaultWsUrl: 'wss://fstream.binance.com',
+  defaultRestUrl: 'https://fapi.binance.com',
+  wsUrlEnv: 'RINGFEED_BINANCE_USDM_WS_URL',
+  restUrlEnv: 'RINGFEED_BINANCE_USDM_REST_URL',
+  /** Binance closes connections after 24 h. */
+  maxConnectionAgeMs: 24 * 60 * 60 * 1000,
+  /** USD-M documents a lower per-connection stream limit than spot (200); stay within it. */
+  maxStreamsPerConnection: 200,
+  candleIntervals: USDM_NAMING.intervals,
+
+  nativeSymbol(symbol: string): string {
+    const { base, quote, settle } = parseSymbol(symbol);
+    if (settle === undefined || settle !== quote) {
+      throw new Error(
+        `binance-usdm: symbol ${JSON.stringify(symbol)} is not a USDⓈ-M perpetual; expected BASE/QUOTE:QUOTE ` +
+          '(e.g. BTC/USDT:USDT)',
+      );
+    }
+    return base + quote;
+  },
+
+  connectUrl(wsBaseUrl: string, streams: readonly StreamSpec[]): string {
+    return combinedStreamUrl(USDM_NAMING, wsBaseUrl, streams);
+  },
+
+  /** Binance's WebSocket takes streams of unknown symbols silently: exchangeInfo tells them apart. */
+  listedSymbols: usdmListedSymbols,
+
+  createSession(ctx: SessionContext): VenueSession {
+    return createBinanceSession(ctx, { flavor: USDM_FLAVOR, parser: binanceParserFromEnv() });
+  },
+};

@@ -1,0 +1,127 @@
+/**
+ * Bybit v5 public topic naming, categories and kline intervals (shared by the adapter, its
+ * session and the simulator). https://bybit-exchange.github.io/docs/v5/ws/connect
+ */
+
+import type { StreamSpec } from '../contract.js';
+import { parseSymbol } from '../kit/symbols.js';
+
+/** The public endpoints this adapter speaks: `/v5/public/spot` and `/v5/public/linear`. */
+export type BybitCategory = 'spot' | 'linear';
+
+/** Order book depths Bybit offers on the `orderbook.<depth>.<symbol>` topic (spot and linear). */
+export const BYBIT_BOOK_DEPTHS: readonly number[] = [1, 50, 200, 1000];
+export const DEFAULT_BOOK_DEPTH = 50;
+
+/** Spot takes at most 10 args per subscribe request; linear has no such cap, batching is harmless. */
+export const MAX_ARGS_PER_REQUEST = 10;
+
+/** Normalized candle interval → Bybit kline interval. */
+export const BYBIT_INTERVALS: Readonly<Record<string, string>> = Object.freeze({
+  '1m': '1',
+  '3m': '3',
+  '5m': '5',
+  '15m': '15',
+  '30m': '30',
+  '1h': '60',
+  '2h': '120',
+  '4h': '240',
+  '6h': '360',
+  '12h': '720',
+  '1d': 'D',
+  '1w': 'W',
+  '1M': 'M',
+});
+
+/** Bybit kline interval → seconds. `M` is counted as 30 days (calendar months vary). */
+const INTERVAL_SEC: Readonly<Record<string, number>> = Object.freeze({
+  '1': 60,
+  '3': 180,
+  '5': 300,
+  '15': 900,
+  '30': 1800,
+  '60': 3600,
+  '120': 7200,
+  '240': 14400,
+  '360': 21600,
+  '720': 43200,
+  D: 86400,
+  W: 604800,
+  M: 2592000,
+});
+
+/** Seconds of a Bybit kline interval (`1`, `60`, `D` …), or undefined. */
+export function bybitIntervalSec(interval: unknown): number | undefined {
+  return typeof interval === 'string' && Object.hasOwn(INTERVAL_SEC, interval) ? INTERVAL_SEC[interval] : undefined;
+}
+
+/** Category of a normalized symbol: `BASE/QUOTE` → spot, `BASE/QUOTE:SETTLE` → linear. */
+export function categoryOf(symbol: string): BybitCategory {
+  return symbol.includes(':') ? 'linear' : 'spot';
+}
+
+/**
+ * `BTC/USDT` → `BTCUSDT` (spot); `BTC/USDT:USDT` → `BTCUSDT` (linear USDT perpetual). Throws an
+ * Error naming the symbol for anything this adapter cannot subscribe.
+ */
+export function bybitNativeSymbol(symbol: string): string {
+  const { base, quote, settle } = parseSymbol(symbol);
+  if (settle === undefined) return base + quote;
+  if (settle !== quote) {
+    throw new Error(
+      `bybit: symbol ${JSON.stringify(symbol)} settles in ${settle} (inverse contract); ` +
+        'only spot (BASE/QUOTE) and USDT linear perpetuals (BASE/USDT:USDT) are supported',
+    );
+  }
+  if (settle !== 'USDT') {
+    // USDC perpetuals exist on the linear endpoint but use other names (e.g. BTCPERP); not mapped.
+    throw new Error(
+      `bybit: symbol ${JSON.stringify(symbol)} is not a USDT perpetual; ` +
+        'only spot (BASE/QUOTE) and USDT linear perpetuals (BASE/USDT:USDT) are supported',
+    );
+  }
+  return base + quote;
+}
+
+/** The Bybit kline interval for a normalized one; throws naming the interval when unsupported. */
+export function bybitInterval(interval: string, symbol: string): string {
+  const v = Object.hasOwn(BYBIT_INTERVALS, interval) ? BYBIT_INTERVALS[interval] : undefined;
+  if (v === undefined) {
+    throw new Error(
+      `bybit: unsupported candle interval ${JSON.stringify(interval)} for ${symbol}; ` +
+        `expected one of ${Object.keys(BYBIT_INTERVALS).join(' ')}`,
+    );
+  }
+  return v;
+}
+
+/** The topic carrying one stream, e.g. `orderbook.50.BTCUSDT`. Throws for an unsupported stream. */
+export function topicOf(spec: StreamSpec, bookDepth = DEFAULT_BOOK_DEPTH): string {
+  const s = spec.native;
+  switch (spec.channel) {
+    case 'trades':
+      return `publicTrade.${s}`;
+    case 'ticker':
+      return `tickers.${s}`;
+    case 'funding':
+      if (categoryOf(spec.symbol) !== 'linear') {
+        throw new Error(`bybit: funding is only available for perpetuals (BASE/QUOTE:SETTLE), not ${spec.symbol}`);
+      }
+      return `tickers.${s}`;
+    case 'quotes':
+      return `orderbook.1.${s}`;
+    case 'book':
+      return `orderbook.${bookDepth}.${s}`;
+    case 'candles':
+      return `kline.${bybitInterval(spec.interval ?? '1m', spec.symbol)}.${s}`;
+    default:
+      throw new Error(`bybit: unsupported channel ${JSON.stringify(spec.channel)} for ${spec.symbol}`);
+  }
+}
+
+/** Split `requests` args into frames of at most MAX_ARGS_PER_REQUEST args. */
+export function batchArgs(args: readonly string[], max = MAX_ARGS_PER_REQUEST): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < args.length; i += max) out.push(args.slice(i, i + max));
+  return out;
+}

@@ -1,0 +1,33 @@
+/**
+ * Coinbase Exchange adapter (`wss://ws-feed.exchange.coinbase.com`, products `BTC-USD`).
+ * Everything is subscribed by frames after the socket opens; protocol state and normalization
+ * live in `coinbase-session.ts`. The Exchange feed has no candles channel.
+ */
+
+import type { SessionContext, StreamSpec, VenueAdapter, VenueSession } from '../contract.js';
+import { parseSpotSymbol } from '../kit/symbols.js';
+import { createCoinbaseSession } from './session.js';
+
+export const coinbase: VenueAdapter = {
+  id: 'coinbase',
+  exchangeCode: 3,
+  channels: ['trades', 'quotes', 'ticker', 'book'],
+  defaultWsUrl: 'wss://ws-feed.exchange.coinbase.com',
+  defaultRestUrl: 'https://api.exchange.coinbase.com',
+  wsUrlEnv: 'RINGFEED_COINBASE_WS_URL',
+  restUrlEnv: 'RINGFEED_COINBASE_REST_URL',
+  maxConnectionAgeMs: 0,
+
+  nativeSymbol(symbol: string): string {
+    const { base, quote } = parseSpotSymbol(symbol, 'coinbase');
+    return `${base}-${quote}`;
+  },
+
+  connectUrl(wsBaseUrl: string, _streams: readonly StreamSpec[]): string {
+    return wsBaseUrl;
+  },
+
+  createSession(ctx: SessionContext): VenueSession {
+    return createCoinbaseSession(ctx);
+  },
+};

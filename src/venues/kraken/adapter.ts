@@ -1,0 +1,40 @@
+/**
+ * Kraken spot adapter, WebSocket v2 (`wss://ws.kraken.com/v2`). Everything is subscribed with
+ * `{"method":"subscribe"}` frames after the socket opens (nothing goes in the URL). Protocol
+ * state and normalization live in `kraken-session.ts`; the book checksum in `kraken-checksum.ts`.
+ */
+
+import type { SessionContext, StreamSpec, VenueAdapter, VenueSession } from '../contract.js';
+import { parseSpotSymbol } from '../kit/symbols.js';
+import { KRAKEN_OHLC_MINUTES } from './protocol.js';
+import { createKrakenSession } from './session.js';
+
+export const kraken: VenueAdapter = {
+  id: 'kraken',
+  exchangeCode: 4,
+  channels: ['trades', 'ticker', 'book', 'candles'],
+  defaultWsUrl: 'wss://ws.kraken.com/v2',
+  defaultRestUrl: 'https://api.kraken.com',
+  wsUrlEnv: 'RINGFEED_KRAKEN_WS_URL',
+  restUrlEnv: 'RINGFEED_KRAKEN_REST_URL',
+  /** Kraken does not end connections by age. */
+  maxConnectionAgeMs: 0,
+  candleIntervals: Object.keys(KRAKEN_OHLC_MINUTES),
+  /** Kraken v2 application-level ping (answered with `{"method":"pong"}`). */
+  appPing: { intervalMs: 20_000, text: '{"method":"ping"}' },
+
+  /** v2 spells pairs like ringfeed (`BTC/USD`; `XBT` is v1 only). Spot only. */
+  nativeSymbol(symbol: string): string {
+    const { base, quote } = parseSpotSymbol(symbol, 'kraken (spot)');
+    return `${base}/${quote}`;
+  },
+
+  /** The configured URL is the v2 endpoint itself (e.g. `wss://ws.kraken.com/v2`). */
+  connectUrl(wsBaseUrl: string, _streams: readonly StreamSpec[]): string {
+    return wsBaseUrl;
+  },
+
+  createSession(ctx: SessionContext): VenueSession {
+    return createKrakenSession(ctx);
+  },
+};

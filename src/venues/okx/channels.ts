@@ -1,0 +1,111 @@
+/**
+ * OKX v5 naming: instrument ids, channel names, candle intervals and which socket path a
+ * channel lives on (shared by the adapter, its session and the simulator).
+ */
+
+import type { StreamSpec } from '../contract.js';
+import { parseSymbol } from '../kit/symbols.js';
+
+/** `BTC/USDT` → `BTC-USDT`; `BTC/USDT:USDT` → `BTC-USDT-SWAP`; `BTC/USD:BTC` → `BTC-USD-SWAP`. */
+export function okxInstId(symbol: string): string {
+  const { base, quote, settle } = parseSymbol(symbol);
+  if (settle === undefined) return `${base}-${quote}`;
+  // Linear swaps settle in the quote currency, inverse swaps in the base currency.
+  if (settle !== quote && settle !== base) {
+    throw new Error(
+      `okx: symbol ${JSON.stringify(symbol)} cannot exist: a perpetual swap settles in its quote ` +
+        `(linear, e.g. BTC/USDT:USDT) or its base currency (inverse, e.g. BTC/USD:BTC)`,
+    );
+  }
+  return `${base}-${quote}-SWAP`;
+}
+
+/** Inverse of `okxInstId` for spot and swap ids; undefined for anything else (futures, options). */
+export function okxSymbol(instId: string): string | undefined {
+  const m = /^([A-Z0-9]+)-([A-Z0-9]+)(-SWAP)?$/.exec(instId);
+  if (m === null) return undefined;
+  if (m[3] === undefined) return `${m[1]}/${m[2]}`;
+  // OKX's inverse swaps are quoted in USD and settle in the base currency.
+  return m[2] === 'USD' ? `${m[1]}/${m[2]}:${m[1]}` : `${m[1]}/${m[2]}:${m[2]}`;
+}
+
+/** true for derivative instruments (sizes in contracts; volumes reported differently). */
+export function isDerivativeInstId(instId: string): boolean {
+  return instId.endsWith('-SWAP') || /-\d{6}$/.test(instId);
+}
+
+/**
+ * Our candle intervals → OKX channel suffix. Intervals of 6h and longer use the `utc` variants:
+ * OKX's plain ones are aligned to UTC+8, ours (and Binance's) to UTC.
+ */
+export const OKX_CANDLE_INTERVALS: Readonly<Record<string, { channel: string; sec: number }>> = Object.freeze({
+  '1s': { channel: 'candle1s', sec: 1 },
+  '1m': { channel: 'candle1m', sec: 60 },
+  '3m': { channel: 'candle3m', sec: 180 },
+  '5m': { channel: 'candle5m', sec: 300 },
+  '15m': { channel: 'candle15m', sec: 900 },
+  '30m': { channel: 'candle30m', sec: 1800 },
+  '1h': { channel: 'candle1H', sec: 3600 },
+  '2h': { channel: 'candle2H', sec: 7200 },
+  '4h': { channel: 'candle4H', sec: 14400 },
+  '6h': { channel: 'candle6Hutc', sec: 21600 },
+  '12h': { channel: 'candle12Hutc', sec: 43200 },
+  '1d': { channel: 'candle1Dutc', sec: 86400 },
+  '3d': { channel: 'candle3Dutc', sec: 259200 },
+  '1w': { channel: 'candle1Wutc', sec: 604800 },
+  '1M': { channel: 'candle1Mutc', sec: 2592000 },
+});
+
+/** Interval seconds of an OKX candle channel name (`candle1m` → 60), undefined otherwise. */
+export function okxCandleSec(channel: string): number | undefined {
+  for (const k in OKX_CANDLE_INTERVALS) {
+    const v = OKX_CANDLE_INTERVALS[k];
+    if (v.channel === channel) return v.sec;
+  }
+  return undefined;
+}
+
+export type OkxBookChannel = 'books' | 'books5';
+
+/** One `{channel, instId}` subscription argument. */
+export interface OkxArg {
+  readonly channel: string;
+  readonly instId: string;
+}
+
+/**
+ * The OKX channels one stream needs. `funding` is two channels (funding-rate and mark-price)
+ * and exists only for swaps; for spot it yields none.
+ */
+export function okxChannelsOf(spec: StreamSpec, bookChannel: OkxBookChannel): string[] {
+  switch (spec.channel) {
+    case 'trades':
+      return ['trades'];
+    case 'ticker':
+      return ['tickers'];
+    case 'quotes':
+      return ['bbo-tbt'];
+    case 'book':
+      return [bookChannel];
+    case 'funding':
+      return isDerivativeInstId(spec.native) ? ['funding-rate', 'mark-price'] : [];
+    case 'candles': {
+      const interval = spec.interval ?? '1m';
+      const c = Object.hasOwn(OKX_CANDLE_INTERVALS, interval) ? OKX_CANDLE_INTERVALS[interval] : undefined;
+      if (c === undefined) {
+        throw new Error(
+          `okx: unsupported candle interval ${JSON.stringify(interval)} for ${spec.symbol}; ` +
+            `expected one of ${Object.keys(OKX_CANDLE_INTERVALS).join(' ')}`,
+        );
+      }
+      return [c.channel];
+    }
+    default:
+      throw new Error(`okx: unsupported channel ${JSON.stringify(spec.channel)} for ${spec.symbol}`);
+  }
+}
+
+/** Candles live on `/ws/v5/business`, everything else here on `/ws/v5/public`. */
+export function okxPathOf(channel: string): '/ws/v5/public' | '/ws/v5/business' {
+  return channel.startsWith('candle') ? '/ws/v5/business' : '/ws/v5/public';
+}
