@@ -68,7 +68,8 @@ export function ringfeedTarget(): Target {
       trades = new TradeIdCheck();
       synced = 0;
       engine.onView(onView);
-      engine.subscribe({ exchange: 'binance', channels: spec.channels, symbols: spec.symbols, interval: spec.candleInterval });
+      const interval = spec.channels.includes('candles') ? spec.candleInterval : undefined;
+      engine.subscribe({ exchange: 'binance', channels: spec.channels, symbols: spec.symbols, interval });
       const books = spec.channels.includes('book') ? spec.symbols.length : 0;
       const e = engine;
       const ok = await until(() => e.stats().messages > 0 && synced >= books, 20_000);
