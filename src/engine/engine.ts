@@ -8,13 +8,13 @@ import { Consumer } from '../consumer/consumer.js';
 import type { LatencySummary } from '../metrics/latency.js';
 import { SymbolTable } from '../records/symbols.js';
 import type { MarketRecord } from '../records/types.js';
-import { RecordType } from '../records/types.js';
 import type { RecordView } from '../records/view.js';
 import { Doorbell } from '../ring/doorbell.js';
 import { createRing } from '../ring/ring.js';
 import { type ConnectionState, ConnectionSupervisor, type StateChange, type StreamsRejected } from '../supervisor/connection-supervisor.js';
 import { CHANNELS, type Channel, type StreamSpec, type VenueAdapter } from '../venues/contract.js';
 import { getVenue } from '../venues/registry.js';
+import { CHANNEL_RECORD_TYPE } from '../venues/rejection.js';
 import { type BackpressurePolicy, COUNTER_SLOTS, type ConnectionTask, CounterSlot } from '../worker/protocol.js';
 import {
   checkFilter,
@@ -110,15 +110,6 @@ interface Connection {
   readonly counters: Float64Array;
 }
 
-const CHANNEL_RECORD: Record<Channel, number> = {
-  trades: RecordType.trade,
-  aggTrades: RecordType.trade,
-  quotes: RecordType.quote,
-  ticker: RecordType.ticker,
-  book: RecordType.book,
-  candles: RecordType.candle,
-  funding: RecordType.ticker,
-};
 
 /** Log paths that could carry secrets; censored even if a bug ever logs them. */
 export const REDACT_PATHS = ['credentials', '*.credentials', 'secret', '*.secret', 'apiKey', '*.apiKey', 'passphrase', '*.passphrase'];
@@ -329,7 +320,7 @@ export class Engine extends EventEmitter<EngineEvents> {
           exchange: conn.adapter.id,
           channel: s.channel,
           symbol: s.symbol,
-          messages: this.consumer.streamMessages(s.symbolId, CHANNEL_RECORD[s.channel]),
+          messages: this.consumer.streamMessages(s.symbolId, CHANNEL_RECORD_TYPE[s.channel]),
         });
       }
     }

@@ -260,20 +260,4 @@ export function writeQuote(sink: RecordSink, symbolId: number, t: CcxtTicker): v
   sink.quote(symbolId, num(t.timestamp), Number.NaN, num(t.bid), num(t.bidVolume), num(t.ask), num(t.askVolume));
 }
 
-export function emptyTickerFields(): TickerFields {
-  const n = Number.NaN;
-  return {
-    last: n,
-    open: n,
-    high: n,
-    low: n,
-    baseVolume: n,
-    quoteVolume: n,
-    bidPrice: n,
-    askPrice: n,
-    markPrice: n,
-    indexPrice: n,
-    fundingRate: n,
-    nextFundingTs: n,
-  };
-}
+export { emptyTickerFields } from '../kit/ticker-fields.js';
