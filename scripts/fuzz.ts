@@ -1,5 +1,5 @@
 /**
- * Coverage-less mutation fuzzer over the venue parsers (every venue in test/faults/venues.ts) and
+ * Coverage-less mutation fuzzer over the venue parsers (every venue in test/kit/venue-cases.ts) and
  * the record encoder → ring → reader path. Not coverage-guided: see scripts/README.md.
  *
  *   npx tsx scripts/fuzz.ts --seconds 60 [--seed 1]
@@ -15,7 +15,7 @@ import { SymbolTable } from '../src/records/symbols.js';
 import { RecordView } from '../src/records/view.js';
 import { createRing, RingReader, RingWriter } from '../src/ring/ring.js';
 import type { RecordSink, SessionContext } from '../src/venues/contract.js';
-import { VENUES } from '../test/faults/venues.js';
+import { recordedSession, VENUE_CASES } from '../test/kit/venue-cases.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -87,18 +87,18 @@ let execs = 0;
 const deadline = Date.now() + seconds * 1000;
 const quiet = () => {};
 
-for (const v of VENUES) {
+for (const v of VENUE_CASES) {
   const symbols = new SymbolTable();
-  symbols.registerExchange(v.exchangeCode, v.id);
-  for (const st of v.streams) symbols.intern(v.id, st.symbol);
+  symbols.registerExchange(v.adapter.exchangeCode, v.id);
+  for (const st of v.recorded.streams) symbols.intern(v.id, st.symbol);
   const view = new RecordView(symbols);
-  const budgetEnd = Date.now() + (deadline - Date.now()) / (VENUES.length - VENUES.indexOf(v));
+  const budgetEnd = Date.now() + (deadline - Date.now()) / (VENUE_CASES.length - VENUE_CASES.indexOf(v));
   const seen = new Set<string>();
   while (Date.now() < budgetEnd) {
     const sab = createRing(1 << (12 + int(5)));
     const writer = new RingWriter(sab);
     const reader = new RingReader(sab);
-    const encoder = new RecordEncoder(writer, v.exchangeCode);
+    const encoder = new RecordEncoder(writer, v.adapter.exchangeCode);
     const policy = new PolicySink(encoder, 'block');
     let badNumber: string | undefined;
     const check = (kind: string, nums: number[]) => {
@@ -125,8 +125,8 @@ for (const v of VENUES) {
       send: quiet,
       onResync: quiet,
     };
-    const session = v.createSession(ctx);
-    session.addStreams(v.streams);
+    const session = recordedSession(v, ctx);
+    session.addStreams(v.recorded.streams);
     const input: string[] = [];
     let expected = 0;
     let read = 0;
@@ -141,7 +141,7 @@ for (const v of VENUES) {
       reader.release();
     };
     for (let i = 0; i < 16; i++) {
-      const frame = mutate(v.frames);
+      const frame = mutate(v.recorded.frames);
       input.push(frame);
       execs++;
       let problem: string | undefined;

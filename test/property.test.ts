@@ -1,5 +1,5 @@
 /**
- * Property tests over every venue in `test/faults/venues.ts` (one table entry per venue):
+ * Property tests over every venue in `test/kit/venue-cases.ts` (one table entry per venue):
  * random and mutated real messages through the venue session with a recording sink, and through
  * the real encoder + ring (every record read back). Case counts are printed at the end.
  * Mutations include non-finite numbers ("Infinity", 1e999): they must be rejected, never written.
@@ -13,7 +13,7 @@ import { type MarketRecord, StatusCode } from '../src/records/types.js';
 import { RecordView } from '../src/records/view.js';
 import { createRing, RingReader, RingWriter } from '../src/ring/ring.js';
 import type { RecordSink, SessionContext, VenueSession } from '../src/venues/contract.js';
-import { VENUES, type VenueCase } from './faults/venues.js';
+import { recordedSession, VENUE_CASES, type VenueCase } from './kit/venue-cases.js';
 
 const RUNS = Number(process.env.RINGFEED_PROPERTY_RUNS ?? 2000);
 const casesRun = new Map<string, number>();
@@ -60,8 +60,8 @@ function fakeContext(sink: RecordSink): SessionContext {
 }
 
 function openSession(v: VenueCase, sink: RecordSink): VenueSession {
-  const s = v.createSession(fakeContext(sink));
-  s.addStreams(v.streams);
+  const s = recordedSession(v, fakeContext(sink));
+  s.addStreams(v.recorded.streams);
   return s;
 }
 
@@ -121,7 +121,7 @@ function mutateAt(root: unknown, pick: number, value: unknown, del: boolean): un
 }
 
 function frameArb(v: VenueCase): fc.Arbitrary<string> {
-  const real = fc.constantFrom(...v.frames);
+  const real = fc.constantFrom(...v.recorded.frames);
   const structural = fc
     .tuple(real, fc.nat(), replacement, fc.boolean(), fc.integer({ min: 1, max: 3 }))
     .map(([f, pick, value, del, times]) => {
@@ -164,12 +164,12 @@ function nonFinite(call: { kind: string; args: unknown[] }): string | undefined 
   return undefined;
 }
 
-describe.each(VENUES)('$id session under random and mutated real frames', (v) => {
+describe.each(VENUE_CASES)('$id session under random and mutated real frames', (v) => {
   it('real frames all parse (sanity)', () => {
     const rec: Recorded = { calls: [] };
     const s = openSession(v, recordingSink(rec));
     const errors: string[] = [];
-    for (const f of v.frames) {
+    for (const f of v.recorded.frames) {
       try {
         s.onMessage(f);
       } catch (err) {
@@ -177,8 +177,8 @@ describe.each(VENUES)('$id session under random and mutated real frames', (v) =>
       }
     }
     expect(errors).toEqual([]);
-    expect(rec.calls.length).toBeGreaterThan(v.minSinkCalls ?? 50);
-    counted(`${v.id}: real frames`, v.frames.length);
+    expect(rec.calls.length).toBeGreaterThan(v.recorded.minSinkCalls ?? 50);
+    counted(`${v.id}: real frames`, v.recorded.frames.length);
   });
 
   it('never throws anything but a plain Error naming the venue; bad frames write nothing; numbers finite', () => {
@@ -225,12 +225,12 @@ describe.each(VENUES)('$id session under random and mutated real frames', (v) =>
       fc.property(fc.array(frameArb(v), { minLength: 1, maxLength: 40 }), fc.constantFrom(4096, 8192, 65536), (frames, cap) => {
         cases++;
         const symbols = new SymbolTable();
-        symbols.registerExchange(v.exchangeCode, v.id);
-        for (const st of v.streams) symbols.intern(v.id, st.symbol);
+        symbols.registerExchange(v.adapter.exchangeCode, v.id);
+        for (const st of v.recorded.streams) symbols.intern(v.id, st.symbol);
         const sab = createRing(cap);
         const writer = new RingWriter(sab);
         const reader = new RingReader(sab);
-        const encoder = new RecordEncoder(writer, v.exchangeCode);
+        const encoder = new RecordEncoder(writer, v.adapter.exchangeCode);
         const sink = new PolicySink(encoder, 'block');
         const s = openSession(v, sink);
         const view = new RecordView(symbols);
@@ -256,7 +256,7 @@ describe.each(VENUES)('$id session under random and mutated real frames', (v) =>
         expect(out.map((r) => r.streamSeq)).toEqual(out.map((_, i) => i));
         for (const r of out) {
           expect(r.exchange).toBe(v.id);
-          if (r.type !== 'status') expect(v.streams.some((st) => st.symbol === r.symbol)).toBe(true);
+          if (r.type !== 'status') expect(v.recorded.streams.some((st) => st.symbol === r.symbol)).toBe(true);
         }
         expect(encoder.recordsWritten).toBe(out.length);
         records += out.length;
@@ -271,7 +271,7 @@ describe.each(VENUES)('$id session under random and mutated real frames', (v) =>
     let cases = 0;
     const keys = ['__proto__', 'constructor', 'prototype'];
     fc.assert(
-      fc.property(fc.constantFrom(...v.frames), fc.constantFrom(...keys), fc.nat(), (frame, key, pick) => {
+      fc.property(fc.constantFrom(...v.recorded.frames), fc.constantFrom(...keys), fc.nat(), (frame, key, pick) => {
         cases++;
         const clean: Recorded = { calls: [] };
         const dirty: Recorded = { calls: [] };
