@@ -6,11 +6,15 @@ import type { MarketRecord } from '../src/records/types.js';
 import { ResyncReason, StatusCode } from '../src/records/types.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
 import { type BinanceSession, createBinanceSession } from '../src/venues/binance/session.js';
-import { binanceUsdm, USDM_FLAVOR } from '../src/venues/binance/usdm.js';
+import { USDM_FLAVOR } from '../src/venues/binance/usdm.js';
+
 import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
-import { getVenue } from '../src/venues/registry.js';
+import { getVenue, venues } from '../src/venues/registry.js';
 import { captureLogger } from './helpers/engine.js';
 import { waitFor } from './helpers/wait.js';
+
+/** The adapters as registered (exchange code and endpoint variables are assigned there). */
+const binanceUsdm = venues['binance-usdm']!;
 
 const fixture = (rel: string): string => readFileSync(new URL(`../../shared/fixtures/${rel}`, import.meta.url), 'utf8');
 

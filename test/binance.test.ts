@@ -2,11 +2,14 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OrderBook } from '../src/book/order-book.js';
 import { ResyncReason, StatusCode } from '../src/records/types.js';
-import { binance } from '../src/venues/binance/adapter.js';
+
 import { type BinanceSession, createBinanceSession } from '../src/venues/binance/session.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
 import { isValidSymbol, parseSymbol } from '../src/venues/kit/symbols.js';
 import { getVenue, venues } from '../src/venues/registry.js';
+
+/** The adapters as registered (exchange code and endpoint variables are assigned there). */
+const binance = venues.binance!;
 
 const FIXTURES = '/work/shared/fixtures';
 

@@ -11,11 +11,15 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ResyncReason, Side, StatusCode } from '../src/records/types.js';
-import { bybit, bybitPublicUrl } from '../src/venues/bybit/adapter.js';
+import { bybitPublicUrl } from '../src/venues/bybit/adapter.js';
+
 import { type BybitSession, type BybitSessionOptions, createBybitSession } from '../src/venues/bybit/session.js';
 import { topicOf } from '../src/venues/bybit/topics.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
-import { getVenue } from '../src/venues/registry.js';
+import { getVenue, venues } from '../src/venues/registry.js';
+
+/** The adapters as registered (exchange code and endpoint variables are assigned there). */
+const bybit = venues.bybit!;
 
 // ─── fake context ──────────────────────────────────────────────────────────────────────────
 

@@ -2,11 +2,14 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ResyncReason, Side, StatusCode } from '../src/records/types.js';
-import { coinbase } from '../src/venues/coinbase/adapter.js';
+
 import { channelFrame, parseIsoMs } from '../src/venues/coinbase/protocol.js';
 import { type CoinbaseSession, createCoinbaseSession } from '../src/venues/coinbase/session.js';
 import type { Channel, Credentials, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
-import { getVenue } from '../src/venues/registry.js';
+import { getVenue, venues } from '../src/venues/registry.js';
+
+/** The adapters as registered (exchange code and endpoint variables are assigned there). */
+const coinbase = venues.coinbase!;
 
 const fixture = (name: string): string =>
   readFileSync(new URL(`../../shared/fixtures/${name}`, import.meta.url), 'utf8');

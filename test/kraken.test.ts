@@ -11,11 +11,13 @@ import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ResyncReason, Side, StatusCode } from '../src/records/types.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
-import { kraken } from '../src/venues/kraken/adapter.js';
 import { crc32Ascii, krakenBookChecksum } from '../src/venues/kraken/checksum.js';
 import { parseRfc3339 } from '../src/venues/kraken/protocol.js';
 import { createKrakenSession, type KrakenSession, type KrakenSessionOptions } from '../src/venues/kraken/session.js';
-import { getVenue } from '../src/venues/registry.js';
+import { getVenue, venues } from '../src/venues/registry.js';
+
+/** The adapter as registered (exchange code and endpoint variables are assigned there). */
+const kraken = venues.kraken!;
 
 type Obj = Record<string, unknown>;
 interface Case {

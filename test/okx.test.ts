@@ -3,10 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { ResyncReason, StatusCode } from '../src/records/types.js';
 import { parseCapture } from '../src/simulator/kit/replay.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
-import { okx } from '../src/venues/okx/adapter.js';
 import { okxInstId, okxSymbol } from '../src/venues/okx/channels.js';
 import { okxChecksum } from '../src/venues/okx/checksum.js';
 import { createOkxSession } from '../src/venues/okx/session.js';
+import { venues } from '../src/venues/registry.js';
+
+/** The adapter as registered (exchange code and endpoint variables are assigned there). */
+const okx = venues.okx!;
 
 type Rec = Record<string, unknown> & { kind: string };
 

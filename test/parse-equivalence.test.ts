@@ -9,12 +9,18 @@ import { describe, expect, it } from 'vitest';
 import { BinanceScanner, S_p, T_DECIMAL } from '../src/parse/binance-scan.js';
 import { readDecimal } from '../src/parse/decimal.js';
 import { SyntheticMarket } from '../src/simulator/binance/market.js';
-import { binance } from '../src/venues/binance/adapter.js';
+
 import type { BinanceFlavor } from '../src/venues/binance/flavor.js';
 import { SPOT_FLAVOR } from '../src/venues/binance/flavor.js';
 import { type BinanceSession, createBinanceSession } from '../src/venues/binance/session.js';
-import { binanceUsdm, USDM_FLAVOR } from '../src/venues/binance/usdm.js';
+import { USDM_FLAVOR } from '../src/venues/binance/usdm.js';
+
 import type { Channel, SessionContext, StreamSpec, VenueAdapter } from '../src/venues/contract.js';
+import { venues } from '../src/venues/registry.js';
+
+/** The adapters as registered (exchange code and endpoint variables are assigned there). */
+const binance = venues.binance!;
+const binanceUsdm = venues['binance-usdm']!;
 
 const fixture = (rel: string): string => readFileSync(new URL(`../../shared/fixtures/${rel}`, import.meta.url), 'utf8');
 const flush = () => new Promise<void>((r) => setImmediate(r));

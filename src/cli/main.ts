@@ -11,7 +11,7 @@ import { CCXT_REPLAY_CHANNEL, type CcxtReplay, loadCcxtFixture, startCcxtReplay 
 import { venueSimulator } from '../simulator/index.js';
 import type { StateChange } from '../supervisor/connection-supervisor.js';
 import { CCXT_OPTIONS_ENV } from '../venues/ccxt/types.js';
-import { getVenue } from '../venues/registry.js';
+import { getVenue, venues } from '../venues/registry.js';
 import * as arg from './args.js';
 import { type Args, badArgument, parseCommandLine } from './args.js';
 import { dashboardHeader, renderDashboard, summaryLine, terminalSize } from './dashboard.js';
@@ -35,7 +35,7 @@ Options (run, stream):
                      run without --url starts the embedded simulator)
   --rest-url URL     venue REST base URL (default with --url: the same host and port over
                      http/https; else RINGFEED_<VENUE>_REST_URL, else live venue)
-  --venue V          run, simulate: binance (default), binance-usdm, coinbase, kraken, bybit, okx
+  --venue V          run, simulate: ${Object.keys(venues).join(', ')} (default binance)
   --symbols A,B      run: symbols (default per venue; binance: six USDT pairs)
   --channels A,B     run: channels (default per venue; binance: trades,quotes,book,candles)
   --policy P         backpressure policy: block | drop | conflate (default block)

@@ -93,6 +93,12 @@ export interface VenueSession {
   onDisconnect(): void;
 }
 
+/**
+ * What a venue's adapter module declares. The registry completes it into a `VenueAdapter`: it
+ * assigns the exchange code and derives the endpoint environment variables from the id.
+ */
+export type VenueDefinition = Omit<VenueAdapter, 'exchangeCode' | 'wsUrlEnv' | 'restUrlEnv'>;
+
 export interface VenueAdapter {
   /** Exchange id, e.g. `binance`. */
   readonly id: string;

@@ -1,22 +1,45 @@
-/** Venue registry: one line per venue adapter. */
+/**
+ * Venue registry: THE venue list. Each native venue is one line here, with the exchange code
+ * written into every record of it (never reuse or renumber one; ccxt venues take codes from
+ * `CCXT_FIRST_EXCHANGE_CODE` up). The engine, the worker tasks, the CLI and the tests read the
+ * venues from here.
+ */
 
 import { binance } from './binance/adapter.js';
 import { binanceUsdm } from './binance/usdm.js';
 import { bybit } from './bybit/adapter.js';
-import { CCXT_ID_PREFIX, ccxtExchangeId, createCcxtAdapter, isCcxtVenue } from './ccxt/adapter.js';
+import { CCXT_FIRST_EXCHANGE_CODE, CCXT_ID_PREFIX, ccxtExchangeId, createCcxtAdapter, isCcxtVenue } from './ccxt/adapter.js';
 import { coinbase } from './coinbase/adapter.js';
-import type { VenueAdapter } from './contract.js';
+import type { VenueAdapter, VenueDefinition } from './contract.js';
 import { kraken } from './kraken/adapter.js';
 import { okx } from './okx/adapter.js';
 
-export const venues: Record<string, VenueAdapter> = {
-  binance,
-  'binance-usdm': binanceUsdm,
-  kraken,
-  bybit,
-  okx,
-  coinbase,
-};
+const NATIVE: ReadonlyArray<readonly [exchangeCode: number, venue: VenueDefinition]> = [
+  [1, binance],
+  [2, binanceUsdm],
+  [3, coinbase],
+  [4, kraken],
+  [5, bybit],
+  [6, okx],
+];
+
+/** `binance-usdm` → `RINGFEED_BINANCE_USDM` (the prefix of a venue's endpoint variables). */
+export function envPrefix(id: string): string {
+  return `RINGFEED_${id.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
+}
+
+function register(exchangeCode: number, venue: VenueDefinition): VenueAdapter {
+  if (!Number.isInteger(exchangeCode) || exchangeCode < 1 || exchangeCode >= CCXT_FIRST_EXCHANGE_CODE) {
+    throw new Error(`venue ${venue.id}: exchange code ${exchangeCode} is outside 1..${CCXT_FIRST_EXCHANGE_CODE - 1}`);
+  }
+  const env = envPrefix(venue.id);
+  return { ...venue, exchangeCode, wsUrlEnv: `${env}_WS_URL`, restUrlEnv: `${env}_REST_URL` };
+}
+
+/** The native venues by id. */
+export const venues: Readonly<Record<string, VenueAdapter>> = Object.fromEntries(
+  NATIVE.map(([code, venue]) => [venue.id, register(code, venue)]),
+);
 
 const ccxtAdapters = new Map<string, VenueAdapter>();
 

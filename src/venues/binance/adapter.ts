@@ -4,20 +4,17 @@
  * `binance-streams.ts`.
  */
 
-import type { SessionContext, StreamSpec, VenueAdapter, VenueSession } from '../contract.js';
+import type { SessionContext, StreamSpec, VenueDefinition, VenueSession } from '../contract.js';
 import { parseSpotSymbol } from '../kit/symbols.js';
 import { spotListedSymbols } from './instruments.js';
 import { binanceParserFromEnv, createBinanceSession } from './session.js';
 import { combinedStreamUrl, SPOT_NAMING } from './streams.js';
 
-export const binance: VenueAdapter = {
+export const binance: VenueDefinition = {
   id: 'binance',
-  exchangeCode: 1,
   channels: ['trades', 'aggTrades', 'quotes', 'ticker', 'book', 'candles'],
   defaultWsUrl: 'wss://stream.binance.com:9443',
   defaultRestUrl: 'https://api.binance.com',
-  wsUrlEnv: 'RINGFEED_BINANCE_WS_URL',
-  restUrlEnv: 'RINGFEED_BINANCE_REST_URL',
   /** Binance closes connections after 24 h. */
   maxConnectionAgeMs: 24 * 60 * 60 * 1000,
   candleIntervals: SPOT_NAMING.intervals,

@@ -12,7 +12,7 @@
  * fundingRate, nextFundingTs), `candles` ← `@kline_<i>`.
  */
 
-import type { SessionContext, StreamSpec, VenueAdapter, VenueSession } from '../contract.js';
+import type { SessionContext, StreamSpec, VenueDefinition, VenueSession } from '../contract.js';
 import { parseSymbol } from '../kit/symbols.js';
 import { type BinanceFlavor, USDM_DEPTH_RULE } from './flavor.js';
 import { usdmListedSymbols } from './instruments.js';
@@ -38,14 +38,11 @@ export const USDM_FLAVOR: BinanceFlavor = {
   depthRule: USDM_DEPTH_RULE,
 };
 
-export const binanceUsdm: VenueAdapter = {
+export const binanceUsdm: VenueDefinition = {
   id: 'binance-usdm',
-  exchangeCode: 2,
   channels: ['trades', 'aggTrades', 'quotes', 'ticker', 'book', 'candles', 'funding'],
   defaultWsUrl: 'wss://fstream.binance.com',
   defaultRestUrl: 'https://fapi.binance.com',
-  wsUrlEnv: 'RINGFEED_BINANCE_USDM_WS_URL',
-  restUrlEnv: 'RINGFEED_BINANCE_USDM_REST_URL',
   /** Binance closes connections after 24 h. */
   maxConnectionAgeMs: 24 * 60 * 60 * 1000,
   /** USD-M documents a lower per-connection stream limit than spot (200); stay within it. */

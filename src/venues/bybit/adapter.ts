@@ -5,7 +5,7 @@
  * `bybit-session.ts`; topic naming in `bybit-topics.ts`.
  */
 
-import type { SessionContext, StreamSpec, VenueAdapter, VenueSession } from '../contract.js';
+import type { SessionContext, StreamSpec, VenueDefinition, VenueSession } from '../contract.js';
 import { createBybitSession } from './session.js';
 import { BYBIT_INTERVALS, type BybitCategory, bybitNativeSymbol, categoryOf, topicOf } from './topics.js';
 
@@ -15,14 +15,11 @@ export function bybitPublicUrl(wsBaseUrl: string, category: BybitCategory): stri
   return `${base}/v5/public/${category}`;
 }
 
-export const bybit: VenueAdapter = {
+export const bybit: VenueDefinition = {
   id: 'bybit',
-  exchangeCode: 5,
   channels: ['trades', 'quotes', 'ticker', 'book', 'candles', 'funding'],
   defaultWsUrl: 'wss://stream.bybit.com',
   defaultRestUrl: 'https://api.bybit.com',
-  wsUrlEnv: 'RINGFEED_BYBIT_WS_URL',
-  restUrlEnv: 'RINGFEED_BYBIT_REST_URL',
   /** Bybit documents no age limit for public connections. */
   maxConnectionAgeMs: 0,
   /** Bybit asks for an application ping about every 20 s; protocol pings do not count. */

@@ -4,18 +4,15 @@
  * live in `coinbase-session.ts`. The Exchange feed has no candles channel.
  */
 
-import type { SessionContext, StreamSpec, VenueAdapter, VenueSession } from '../contract.js';
+import type { SessionContext, StreamSpec, VenueDefinition, VenueSession } from '../contract.js';
 import { parseSpotSymbol } from '../kit/symbols.js';
 import { createCoinbaseSession } from './session.js';
 
-export const coinbase: VenueAdapter = {
+export const coinbase: VenueDefinition = {
   id: 'coinbase',
-  exchangeCode: 3,
   channels: ['trades', 'quotes', 'ticker', 'book'],
   defaultWsUrl: 'wss://ws-feed.exchange.coinbase.com',
   defaultRestUrl: 'https://api.exchange.coinbase.com',
-  wsUrlEnv: 'RINGFEED_COINBASE_WS_URL',
-  restUrlEnv: 'RINGFEED_COINBASE_REST_URL',
   maxConnectionAgeMs: 0,
 
   nativeSymbol(symbol: string): string {

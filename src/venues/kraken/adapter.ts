@@ -4,19 +4,16 @@
  * state and normalization live in `kraken-session.ts`; the book checksum in `kraken-checksum.ts`.
  */
 
-import type { SessionContext, StreamSpec, VenueAdapter, VenueSession } from '../contract.js';
+import type { SessionContext, StreamSpec, VenueDefinition, VenueSession } from '../contract.js';
 import { parseSpotSymbol } from '../kit/symbols.js';
 import { KRAKEN_OHLC_MINUTES } from './protocol.js';
 import { createKrakenSession } from './session.js';
 
-export const kraken: VenueAdapter = {
+export const kraken: VenueDefinition = {
   id: 'kraken',
-  exchangeCode: 4,
   channels: ['trades', 'ticker', 'book', 'candles'],
   defaultWsUrl: 'wss://ws.kraken.com/v2',
   defaultRestUrl: 'https://api.kraken.com',
-  wsUrlEnv: 'RINGFEED_KRAKEN_WS_URL',
-  restUrlEnv: 'RINGFEED_KRAKEN_REST_URL',
   /** Kraken does not end connections by age. */
   maxConnectionAgeMs: 0,
   candleIntervals: Object.keys(KRAKEN_OHLC_MINUTES),

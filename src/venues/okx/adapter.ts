@@ -8,7 +8,7 @@
  * `createOkxAdapter({ bookChannel: 'books5' })` builds one that uses 5-level snapshots instead.
  */
 
-import type { SessionContext, StreamSpec, VenueAdapter, VenueSession } from '../contract.js';
+import type { SessionContext, StreamSpec, VenueDefinition, VenueSession } from '../contract.js';
 import { OKX_CANDLE_INTERVALS, okxInstId } from './channels.js';
 import { createOkxSession, type OkxSessionOptions } from './session.js';
 
@@ -17,15 +17,12 @@ function pathFor(stream: StreamSpec): '/ws/v5/public' | '/ws/v5/business' {
   return stream.channel === 'candles' ? '/ws/v5/business' : '/ws/v5/public';
 }
 
-export function createOkxAdapter(options: OkxSessionOptions = {}): VenueAdapter {
+export function createOkxAdapter(options: OkxSessionOptions = {}): VenueDefinition {
   return {
     id: 'okx',
-    exchangeCode: 6,
     channels: ['trades', 'quotes', 'ticker', 'book', 'candles', 'funding'],
     defaultWsUrl: 'wss://ws.okx.com:8443',
     defaultRestUrl: 'https://www.okx.com',
-    wsUrlEnv: 'RINGFEED_OKX_WS_URL',
-    restUrlEnv: 'RINGFEED_OKX_REST_URL',
     maxConnectionAgeMs: 0,
     candleIntervals: Object.keys(OKX_CANDLE_INTERVALS),
     // OKX closes a connection that has been silent for 30 s; it answers a text `ping` with `pong`.
@@ -51,4 +48,4 @@ export function createOkxAdapter(options: OkxSessionOptions = {}): VenueAdapter 
   };
 }
 
-export const okx: VenueAdapter = createOkxAdapter();
+export const okx: VenueDefinition = createOkxAdapter();
