@@ -1,5 +1,6 @@
 /**
- * The rules the venue kit enforces, run for every venue with books (one row per venue):
+ * The rules the venue kit enforces, run for every venue case (its `kitRules` in
+ * test/kit/venue-cases.ts):
  *  (a) a frame concerning a book with one malformed level resyncs that symbol: a `resync` status,
  *      nothing of the frame written, then after a good snapshot `synced` and the book correct;
  *  (b) an ask for a fresh snapshot that brings none is asked again after the timeout, and after
@@ -9,256 +10,21 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ResyncReason, StatusCode } from '../src/records/types.js';
-import { createBinanceSession } from '../src/venues/binance/session.js';
-import { USDM_FLAVOR } from '../src/venues/binance/usdm.js';
-import { createBybitSession } from '../src/venues/bybit/session.js';
-import { createCoinbaseSession } from '../src/venues/coinbase/session.js';
-import type { StreamSpec, VenueSession } from '../src/venues/contract.js';
+import type { VenueSession } from '../src/venues/contract.js';
 import { BookResync, BookSyncState } from '../src/venues/kit/book-resync.js';
-import { createKrakenSession } from '../src/venues/kraken/session.js';
-import { createOkxSession } from '../src/venues/okx/session.js';
+import type { KitRuleCase, KitRuleEnv, Level } from './kit/kit-rule-case.js';
 import { type RecordingContext, recordingContext } from './kit/recording-context.js';
+import { VENUE_CASES } from './kit/venue-cases.js';
 
 const MIN_INTERVAL = 1000;
 const TIMEOUT = 5000;
 const TIMING = { minResyncIntervalMs: MIN_INTERVAL, snapshotTimeoutMs: TIMEOUT };
-const TS = '2024-01-01T00:00:00.000Z';
+const ENV: KitRuleEnv = { timing: TIMING, advance: (ms) => vi.advanceTimersByTimeAsync(ms) };
 
-type Level = [string, string];
-
-interface VenueRow {
-  readonly venue: string;
-  /** A session carrying the book and trades of one symbol (id 1). */
-  open(rc: RecordingContext): VenueSession;
-  /**
-   * Deliver a good snapshot (bid 100 × 1, ask 101 × 1) by the venue's mechanism: a frame, or the
-   * REST answer to the pending fetch (plus a bridging diff where the venue's rule waits for one).
-   */
-  snapshot(rc: RecordingContext, s: VenueSession, n: number): Promise<void>;
-  /** A snapshot frame with one bad level; undefined where snapshots come by REST. */
-  badSnapshot?(bad: Level): string;
-  /** Where snapshots come by REST: the next REST snapshot has one bad level. */
-  badRestSnapshot?(bad: Level): void;
-  /** An update of the synced book (after snapshot `n`) carrying one good and one bad level. */
-  update(n: number, bad: Level): string;
-  trade(price: string, amount: string): string;
-  /** Snapshot asks sent so far (resubscribes or REST fetches, the first subscribe excluded). */
-  asks(rc: RecordingContext): number;
-  /** The venue refuses the last ask. Binance: the next fetch fails. */
-  refuse(rc: RecordingContext, s: VenueSession): void;
-}
-
-const spec = (channel: 'book' | 'trades', symbol: string, native: string): StreamSpec => ({
-  channel,
-  symbol,
-  symbolId: 1,
-  native,
-});
-const subscribes = (rc: RecordingContext, key: 'method' | 'op' | 'type') =>
-  rc.sent.filter((t) => JSON.parse(t)[key] === 'subscribe').length;
+type VenueRow = KitRuleCase & { readonly venue: string };
+/** One row per venue case, in table order. */
+const ROWS: readonly VenueRow[] = VENUE_CASES.map((c) => ({ venue: c.id, ...c.kitRules(ENV) }));
 const flush = () => vi.advanceTimersByTimeAsync(0);
-
-function binanceRow(venue: 'binance' | 'binance-usdm'): VenueRow {
-  const usdm = venue === 'binance-usdm';
-  let last = 0;
-  const good = (L: number) => () => Promise.resolve({ lastUpdateId: L, bids: [['100', '1']], asks: [['101', '1']] });
-  let answer: () => Promise<unknown> = good(100);
-  let firstAnswer: (() => Promise<unknown>) | undefined;
-  const depth = (U: number, u: number, b: Level[]) =>
-    JSON.stringify({
-      stream: 'btcusdt@depth@100ms',
-      data: { e: 'depthUpdate', E: 1000 + u, T: 999 + u, s: 'BTCUSDT', U, u, pu: U - 1, b, a: [] },
-    });
-  return {
-    venue,
-    open(rc) {
-      answer = firstAnswer ?? good(100);
-      firstAnswer = undefined;
-      rc.rest = () => answer();
-      const s = createBinanceSession(rc.ctx, {
-        minSnapshotIntervalMs: MIN_INTERVAL,
-        ...(usdm ? { flavor: USDM_FLAVOR } : {}),
-      });
-      const symbol = usdm ? 'BTC/USDT:USDT' : 'BTC/USDT';
-      s.addStreams([spec('book', symbol, 'BTCUSDT'), spec('trades', symbol, 'BTCUSDT')]);
-      return s;
-    },
-    async snapshot(_rc, s, n) {
-      const L = 100 * n;
-      answer = good(L);
-      await vi.advanceTimersByTimeAsync(n === 1 ? 0 : MIN_INTERVAL);
-      last = L;
-      // USD-M holds the snapshot until a diff bridges it (U <= L <= u).
-      if (usdm) {
-        s.onMessage(depth(L - 1, L + 1, [['100', '1']]));
-        last = L + 1;
-      }
-    },
-    badRestSnapshot(bad) {
-      firstAnswer = () => Promise.resolve({ lastUpdateId: 100, bids: [['100', '1'], bad], asks: [['101', '1']] });
-    },
-    update: (_n, bad) => depth(last + 1, last + 1, [['100', '2'], bad]),
-    trade: (p, q) =>
-      JSON.stringify({ stream: 'btcusdt@trade', data: { e: 'trade', E: 1, s: 'BTCUSDT', t: 1, p, q, T: 1, m: false, M: true } }),
-    asks: (rc) => rc.fetched.length - 1,
-    refuse() {
-      answer = () => Promise.reject(new Error('HTTP 503'));
-    },
-  };
-}
-
-const ROWS: VenueRow[] = [
-  binanceRow('binance'),
-  binanceRow('binance-usdm'),
-  {
-    venue: 'coinbase',
-    open(rc) {
-      const s = createCoinbaseSession(rc.ctx, TIMING);
-      s.addStreams([spec('book', 'BTC/USD', 'BTC-USD'), spec('trades', 'BTC/USD', 'BTC-USD')]);
-      return s;
-    },
-    async snapshot(_rc, s) {
-      s.onMessage(JSON.stringify({ type: 'snapshot', product_id: 'BTC-USD', bids: [['100', '1']], asks: [['101', '1']] }));
-    },
-    badSnapshot: (bad) => JSON.stringify({ type: 'snapshot', product_id: 'BTC-USD', bids: [['100', '1'], bad], asks: [['101', '1']] }),
-    update: (_n, bad) =>
-      JSON.stringify({ type: 'l2update', product_id: 'BTC-USD', time: TS, changes: [['buy', '100', '2'], ['buy', ...bad]] }),
-    trade: (price, size) =>
-      JSON.stringify({
-        type: 'match',
-        trade_id: 1,
-        sequence: 1,
-        maker_order_id: 'a',
-        taker_order_id: 'b',
-        time: TS,
-        product_id: 'BTC-USD',
-        size,
-        price,
-        side: 'buy',
-      }),
-    asks: (rc) => subscribes(rc, 'type'),
-    refuse(_rc, s) {
-      s.onMessage(JSON.stringify({ type: 'error', message: 'Failed to subscribe', reason: 'try again' }));
-    },
-  },
-  {
-    venue: 'kraken',
-    open(rc) {
-      const s = createKrakenSession(rc.ctx, TIMING);
-      s.addStreams([spec('book', 'BTC/USD', 'BTC/USD'), spec('trades', 'BTC/USD', 'BTC/USD')]);
-      return s;
-    },
-    async snapshot(_rc, s) {
-      s.onMessage(
-        JSON.stringify({
-          channel: 'book',
-          type: 'snapshot',
-          data: [{ symbol: 'BTC/USD', bids: [{ price: 100, qty: 1 }], asks: [{ price: 101, qty: 1 }], timestamp: TS }],
-        }),
-      );
-    },
-    badSnapshot: ([price, qty]) =>
-      JSON.stringify({
-        channel: 'book',
-        type: 'snapshot',
-        data: [{ symbol: 'BTC/USD', bids: [{ price: 100, qty: 1 }, { price, qty }], asks: [{ price: 101, qty: 1 }], timestamp: TS }],
-      }),
-    update: (_n, [price, qty]) =>
-      JSON.stringify({
-        channel: 'book',
-        type: 'update',
-        data: [{ symbol: 'BTC/USD', bids: [{ price: 100, qty: 2 }, { price, qty }], asks: [], timestamp: TS }],
-      }),
-    trade: (price, qty) =>
-      JSON.stringify({
-        channel: 'trade',
-        type: 'update',
-        data: [{ symbol: 'BTC/USD', side: 'buy', price, qty, ord_type: 'market', trade_id: 1, timestamp: TS }],
-      }),
-    asks: (rc) => subscribes(rc, 'method'),
-    refuse(rc, s) {
-      const req = JSON.parse(rc.sent.filter((t) => JSON.parse(t).method === 'subscribe').at(-1)!).req_id;
-      s.onMessage(JSON.stringify({ method: 'subscribe', success: false, error: 'Already subscribed', symbol: 'BTC/USD', req_id: req }));
-    },
-  },
-  {
-    venue: 'bybit',
-    open(rc) {
-      const s = createBybitSession(rc.ctx, TIMING);
-      s.addStreams([spec('book', 'BTC/USDT', 'BTCUSDT'), spec('trades', 'BTC/USDT', 'BTCUSDT')]);
-      return s;
-    },
-    async snapshot(_rc, s, n) {
-      s.onMessage(
-        JSON.stringify({
-          topic: 'orderbook.50.BTCUSDT',
-          type: 'snapshot',
-          ts: 1,
-          data: { s: 'BTCUSDT', b: [['100', '1']], a: [['101', '1']], u: 10 * n, seq: 1 },
-        }),
-      );
-    },
-    badSnapshot: (bad) =>
-      JSON.stringify({
-        topic: 'orderbook.50.BTCUSDT',
-        type: 'snapshot',
-        ts: 1,
-        data: { s: 'BTCUSDT', b: [['100', '1'], bad], a: [['101', '1']], u: 5, seq: 1 },
-      }),
-    update: (n, bad) =>
-      JSON.stringify({
-        topic: 'orderbook.50.BTCUSDT',
-        type: 'delta',
-        ts: 2,
-        data: { s: 'BTCUSDT', b: [['100', '2'], bad], a: [], u: 10 * n + 1, seq: 2 },
-      }),
-    trade: (p, v) =>
-      JSON.stringify({ topic: 'publicTrade.BTCUSDT', type: 'snapshot', ts: 1, data: [{ T: 1, s: 'BTCUSDT', S: 'Buy', v, p, i: 't1', seq: 5 }] }),
-    asks: (rc) => subscribes(rc, 'op'),
-    refuse(rc, s) {
-      const req = JSON.parse(rc.sent.filter((t) => JSON.parse(t).op === 'subscribe').at(-1)!).req_id;
-      s.onMessage(JSON.stringify({ success: false, ret_msg: 'error:already subscribed', conn_id: 'c', req_id: req, op: 'subscribe' }));
-    },
-  },
-  {
-    venue: 'okx',
-    open(rc) {
-      const s = createOkxSession(rc.ctx, TIMING);
-      s.addStreams([spec('book', 'BTC/USDT', 'BTC-USDT'), spec('trades', 'BTC/USDT', 'BTC-USDT')]);
-      return s;
-    },
-    async snapshot(_rc, s, n) {
-      s.onMessage(
-        JSON.stringify({
-          arg: { channel: 'books', instId: 'BTC-USDT' },
-          action: 'snapshot',
-          data: [{ asks: [['101', '1', '0', '1']], bids: [['100', '1', '0', '1']], ts: '1', checksum: 0, seqId: 10 * n, prevSeqId: -1 }],
-        }),
-      );
-    },
-    badSnapshot: (bad) =>
-      JSON.stringify({
-        arg: { channel: 'books', instId: 'BTC-USDT' },
-        action: 'snapshot',
-        data: [{ asks: [['101', '1', '0', '1']], bids: [['100', '1', '0', '1'], [...bad, '0', '1']], ts: '1', checksum: 0, seqId: 5, prevSeqId: -1 }],
-      }),
-    update: (n, bad) =>
-      JSON.stringify({
-        arg: { channel: 'books', instId: 'BTC-USDT' },
-        action: 'update',
-        data: [{ asks: [], bids: [['100', '2', '0', '1'], [...bad, '0', '1']], ts: '2', checksum: 0, seqId: 10 * n + 1, prevSeqId: 10 * n }],
-      }),
-    trade: (px, sz) =>
-      JSON.stringify({
-        arg: { channel: 'trades', instId: 'BTC-USDT' },
-        data: [{ instId: 'BTC-USDT', tradeId: '1', px, sz, side: 'buy', ts: '1' }],
-      }),
-    asks: (rc) => subscribes(rc, 'op'),
-    refuse(_rc, s) {
-      s.onMessage(JSON.stringify({ event: 'error', code: '60012', msg: 'channel:books,instId:BTC-USDT busy, try again' }));
-    },
-  },
-];
 
 /** Feed `frame`, expecting a plain Error naming the venue; returns the records it caused. */
 function rejected(rc: RecordingContext, s: VenueSession, row: VenueRow, frame: string) {

@@ -1,5 +1,6 @@
 /**
- * Fault scenarios for the native venues other than Binance spot: each venue's simulator, the fault
+ * Fault scenarios for every native venue with a fault case in test/kit/venue-cases.ts (all but
+ * Binance spot, which has scenarios.test.ts): each venue's simulator, the fault
  * proxy in between, real workers. One seed per venue keeps the file fast; scenarios: connection
  * reset, half-open blackhole (dead peer by ping/pong), byte slicing. A table of venue × scenario,
  * passed and records checked is printed at the end.
@@ -9,25 +10,15 @@ import type { EngineOptions } from '../../src/engine/options.js';
 import type { MarketRecord } from '../../src/records/types.js';
 import type { VenueSimulator } from '../../src/simulator/venues.js';
 import { waitFor } from '../helpers/wait.js';
+import { type FaultCase, VENUE_CASES } from '../kit/venue-cases.js';
 import { inOrder, type Rig, startVenueRig, statusList } from './rig.js';
 
-interface VenueCase {
+interface FaultRun extends FaultCase {
   readonly venue: string;
-  readonly seed: number;
-  /** Simulator base rate (messages per second per stream / product / pair / instrument). */
-  readonly rate: number;
-  /** Book symbols (trades and book are subscribed for each). */
-  readonly symbols: readonly string[];
 }
 
-const CASES: readonly VenueCase[] = [
-  { venue: 'binance-usdm', seed: 11, rate: 40, symbols: ['BTC/USDT:USDT', 'ETH/USDT:USDT'] },
-  { venue: 'coinbase', seed: 12, rate: 40, symbols: ['BTC/USD', 'ETH/USD'] },
-  { venue: 'kraken', seed: 13, rate: 60, symbols: ['BTC/USD', 'ETH/USD'] },
-  // Spot and linear: two connections (`/v5/public/spot` and `/v5/public/linear`) through one proxy.
-  { venue: 'bybit', seed: 14, rate: 40, symbols: ['BTC/USDT', 'BTC/USDT:USDT'] },
-  { venue: 'okx', seed: 15, rate: 40, symbols: ['BTC/USDT', 'ETH/USDT:USDT'] },
-];
+/** Every venue case with a fault case, in table order. */
+const CASES: readonly FaultRun[] = VENUE_CASES.flatMap((c) => (c.faults ? [{ venue: c.id, ...c.faults }] : []));
 
 /** Documented bound (as for Binance): first data after a reset, with backoff 20..200 ms, ms. */
 const FIRST_DATA_AFTER_RESET_MS = 2000;
@@ -71,7 +62,7 @@ afterEach(async () => {
   rig = undefined;
 });
 
-async function startVenueCase(c: VenueCase, engineOptions: EngineOptions = {}): Promise<Rig<VenueSimulator>> {
+async function startVenueCase(c: FaultRun, engineOptions: EngineOptions = {}): Promise<Rig<VenueSimulator>> {
   rig = await startVenueRig(c.venue, c.seed, c.rate, engineOptions);
   return rig;
 }
@@ -82,7 +73,7 @@ const count = (records: MarketRecord[], type: string, symbol?: string) =>
 const syncedCount = (records: MarketRecord[], symbol: string) => statusList(records, symbol).filter((s) => s === 'synced').length;
 
 /** Trades and book for every symbol; waits until every book is synced and trades flow. */
-async function startSynced(c: VenueCase, engineOptions: EngineOptions = {}): Promise<Rig<VenueSimulator>> {
+async function startSynced(c: FaultRun, engineOptions: EngineOptions = {}): Promise<Rig<VenueSimulator>> {
   const r = await startVenueCase(c, engineOptions);
   r.engine.subscribe({ exchange: c.venue, channels: ['trades', 'book'], symbols: [...c.symbols] });
   await waitFor(
