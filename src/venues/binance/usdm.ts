@@ -17,19 +17,13 @@ import { parseSymbol } from '../kit/symbols.js';
 import { type BinanceFlavor, USDM_DEPTH_RULE } from './flavor.js';
 import { usdmListedSymbols } from './instruments.js';
 import { binanceParserFromEnv, createBinanceSession } from './session.js';
-import { combinedStreamUrl, KLINE_INTERVAL_SEC, type StreamNaming } from './streams.js';
+import { combinedStreamUrl, SPOT_NAMING, type StreamNaming } from './streams.js';
 
+/** Spot's stream names plus `funding`; no 1 s klines. */
 export const USDM_NAMING: StreamNaming = {
   venue: 'binance-usdm',
-  suffix: {
-    trades: '@trade',
-    aggTrades: '@aggTrade',
-    quotes: '@bookTicker',
-    ticker: '@ticker',
-    book: '@depth@100ms',
-    funding: '@markPrice@1s',
-  },
-  intervals: Object.keys(KLINE_INTERVAL_SEC).filter((i) => i !== '1s'),
+  suffix: { ...SPOT_NAMING.suffix, funding: '@markPrice@1s' },
+  intervals: SPOT_NAMING.intervals.filter((i) => i !== '1s'),
 };
 
 export const USDM_FLAVOR: BinanceFlavor = {
