@@ -1,18 +1,13 @@
 /**
  * One engine against one venue simulator, subscribed to a listed symbol and one the venue does
- * not list: what test/rejections.test.ts and the `symbols` bad-input rows share.
+ * not list: what test/rejections.test.ts and the `symbols` bad-input rows share. The cases are the
+ * `rejection` of each row of test/kit/venue-cases.ts, on the venue's simulator (VENUE_SIMULATORS).
  */
 import { createEngine, type Engine } from '../../src/engine/engine.js';
 import type { SubscriptionRejection } from '../../src/engine/events.js';
 import type { MarketRecord, StatusRecord } from '../../src/records/types.js';
-import {
-  startBybitSimulator,
-  startCoinbaseSimulator,
-  startKrakenSimulator,
-  startOkxSimulator,
-  startSimulator,
-} from '../../src/simulator/index.js';
-import type { Channel } from '../../src/venues/contract.js';
+import type { VenueSimulator } from '../../src/simulator/venues.js';
+import { VENUE_CASES, type RejectionCase as VenueRejection } from '../kit/venue-cases.js';
 import { captureLogger } from './engine.js';
 import { waitFor } from './wait.js';
 
@@ -23,59 +18,27 @@ interface Sim {
   close(): Promise<void>;
 }
 
-export interface RejectionCase {
+export interface RejectionCase extends VenueRejection {
   readonly venue: string;
-  /** A symbol the simulator lists, and one it does not (in ringfeed's spelling). */
-  readonly good: string;
-  readonly bad: string;
-  readonly channels: readonly Channel[];
   start(): Promise<Sim>;
 }
 
-export const REJECTION_CASES: readonly RejectionCase[] = [
-  {
-    venue: 'binance',
-    good: 'BTC/USDT',
-    bad: 'FOO/BAR',
-    channels: ['trades', 'book'],
-    start: () => startSimulator({ seed: 3, ratePerStream: 80 }),
-  },
-  {
-    venue: 'binance-usdm',
-    good: 'BTC/USDT:USDT',
-    bad: 'FOO/BAR:BAR',
-    channels: ['trades', 'book'],
-    start: () => startSimulator({ seed: 3, ratePerStream: 80, futures: true }),
-  },
-  {
-    venue: 'kraken',
-    good: 'BTC/USD',
-    bad: 'FOO/BAR',
-    channels: ['trades', 'book'],
-    start: () => startKrakenSimulator({ seed: 3, ratePerPair: 80 }),
-  },
-  {
-    venue: 'bybit',
-    good: 'BTC/USDT',
-    bad: 'FOO/BAR',
-    channels: ['trades', 'book'],
-    start: () => startBybitSimulator({ seed: 3, ratePerStream: 80 }),
-  },
-  {
-    venue: 'okx',
-    good: 'BTC/USDT',
-    bad: 'FOO/BAR',
-    channels: ['trades', 'book'],
-    start: () => startOkxSimulator({ seed: 3, ratePerInstrument: 80 }),
-  },
-  {
-    venue: 'coinbase',
-    good: 'BTC/USD',
-    bad: 'FOO/BAR',
-    channels: ['trades', 'quotes'],
-    start: () => startCoinbaseSimulator({ seed: 3, ratePerProduct: 80 }),
-  },
-];
+const SEED = 3;
+const RATE = 80;
+
+/** The venue's simulator, which must offer the `faults` this rig uses. */
+function withFaults(venue: string, sim: VenueSimulator): Sim {
+  const faults = (sim as { faults?: Partial<Sim['faults']> }).faults;
+  if (typeof faults?.closeAll !== 'function') throw new Error(`${venue} simulator has no faults.closeAll`);
+  return sim as Sim;
+}
+
+/** One per venue case, in table order. */
+export const REJECTION_CASES: readonly RejectionCase[] = VENUE_CASES.map((c) => ({
+  venue: c.id,
+  ...c.rejection,
+  start: async () => withFaults(c.id, await c.simulator.start({ seed: SEED, rate: RATE })),
+}));
 
 export interface RejectionRun {
   readonly engine: Engine;

@@ -41,6 +41,14 @@ export interface FaultCase {
   readonly symbols: readonly string[];
 }
 
+/** An unknown symbol next to a listed one (test/rejections.test.ts, the `symbols` bad-input rows). */
+export interface RejectionCase {
+  /** A symbol the simulator lists, and one it does not (in ringfeed's spelling). */
+  readonly good: string;
+  readonly bad: string;
+  readonly channels: readonly Channel[];
+}
+
 export interface VenueCase {
   /** The registry id (`venues[id]`, `VENUE_SIMULATORS[id]`). */
   readonly id: string;
@@ -50,6 +58,7 @@ export interface VenueCase {
   readonly faults?: FaultCase;
   /** The kit rules (test/kit-rules.test.ts) on one symbol's book and trades. */
   kitRules(env: KitRuleEnv): KitRuleCase;
+  readonly rejection: RejectionCase;
 }
 
 type Row = Omit<VenueCase, 'adapter' | 'simulator'>;
@@ -126,6 +135,7 @@ function binanceKitRules(env: KitRuleEnv, venue: 'binance' | 'binance-usdm'): Ki
 const ROWS: readonly Row[] = [
   {
     id: 'binance',
+    rejection: { good: 'BTC/USDT', bad: 'FOO/BAR', channels: ['trades', 'book'] },
     recorded: {
       frames: [...cryptofeedFrames('BINANCE.ws.1.0'), ...ccxtFrames('binance', 'wss://stream.binance.com')],
       streams: specs(
@@ -144,6 +154,7 @@ const ROWS: readonly Row[] = [
   {
     // USD-M combined streams (cryptofeed, 2021) and ccxt's single-stream USD-M frames (BTCUSDT).
     id: 'binance-usdm',
+    rejection: { good: 'BTC/USDT:USDT', bad: 'FOO/BAR:BAR', channels: ['trades', 'book'] },
     faults: { seed: 11, rate: 40, symbols: ['BTC/USDT:USDT', 'ETH/USDT:USDT'] },
     recorded: {
       frames: [...cryptofeedFrames('BINANCE_FUTURES.ws.1.0'), ...ccxtFrames('binance', 'wss://fstream.binance.com')],
@@ -170,6 +181,7 @@ const ROWS: readonly Row[] = [
   {
     // Coinbase Exchange feed (legacy host, same protocol). ccxt-ws/coinbase.json is Advanced Trade: not spoken.
     id: 'coinbase',
+    rejection: { good: 'BTC/USD', bad: 'FOO/BAR', channels: ['trades', 'quotes'] },
     faults: { seed: 12, rate: 40, symbols: ['BTC/USD', 'ETH/USD'] },
     recorded: {
       frames: cryptofeedFrames('COINBASE.ws.28.0'),
@@ -222,6 +234,7 @@ const ROWS: readonly Row[] = [
     // WS v2 (ccxt-ws/kraken.json). cryptofeed's KRAKEN.ws.* are WS v1 (positional arrays): not spoken.
     // No `instrument` frame was recorded: precisions stay unknown and checksums count as unverified.
     id: 'kraken',
+    rejection: { good: 'BTC/USD', bad: 'FOO/BAR', channels: ['trades', 'book'] },
     faults: { seed: 13, rate: 60, symbols: ['BTC/USD', 'ETH/USD'] },
     recorded: {
       frames: ccxtFrames('kraken', 'wss://ws.kraken.com/v2'),
@@ -280,6 +293,7 @@ const ROWS: readonly Row[] = [
     // linear BTCUSDT share topic names, so one linear session takes both categories' frames (spot
     // first: they are older, and the session drops what is older than what it emitted).
     id: 'bybit',
+    rejection: { good: 'BTC/USDT', bad: 'FOO/BAR', channels: ['trades', 'book'] },
     // Faults: spot and linear, two connections (`/v5/public/spot` and `/v5/public/linear`) through one proxy.
     faults: { seed: 14, rate: 40, symbols: ['BTC/USDT', 'BTC/USDT:USDT'] },
     recorded: {
@@ -336,6 +350,7 @@ const ROWS: readonly Row[] = [
   {
     // OKX v5: cryptofeed capture (books with checksum, trades, tickers) and ccxt's frames.
     id: 'okx',
+    rejection: { good: 'BTC/USDT', bad: 'FOO/BAR', channels: ['trades', 'book'] },
     faults: { seed: 15, rate: 40, symbols: ['BTC/USDT', 'ETH/USDT:USDT'] },
     recorded: {
       frames: [...cryptofeedFrames('OKX.ws.1.0'), ...ccxtFrames('okx', 'wss://ws.okx.com:8443/ws/v5/')],
