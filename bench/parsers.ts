@@ -11,9 +11,11 @@
  * Per message type it cycles through 256 distinct frames (ids, prices vary), runs each variant
  * `runs` times (interleaved) and reports the median ns/message.
  */
+
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import simdjson from 'simdjson';
+import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { BinanceScanner, S_A, S_a, S_B, S_b, S_m, S_p, S_q, S_T, S_t, S_U, S_u } from '../src/parse/binance-scan.js';
 import { createBinanceSession } from '../src/venues/binance/session.js';
 import type { RecordSink, SessionContext } from '../src/venues/contract.js';
@@ -160,6 +162,7 @@ function nullSink(): RecordSink {
 /** A fresh session; for depth its book is synced at lastUpdateId 1 once the returned promise settles. */
 async function sessionFor(kind: Kind, parser: 'fast' | 'json') {
   const ctx: SessionContext = {
+    limits: DEFAULT_LIMITS,
     sink: nullSink(),
     log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
     restUrl: 'http://bench',

@@ -8,8 +8,10 @@
  * amount written as a valid record, or a record that does not read back intact. Each crash is
  * written to /tmp/ringfeed-fuzz-<venue>-<n>.txt (the exact input, one frame per line).
  */
+
 import { writeFileSync } from 'node:fs';
 import { PolicySink } from '../src/backpressure/policy-sink.js';
+import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { RecordEncoder } from '../src/records/encoder.js';
 import { SymbolTable } from '../src/records/symbols.js';
 import { RecordView } from '../src/records/view.js';
@@ -118,6 +120,7 @@ for (const v of VENUE_CASES) {
       status: (...a) => policy.status(...a),
     };
     const ctx: SessionContext = {
+      limits: DEFAULT_LIMITS,
       sink,
       log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
       restUrl: 'http://127.0.0.1:1',

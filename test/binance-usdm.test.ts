@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OrderBook } from '../src/book/order-book.js';
 import { createEngine, type Engine } from '../src/engine/engine.js';
+import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import type { MarketRecord } from '../src/records/types.js';
 import { ResyncReason, StatusCode } from '../src/records/types.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
@@ -43,6 +44,7 @@ function harness(fetchJson: (url: string) => Promise<unknown>): H {
   const resyncs: [number, number][] = [];
   const fetched: string[] = [];
   const ctx: SessionContext = {
+    limits: DEFAULT_LIMITS,
     restUrl: 'https://fapi.binance.com',
     sink: {
       trade: (symbolId, ts, seq, side, price, amount) => recs.push({ type: 'trade', symbolId, ts, seq, side, price, amount }),

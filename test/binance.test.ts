@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OrderBook } from '../src/book/order-book.js';
+import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { ResyncReason, StatusCode } from '../src/records/types.js';
 
 import { type BinanceSession, createBinanceSession } from '../src/venues/binance/session.js';
@@ -75,6 +76,7 @@ function harness(fetchJson: (url: string) => Promise<unknown>): Harness {
   const resyncs: [number, number][] = [];
   const fetched: string[] = [];
   const ctx: SessionContext = {
+    limits: DEFAULT_LIMITS,
     restUrl: 'https://api.binance.com',
     sink: {
       trade: (symbolId, ts, seq, side, price, amount) =>
@@ -607,7 +609,7 @@ describe('binance: depth sync state machine', () => {
 
   it('stale snapshot is refetched; failures retry with backoff; buffer overflow refetches', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    const { h, session, snap, fail } = setup({ maxBufferedDiffs: 3 });
+    const { h, session, snap, fail } = setup({ maxBufferedUpdates: 3 });
     fail(1);
     session.addStreams([spec('book', 'BTC/USDT', 1)]);
     session.onMessage(depth('btcusdt', 50, 52, [['100', '1']]));

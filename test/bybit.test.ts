@@ -7,9 +7,11 @@
  * ids and insert/update/delete lists, `trade.*`), which Bybit has retired and which shares neither
  * topic names nor message shapes nor sequence fields (`cross_seq` vs `u`/`seq`) with v5.
  */
+
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { ResyncReason, Side, StatusCode } from '../src/records/types.js';
 import { bybitPublicUrl } from '../src/venues/bybit/adapter.js';
 
@@ -74,6 +76,7 @@ function harness(options?: BybitSessionOptions): Harness {
   const warns: string[] = [];
   const resyncs: [number, number][] = [];
   const ctx: SessionContext = {
+    limits: DEFAULT_LIMITS,
     restUrl: 'https://api.bybit.com',
     sink: {
       trade: (symbolId, ts, seq, side, price, amount) => recs.push({ type: 'trade', symbolId, ts, seq, side, price, amount }),

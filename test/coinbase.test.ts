@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { ResyncReason, Side, StatusCode } from '../src/records/types.js';
 
 import { channelFrame, parseIsoMs } from '../src/venues/coinbase/protocol.js';
@@ -46,6 +47,7 @@ function harness(credentials?: Credentials): Harness {
   const log = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
     logs.push(`${level} ${msg} ${JSON.stringify(fields ?? {})}`);
   const ctx: SessionContext = {
+    limits: DEFAULT_LIMITS,
     restUrl: 'https://api.exchange.coinbase.com',
     credentials,
     sink: {

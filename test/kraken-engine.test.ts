@@ -1,7 +1,9 @@
 /** Kraken v2 end to end: real workers through `createEngine` against the Kraken simulator. */
+
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createEngine, type Engine } from '../src/engine/engine.js';
+import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { type MarketRecord, ResyncReason, type StatusRecord } from '../src/records/types.js';
 import { type KrakenSimulator, startKrakenSimulator } from '../src/simulator/index.js';
 import type { SessionContext } from '../src/venues/contract.js';
@@ -164,6 +166,7 @@ describe('kraken simulator protocol', () => {
     const resyncs: number[] = [];
     let books = 0;
     const ctx: SessionContext = {
+      limits: DEFAULT_LIMITS,
       restUrl: sim.restUrl,
       sink: {
         trade() {},

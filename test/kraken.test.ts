@@ -6,9 +6,11 @@
  * `XBT` pair names, string prices, checksums on updates only and `book-1000` republish semantics.
  * This adapter speaks v2 only, so they would need a second parser just for the tests; not used.
  */
+
 import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { ResyncReason, Side, StatusCode } from '../src/records/types.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
 import { crc32Ascii, krakenBookChecksum } from '../src/venues/kraken/checksum.js';
@@ -66,6 +68,7 @@ function harness(streams: StreamSpec[], options?: KrakenSessionOptions): Harness
   const resyncs: [number, number][] = [];
   const warns: string[] = [];
   const ctx: SessionContext = {
+    limits: DEFAULT_LIMITS,
     restUrl: 'https://api.kraken.com',
     sink: {
       trade: (symbolId, ts, seq, side, price, amount) => recs.push({ type: 'trade', symbolId, ts, seq, side, price, amount }),

@@ -4,7 +4,9 @@
  * trades, and a trade id of 1e999 (JSON.parse → Infinity) becomes the dedupe high-water mark, so
  * every later trade of that stream is silently dropped as a "duplicate" — a silent failure.
  */
+
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { createBinanceSession } from '../src/venues/binance/session.js';
 import type { SessionContext } from '../src/venues/contract.js';
 
@@ -12,6 +14,7 @@ function setup() {
   const trades: number[][] = [];
   const quiet = () => {};
   const ctx: SessionContext = {
+    limits: DEFAULT_LIMITS,
     sink: {
       trade: (...a: number[]) => trades.push(a),
       quote: quiet,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { ResyncReason, StatusCode } from '../src/records/types.js';
 import { parseCapture } from '../src/simulator/kit/replay.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
@@ -19,6 +20,7 @@ function fakeCtx(): { ctx: SessionContext; recs: Rec[]; sent: string[]; resyncs:
   const resyncs: number[] = [];
   const levels = (a: ArrayLike<number>, n: number) => Array.from({ length: n }, (_, i) => [a[2 * i], a[2 * i + 1]]);
   const ctx: SessionContext = {
+    limits: DEFAULT_LIMITS,
     sink: {
       trade: (symbolId, ts, seq, side, price, amount) => recs.push({ kind: 'trade', symbolId, ts, seq, side, price, amount }),
       quote: (symbolId, ts, seq, bid, bidAmount, ask, askAmount) =>

@@ -3,9 +3,11 @@
  * Binance frame we have: cryptofeed captures, ccxt cases (re-serialized, raw and enveloped),
  * simulator-generated spot and USD-M frames, and irregular variants that must fall back.
  */
+
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { BinanceScanner, S_p, T_DECIMAL } from '../src/parse/binance-scan.js';
 import { readDecimal } from '../src/parse/decimal.js';
 import { SyntheticMarket } from '../src/simulator/binance/market.js';
@@ -37,6 +39,7 @@ function side(flavor: BinanceFlavor, parser: 'fast' | 'json'): Side {
   const pending: Side['pending'] = [];
   const arr = (a: ArrayLike<number>, n: number) => Array.from({ length: 2 * n }, (_, i) => a[i]);
   const ctx: SessionContext = {
+    limits: DEFAULT_LIMITS,
     restUrl: 'http://rest',
     sink: {
       trade: (...a) => out.push(['trade', ...a]),

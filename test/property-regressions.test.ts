@@ -10,7 +10,9 @@
  *    quote time (both the scanner and the JSON path).
  *    Non-finite numbers are now bad (required fields) or "not provided" (NaN, optional fields).
  */
+
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { createBinanceSession } from '../src/venues/binance/session.js';
 import { USDM_FLAVOR } from '../src/venues/binance/usdm.js';
 import { createBybitSession } from '../src/venues/bybit/session.js';
@@ -27,6 +29,7 @@ function harness(create: (ctx: SessionContext) => VenueSession, streams: StreamS
       calls.push({ kind, args });
   const quiet = () => {};
   const ctx: SessionContext = {
+    limits: DEFAULT_LIMITS,
     sink: { trade: push('trade'), quote: push('quote'), ticker: push('ticker'), book: push('book'), candle: push('candle'), status: push('status') },
     log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
     restUrl: 'http://127.0.0.1:1',

@@ -4,9 +4,11 @@
  * the real encoder + ring (every record read back). Case counts are printed at the end.
  * Mutations include non-finite numbers ("Infinity", 1e999): they must be rejected, never written.
  */
+
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PolicySink } from '../src/backpressure/policy-sink.js';
+import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { RecordEncoder } from '../src/records/encoder.js';
 import { SymbolTable } from '../src/records/symbols.js';
 import { type MarketRecord, StatusCode } from '../src/records/types.js';
@@ -49,6 +51,7 @@ function recordingSink(rec: Recorded): RecordSink {
 function fakeContext(sink: RecordSink): SessionContext {
   const quiet = () => {};
   return {
+    limits: DEFAULT_LIMITS,
     sink,
     log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
     restUrl: 'http://127.0.0.1:1',

@@ -1,8 +1,9 @@
 /** Documented limits: frame size, streams per connection, snapshot buffering, worker heap, option validation. */
+
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/engine/engine.js';
 import { RingfeedError } from '../src/engine/errors.js';
-import { resolveOptions } from '../src/engine/options.js';
+import { DEFAULT_LIMITS, resolveOptions } from '../src/engine/options.js';
 import { createBinanceSession } from '../src/venues/binance/session.js';
 import type { SessionContext } from '../src/venues/contract.js';
 import { wsFrameHeader } from './faults/proxy.js';
@@ -67,7 +68,7 @@ describe('limits', () => {
       },
       send: quiet,
       onResync: quiet,
-      maxBufferedUpdates: 500,
+      limits: { ...DEFAULT_LIMITS, maxBufferedUpdates: 500 },
     };
     const s = createBinanceSession(ctx, { minSnapshotIntervalMs: 0 });
     s.addStreams([{ channel: 'book', symbol: 'BTC/USDT', symbolId: 1, native: 'BTCUSDT' }]);

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { DEFAULT_MAX_LEVELS } from '../book/order-book.js';
 import { type BackoffOptions, DEFAULT_BACKOFF } from '../supervisor/backoff.js';
 import { type CircuitBreakerOptions, DEFAULT_CIRCUIT_BREAKER } from '../supervisor/circuit-breaker.js';
 import type { CcxtVenueOptions } from '../venues/ccxt/types.js';
@@ -59,7 +60,7 @@ export const DEFAULT_LIMITS: ConnectionLimits = {
   rotateAfterMs: 0,
   restTimeoutMs: 10_000,
   maxRestBytes: 16 * 1024 * 1024,
-  maxBookLevels: 5000,
+  maxBookLevels: DEFAULT_MAX_LEVELS,
   maxBufferedUpdates: 10_000,
 };
 

@@ -40,6 +40,14 @@ export interface AdapterLog {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
+/** The limits a venue session applies: the `limits.*` options of the same names. */
+export interface SessionLimits {
+  /** Price levels kept per book side; beyond it the farthest level is evicted. */
+  readonly maxBookLevels: number;
+  /** Book updates buffered per symbol while its snapshot is pending; beyond it, refetch. */
+  readonly maxBufferedUpdates: number;
+}
+
 /** What the connection task gives an adapter session. */
 export interface SessionContext {
   readonly sink: RecordSink;
@@ -54,10 +62,8 @@ export interface SessionContext {
   onResync(symbolId: number, reason: number): void;
   /** Credentials for this venue, when the user configured any. */
   readonly credentials?: Credentials;
-  /** `limits.maxBookLevels`: price levels a session keeps per book side (default 5000). */
-  readonly maxBookLevels?: number;
-  /** `limits.maxBufferedUpdates`: book updates buffered per symbol while a snapshot is pending. */
-  readonly maxBufferedUpdates?: number;
+  /** The engine's `limits` a session applies (each has one default, in src/engine/options.ts). */
+  readonly limits: SessionLimits;
   /**
    * The venue refused these streams (an error ack naming them): the task writes a `rejected`
    * status record per stream, calls `removeStreams` on the session (no retry, no resubscribe)

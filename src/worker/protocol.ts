@@ -4,12 +4,12 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { CcxtVenueOptions } from '../venues/ccxt/types.js';
-import type { Credentials, StreamSpec } from '../venues/contract.js';
+import type { Credentials, SessionLimits, StreamSpec } from '../venues/contract.js';
 
 export type BackpressurePolicy = 'block' | 'drop' | 'conflate';
 
 /** Timing and size limits of one connection. */
-export interface ConnectionLimits {
+export interface ConnectionLimits extends SessionLimits {
   /** Client ping interval, ms (dead-peer check). */
   readonly pingIntervalMs: number;
   /** A ping not answered within this is a dead peer, ms. */
@@ -26,10 +26,6 @@ export interface ConnectionLimits {
   readonly restTimeoutMs: number;
   /** Largest accepted REST body in bytes. */
   readonly maxRestBytes: number;
-  /** Price levels kept per book side in the workers; beyond it the farthest level is evicted. */
-  readonly maxBookLevels: number;
-  /** Book updates buffered per symbol while its REST snapshot is pending; beyond it, refetch. */
-  readonly maxBufferedUpdates: number;
 }
 
 /** The task a connection runs in the pool (its input). */

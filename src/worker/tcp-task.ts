@@ -15,7 +15,7 @@
 import { connect, type Socket } from 'node:net';
 import { nowMs } from '../clock.js';
 import type { RecordSink } from '../records/sink.js';
-import type { AdapterLog, StreamSpec } from '../venues/contract.js';
+import type { AdapterLog, SessionLimits, StreamSpec } from '../venues/contract.js';
 import type { RejectionCode } from '../venues/rejection.js';
 import { FrameTooLarge, type Framing } from './framing.js';
 import type { ConnectionResult, ConnectionTask, ControlMessage, EndReason } from './protocol.js';
@@ -31,8 +31,7 @@ export interface TcpSessionContext {
   onResync(symbolId: number, reason: number): void;
   /** The venue refused these streams (see `SessionContext.reject`). */
   reject(streams: readonly StreamSpec[], code: RejectionCode, message: string): void;
-  readonly maxBookLevels: number;
-  readonly maxBufferedUpdates: number;
+  readonly limits: SessionLimits;
 }
 
 /** Protocol state of one TCP connection; `F` is what the venue's framing yields. */
@@ -91,8 +90,7 @@ class TcpTransport<F> implements Transport {
       send: (bytes) => this.write(bytes),
       onResync: () => base.countResync(),
       reject: (streams, code, message) => this.reject(streams, code, message),
-      maxBookLevels: limits.maxBookLevels,
-      maxBufferedUpdates: limits.maxBufferedUpdates,
+      limits,
     });
   }
 

@@ -73,8 +73,7 @@ class WsTransport implements Transport {
       send: (text) => this.sendAll(text),
       onResync: () => base.countResync(),
       credentials: task.credentials,
-      maxBookLevels: task.limits.maxBookLevels,
-      maxBufferedUpdates: task.limits.maxBufferedUpdates,
+      limits: task.limits,
       reject: (streams, code, message) => this.reject(streams, code, message),
     });
   }

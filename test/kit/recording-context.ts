@@ -3,7 +3,9 @@
  * (book levels copied out of the scratch arrays), frames sent, REST URLs fetched, resyncs counted
  * and warnings logged. REST answers come from `rest` (a function of the URL; unset: never answers).
  */
+
 import { OrderBook } from '../../src/book/order-book.js';
+import { DEFAULT_LIMITS } from '../../src/engine/options.js';
 import type { SessionContext, TickerFields } from '../../src/venues/contract.js';
 
 export type Recorded =
@@ -68,6 +70,7 @@ export function recordingContext(): RecordingContext {
   };
   const recs = rc.recs;
   (rc as { ctx: SessionContext }).ctx = {
+    limits: DEFAULT_LIMITS,
     sink: {
       trade: (symbolId, _ts, seq, side, price, amount) => recs.push({ type: 'trade', symbolId, seq, side, price, amount }),
       quote: (symbolId) => recs.push({ type: 'quote', symbolId }),

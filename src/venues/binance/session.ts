@@ -44,7 +44,7 @@
  * record: the consumer already knows the book is not in sync).
  */
 
-import { DEFAULT_MAX_LEVELS, OrderBook } from '../../book/order-book.js';
+import { OrderBook } from '../../book/order-book.js';
 import {
   BinanceScanner,
   hashRegion,
@@ -86,7 +86,7 @@ export interface BinanceSessionOptions {
   /** Maximum retry delay (ms). Default 10 000. */
   retryMaxMs?: number;
   /** Maximum diffs buffered per symbol while waiting for a snapshot. Default 10 000. */
-  maxBufferedDiffs?: number;
+  maxBufferedUpdates?: number;
   /** REST depth limit. Default 1000. */
   snapshotLimit?: number;
   /** Max levels per side kept in the worker book. Default 5000. */
@@ -233,7 +233,7 @@ export class BinanceSession implements VenueSession {
   private readonly minSnapshotIntervalMs: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
-  private readonly maxBufferedDiffs: number;
+  private readonly maxBufferedUpdates: number;
   private readonly snapshotLimit: number;
   private readonly maxBookLevels: number;
   private readonly maxParams: number;
@@ -249,9 +249,9 @@ export class BinanceSession implements VenueSession {
     this.minSnapshotIntervalMs = options.minSnapshotIntervalMs ?? 1000;
     this.retryBaseMs = options.retryBaseMs ?? 250;
     this.retryMaxMs = options.retryMaxMs ?? 10_000;
-    this.maxBufferedDiffs = options.maxBufferedDiffs ?? ctx.maxBufferedUpdates ?? 10_000;
+    this.maxBufferedUpdates = options.maxBufferedUpdates ?? ctx.limits.maxBufferedUpdates;
     this.snapshotLimit = options.snapshotLimit ?? 1000;
-    this.maxBookLevels = options.maxBookLevels ?? ctx.maxBookLevels ?? DEFAULT_MAX_LEVELS;
+    this.maxBookLevels = options.maxBookLevels ?? ctx.limits.maxBookLevels;
     this.maxParams = options.maxParamsPerRequest ?? 200;
     this.now = options.now ?? Date.now;
     this.scanner = options.parser === 'json' ? undefined : new BinanceScanner();
@@ -885,7 +885,7 @@ export class BinanceSession implements VenueSession {
     asks: Float64Array,
     na: number,
   ): void {
-    if (sync.buffer.length >= this.maxBufferedDiffs) {
+    if (sync.buffer.length >= this.maxBufferedUpdates) {
       this.stats.bufferOverflows++;
       this.ctx.log.warn(`${this.venue}: depth buffer overflow while waiting for a snapshot; refetching`, {
         stream: st.name,

@@ -28,7 +28,7 @@
  * For a product with only `trades`, a gap is counted and logged (no book to resync).
  */
 
-import { DEFAULT_MAX_LEVELS, OrderBook } from '../../book/order-book.js';
+import { OrderBook } from '../../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../../records/types.js';
 import type { SessionContext, StreamSpec, TickerFields, VenueSession } from '../contract.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from '../kit/book-resync.js';
@@ -122,7 +122,7 @@ export class CoinbaseSession implements VenueSession {
     private readonly ctx: SessionContext,
     options: CoinbaseSessionOptions = {},
   ) {
-    this.maxBookLevels = options.maxBookLevels ?? ctx.maxBookLevels ?? DEFAULT_MAX_LEVELS;
+    this.maxBookLevels = options.maxBookLevels ?? ctx.limits.maxBookLevels;
     this.bookSync = new BookResync('coinbase', ctx, options);
     this.l2Channel = ctx.credentials !== undefined ? L2_AUTH : L2_PUBLIC;
   }

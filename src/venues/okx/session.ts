@@ -32,7 +32,6 @@
  * (swaps) for candles.
  */
 
-import { DEFAULT_MAX_LEVELS } from '../../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../../records/types.js';
 import type { SessionContext, StreamSpec, TickerFields, VenueSession } from '../contract.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from '../kit/book-resync.js';
@@ -134,7 +133,7 @@ export class OkxSession implements VenueSession {
     options: OkxSessionOptions = {},
   ) {
     this.bookChannel = options.bookChannel ?? 'books';
-    this.maxBookLevels = options.maxBookLevels ?? ctx.maxBookLevels ?? DEFAULT_MAX_LEVELS;
+    this.maxBookLevels = options.maxBookLevels ?? ctx.limits.maxBookLevels;
     this.maxArgs = options.maxArgsPerRequest ?? 100;
     this.bookSync = new BookResync('okx', ctx, options);
   }
