@@ -12,6 +12,8 @@ import type { RecordView } from '../records/view.js';
 import { Doorbell } from '../ring/doorbell.js';
 import { createRing } from '../ring/ring.js';
 import { type ConnectionState, ConnectionSupervisor, type StateChange, type StreamsRejected } from '../supervisor/connection-supervisor.js';
+import { ccxtExchangeId } from '../venues/ccxt/adapter.js';
+import { ccxtVenueOptions } from '../venues/ccxt/types.js';
 import { CHANNELS, type Channel, type StreamSpec, type VenueAdapter } from '../venues/contract.js';
 import { getVenue } from '../venues/registry.js';
 import { CHANNEL_RECORD_TYPE } from '../venues/rejection.js';
@@ -396,7 +398,10 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   private endpoints(adapter: VenueAdapter): Pick<ConnectionTask, 'wsUrl' | 'restUrl' | 'credentials' | 'ccxt'> {
     const configured = this.options.venues[adapter.id] ?? {};
-    return { ...resolveEndpoints(adapter, configured, process.env), credentials: configured.credentials, ccxt: configured.ccxt };
+    // ccxt settings: the option, else RINGFEED_CCXT_OPTIONS (checked at createEngine); the worker reads no env.
+    const ccxt =
+      configured.ccxt ?? (adapter.transport === 'ccxt' ? ccxtVenueOptions(ccxtExchangeId(adapter.id)) : undefined);
+    return { ...resolveEndpoints(adapter, configured, process.env), credentials: configured.credentials, ccxt };
   }
 
   /** Puts new streams on connections of the same venue and policy with room, or new ones. */

@@ -23,7 +23,7 @@ import {
   writeQuote,
   writeTicker,
 } from '../venues/ccxt/normalize.js';
-import { type CcxtClient, type CcxtExchange, type CcxtModule, type CcxtVenueOptions, ccxtVenueOptions } from '../venues/ccxt/types.js';
+import type { CcxtClient, CcxtExchange, CcxtModule, CcxtVenueOptions } from '../venues/ccxt/types.js';
 import { overrideUrls } from '../venues/ccxt/urls.js';
 import type { StreamSpec, TickerFields, VenueAdapter } from '../venues/contract.js';
 import { getVenue } from '../venues/registry.js';
@@ -89,7 +89,7 @@ class CcxtTransport implements Transport {
 
   private async connect(): Promise<void> {
     const { base, task } = this;
-    this.options = task.ccxt ?? ccxtVenueOptions(this.exchangeId);
+    this.options = task.ccxt ?? {};
     const t0 = performance.now();
     const heap0 = process.memoryUsage().heapUsed;
     const ccxt = await this.loadCcxt();

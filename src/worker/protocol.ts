@@ -47,7 +47,7 @@ export interface ConnectionTask {
   readonly port: MessagePort;
   /** Venue credentials, when configured (never logged). */
   readonly credentials?: Credentials;
-  /** ccxt venues: the `venues.<id>.ccxt` option (else the worker reads RINGFEED_CCXT_OPTIONS). */
+  /** ccxt venues: the `venues.<id>.ccxt` option, else `RINGFEED_CCXT_OPTIONS` (resolved by the engine). */
   readonly ccxt?: CcxtVenueOptions;
 }
 
