@@ -10,12 +10,12 @@ import { type BinanceSession, createBinanceSession } from '../src/venues/binance
 import { USDM_FLAVOR } from '../src/venues/binance/usdm.js';
 
 import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
-import { getVenue, venues } from '../src/venues/registry.js';
+import { getVenue, socketVenue, venues } from '../src/venues/registry.js';
 import { captureLogger } from './helpers/engine.js';
 import { waitFor } from './helpers/wait.js';
 
 /** The adapters as registered (exchange code and endpoint variables are assigned there). */
-const binanceUsdm = venues['binance-usdm']!;
+const binanceUsdm = socketVenue('binance-usdm');
 
 const fixture = (rel: string): string => readFileSync(new URL(`../../shared/fixtures/${rel}`, import.meta.url), 'utf8');
 

@@ -7,10 +7,10 @@ import { ResyncReason, StatusCode } from '../src/records/types.js';
 import { type BinanceSession, createBinanceSession } from '../src/venues/binance/session.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
 import { isValidSymbol, parseSymbol } from '../src/venues/kit/symbols.js';
-import { getVenue, venues } from '../src/venues/registry.js';
+import { getVenue, socketVenue, venues } from '../src/venues/registry.js';
 
 /** The adapters as registered (exchange code and endpoint variables are assigned there). */
-const binance = venues.binance!;
+const binance = socketVenue('binance');
 
 const FIXTURES = '/work/shared/fixtures';
 

@@ -16,10 +16,10 @@ import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/v
 import { crc32Ascii, krakenBookChecksum } from '../src/venues/kraken/checksum.js';
 import { parseRfc3339 } from '../src/venues/kraken/protocol.js';
 import { createKrakenSession, type KrakenSession, type KrakenSessionOptions } from '../src/venues/kraken/session.js';
-import { getVenue, venues } from '../src/venues/registry.js';
+import { getVenue, socketVenue, venues } from '../src/venues/registry.js';
 
 /** The adapter as registered (exchange code and endpoint variables are assigned there). */
-const kraken = venues.kraken!;
+const kraken = socketVenue('kraken');
 
 type Obj = Record<string, unknown>;
 interface Case {

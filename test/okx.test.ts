@@ -7,10 +7,10 @@ import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/v
 import { okxInstId, okxSymbol } from '../src/venues/okx/channels.js';
 import { okxChecksum } from '../src/venues/okx/checksum.js';
 import { createOkxSession } from '../src/venues/okx/session.js';
-import { venues } from '../src/venues/registry.js';
+import { socketVenue, venues } from '../src/venues/registry.js';
 
 /** The adapter as registered (exchange code and endpoint variables are assigned there). */
-const okx = venues.okx!;
+const okx = socketVenue('okx');
 
 type Rec = Record<string, unknown> & { kind: string };
 

@@ -18,11 +18,11 @@ import { type BinanceSession, createBinanceSession } from '../src/venues/binance
 import { USDM_FLAVOR } from '../src/venues/binance/usdm.js';
 
 import type { Channel, SessionContext, StreamSpec, VenueAdapter } from '../src/venues/contract.js';
-import { venues } from '../src/venues/registry.js';
+import { socketVenue, venues } from '../src/venues/registry.js';
 
 /** The adapters as registered (exchange code and endpoint variables are assigned there). */
-const binance = venues.binance!;
-const binanceUsdm = venues['binance-usdm']!;
+const binance = socketVenue('binance');
+const binanceUsdm = socketVenue('binance-usdm');
 
 const fixture = (rel: string): string => readFileSync(new URL(`../../shared/fixtures/${rel}`, import.meta.url), 'utf8');
 const flush = () => new Promise<void>((r) => setImmediate(r));

@@ -5,9 +5,10 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { TcpSession, TcpVenue } from '../src/venues/contract.js';
 import { FrameCorrupt, FrameTooLarge, type Framing, lengthPrefixed, twsFraming, twsMessage } from '../src/worker/framing.js';
 import type { ConnectionLimits } from '../src/worker/protocol.js';
-import { runTcpTask, type TcpSession, type TcpVenue } from '../src/worker/tcp-task.js';
+import { runTcpTask } from '../src/worker/tcp-task.js';
 import { RIG_EXCHANGE_CODE, taskRig } from './helpers/task-rig.js';
 import { waitFor } from './helpers/wait.js';
 

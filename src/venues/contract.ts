@@ -3,6 +3,7 @@
  * that owns the socket. One adapter module per venue, registered by one line in `registry.ts`.
  */
 import type { RecordSink } from '../records/sink.js';
+import type { Framing } from '../worker/framing.js';
 import type { RejectionCode } from './rejection.js';
 
 /** Normalized channel names a user asks for. */
@@ -103,14 +104,24 @@ export interface VenueSession {
  * What a venue's adapter module declares. The registry completes it into a `VenueAdapter`: it
  * assigns the exchange code and derives the endpoint environment variables from the id.
  */
-export type VenueDefinition = Omit<VenueAdapter, 'exchangeCode' | 'wsUrlEnv' | 'restUrlEnv'>;
+export type VenueDefinition = DefinitionOf<SocketVenueAdapter> | DefinitionOf<TcpVenueAdapter> | DefinitionOf<CcxtVenueAdapter>;
+type DefinitionOf<A> = Omit<A, 'exchangeCode' | 'wsUrlEnv' | 'restUrlEnv'>;
+/** A WebSocket venue's definition (most native venues). */
+export type SocketVenueDefinition = DefinitionOf<SocketVenueAdapter>;
+/** A TCP venue's definition (Futu OpenD, the TWS API). */
+export type TcpVenueDefinition = DefinitionOf<TcpVenueAdapter>;
 
-export interface VenueAdapter {
+/** A venue adapter, by the transport the worker runs it on. */
+export type VenueAdapter = SocketVenueAdapter | TcpVenueAdapter | CcxtVenueAdapter;
+
+/** What every adapter declares, whatever its transport. */
+export interface VenueCommon {
   /** Exchange id, e.g. `binance`. */
   readonly id: string;
   /** Small integer written into records (1..255). */
   readonly exchangeCode: number;
   readonly channels: readonly Channel[];
+  /** The venue's endpoint: a `wss://` URL, or `tcp://host:port` for a TCP venue. */
   readonly defaultWsUrl: string;
   readonly defaultRestUrl: string;
   /** Environment variables that override the endpoints. */
@@ -123,20 +134,13 @@ export interface VenueAdapter {
    * symbol when it is not a valid symbol for this venue.
    */
   nativeSymbol(symbol: string): string;
-  /** The URL to open for these streams (Binance puts combined streams in the URL). */
-  connectUrl(wsBaseUrl: string, streams: readonly StreamSpec[]): string;
-  createSession(ctx: SessionContext): VenueSession;
   /**
    * Streams with different keys never share a socket (e.g. Bybit spot vs linear endpoints,
    * OKX public vs business). Default: one key for all streams.
    */
   connectionKey?(stream: StreamSpec): string;
-  /** An application-level ping the connection task sends on a timer (e.g. OKX `ping`). */
-  readonly appPing?: { readonly intervalMs: number; readonly text: string };
   /** Largest number of streams one socket may carry on this venue. */
   readonly maxStreamsPerConnection?: number;
-  /** Which worker task runs this venue: `socket` (default; ws owned by the task) or `ccxt`. */
-  readonly transport?: 'socket' | 'ccxt';
   /**
    * Candle intervals the venue offers (`1m`, `1h` …), checked at `subscribe` (`ERR_BAD_INTERVAL`
    * lists them). Undefined: the interval's form is checked, the venue decides in the worker (ccxt).
@@ -149,6 +153,71 @@ export interface VenueAdapter {
    * cannot be had (the task then goes on without the check).
    */
   listedSymbols?(natives: readonly string[], rest: InstrumentListContext): Promise<InstrumentList>;
+}
+
+/** A venue spoken over a WebSocket the task owns (`src/worker/ws-task.ts`). */
+export interface SocketVenueAdapter extends VenueCommon {
+  readonly transport?: 'socket';
+  /** The URL to open for these streams (Binance puts combined streams in the URL). */
+  connectUrl(wsBaseUrl: string, streams: readonly StreamSpec[]): string;
+  createSession(ctx: SessionContext): VenueSession;
+  /** An application-level ping the connection task sends on a timer (e.g. OKX `ping`). */
+  readonly appPing?: { readonly intervalMs: number; readonly text: string };
+}
+
+/** A venue spoken over a framed TCP socket (`src/worker/tcp-task.ts`); frames are Buffers. */
+export interface TcpVenueAdapter extends VenueCommon {
+  readonly transport: 'tcp';
+  readonly framing: Framing<Buffer>;
+  /** The dead-peer check: a request the peer must answer, and how its answer is recognised. */
+  readonly keepAlive?: TcpKeepAlive<Buffer>;
+  createSession(ctx: TcpSessionContext): TcpSession<Buffer>;
+}
+
+/** The venues ccxt pro speaks for us (`src/worker/ccxt-task.ts`); ccxt owns their sockets. */
+export interface CcxtVenueAdapter extends VenueCommon {
+  readonly transport: 'ccxt';
+}
+
+/** The parts of a TCP venue the TCP task uses (generic in what its framing yields). */
+export interface TcpVenue<F> {
+  readonly id: string;
+  readonly exchangeCode: number;
+  readonly framing: Framing<F>;
+  readonly keepAlive?: TcpKeepAlive<F>;
+  createSession(ctx: TcpSessionContext): TcpSession<F>;
+}
+
+export interface TcpKeepAlive<F> {
+  request(): Uint8Array;
+  isAnswer(frame: F): boolean;
+}
+
+/** What the TCP task gives a venue session. */
+export interface TcpSessionContext {
+  readonly sink: RecordSink;
+  readonly log: AdapterLog;
+  /** Writes bytes on the socket (no-op while disconnected). */
+  send(bytes: Uint8Array): void;
+  onResync(symbolId: number, reason: number): void;
+  /** The venue refused these streams (see `SessionContext.reject`). */
+  reject(streams: readonly StreamSpec[], code: RejectionCode, message: string): void;
+  readonly limits: SessionLimits;
+  /** Credentials for this venue, when the user configured any. */
+  readonly credentials?: Credentials;
+}
+
+/** Protocol state of one TCP connection; `F` is what the venue's framing yields. */
+export interface TcpSession<F> {
+  /** Bytes to write once connected (handshake, login, the initial subscriptions). */
+  openMessages(streams: readonly StreamSpec[]): Uint8Array[];
+  subscribeMessages(streams: readonly StreamSpec[]): Uint8Array[];
+  unsubscribeMessages(streams: readonly StreamSpec[]): Uint8Array[];
+  addStreams(streams: readonly StreamSpec[]): void;
+  removeStreams(streams: readonly StreamSpec[]): void;
+  /** One whole frame (valid only during the call); throws for a frame it cannot understand. */
+  onFrame(frame: F): void;
+  onDisconnect(): void;
 }
 
 export interface InstrumentList {

@@ -10,7 +10,7 @@ import { binanceUsdm } from './binance/usdm.js';
 import { bybit } from './bybit/adapter.js';
 import { CCXT_FIRST_EXCHANGE_CODE, CCXT_ID_PREFIX, ccxtExchangeId, createCcxtAdapter, isCcxtVenue } from './ccxt/adapter.js';
 import { coinbase } from './coinbase/adapter.js';
-import type { VenueAdapter, VenueDefinition } from './contract.js';
+import type { SocketVenueAdapter, VenueAdapter, VenueDefinition } from './contract.js';
 import { kraken } from './kraken/adapter.js';
 import { okx } from './okx/adapter.js';
 
@@ -40,6 +40,13 @@ function register(exchangeCode: number, venue: VenueDefinition): VenueAdapter {
 export const venues: Readonly<Record<string, VenueAdapter>> = Object.fromEntries(
   NATIVE.map(([code, venue]) => [venue.id, register(code, venue)]),
 );
+
+/** The native WebSocket venue `id` (for code that drives its session directly: tests, tools). */
+export function socketVenue(id: string): SocketVenueAdapter {
+  const adapter = Object.hasOwn(venues, id) ? venues[id] : undefined;
+  if (adapter === undefined || (adapter.transport ?? 'socket') !== 'socket') throw new Error(`${id} is not a native WebSocket venue`);
+  return adapter as SocketVenueAdapter;
+}
 
 const ccxtAdapters = new Map<string, VenueAdapter>();
 

@@ -1,7 +1,7 @@
 /**
  * The TCP transport on the task base, for venues that speak a framed binary or text protocol over
- * a plain socket (Futu OpenD, the Interactive Brokers TWS API). No venue uses it yet; the venue
- * contract below is what their adapters will implement.
+ * a plain socket (Futu OpenD, the Interactive Brokers TWS API): `TcpVenueAdapter` in the venue
+ * contract.
  *
  * - Endpoint: `task.wsUrl` holds the venue's endpoint as `tcp://host:port`.
  * - Connect within `limits.connectTimeoutMs` (else `connect-failed`).
@@ -14,47 +14,12 @@
  */
 import { connect, type Socket } from 'node:net';
 import { nowMs } from '../clock.js';
-import type { RecordSink } from '../records/sink.js';
-import type { AdapterLog, SessionLimits, StreamSpec } from '../venues/contract.js';
+import type { StreamSpec, TcpSession, TcpVenue } from '../venues/contract.js';
 import type { RejectionCode } from '../venues/rejection.js';
-import { FrameTooLarge, type Framing } from './framing.js';
+import { FrameTooLarge } from './framing.js';
 import type { ConnectionResult, ConnectionTask, ControlMessage, EndReason } from './protocol.js';
 import { StreamList } from './streams.js';
 import { TaskBase, type Transport } from './task-base.js';
-
-/** What the TCP task gives a venue session. */
-export interface TcpSessionContext {
-  readonly sink: RecordSink;
-  readonly log: AdapterLog;
-  /** Writes bytes on the socket (no-op while disconnected). */
-  send(bytes: Uint8Array): void;
-  onResync(symbolId: number, reason: number): void;
-  /** The venue refused these streams (see `SessionContext.reject`). */
-  reject(streams: readonly StreamSpec[], code: RejectionCode, message: string): void;
-  readonly limits: SessionLimits;
-}
-
-/** Protocol state of one TCP connection; `F` is what the venue's framing yields. */
-export interface TcpSession<F> {
-  /** Bytes to write once connected (handshake, login, the initial subscriptions). */
-  openMessages(streams: readonly StreamSpec[]): Uint8Array[];
-  subscribeMessages(streams: readonly StreamSpec[]): Uint8Array[];
-  unsubscribeMessages(streams: readonly StreamSpec[]): Uint8Array[];
-  addStreams(streams: readonly StreamSpec[]): void;
-  removeStreams(streams: readonly StreamSpec[]): void;
-  /** One whole frame (valid only during the call); throws for a frame it cannot understand. */
-  onFrame(frame: F): void;
-  onDisconnect(): void;
-}
-
-export interface TcpVenue<F> {
-  readonly id: string;
-  readonly exchangeCode: number;
-  readonly framing: Framing<F>;
-  /** The dead-peer check: a request the peer must answer, and how its answer is recognised. */
-  readonly keepAlive?: { request(): Uint8Array; isAnswer(frame: F): boolean };
-  createSession(ctx: TcpSessionContext): TcpSession<F>;
-}
 
 export function runTcpTask<F>(task: ConnectionTask, venue: TcpVenue<F>): Promise<ConnectionResult> {
   const base = new TaskBase(task, venue.exchangeCode);
@@ -91,6 +56,7 @@ class TcpTransport<F> implements Transport {
       onResync: () => base.countResync(),
       reject: (streams, code, message) => this.reject(streams, code, message),
       limits,
+      credentials: base.task.credentials,
     });
   }
 

@@ -15,8 +15,8 @@ import WebSocket from 'ws';
 import { nowMs } from '../clock.js';
 import { fetchJsonBounded } from '../net/fetch-json.js';
 import { StatusCode } from '../records/types.js';
-import type { StreamSpec, VenueAdapter, VenueSession } from '../venues/contract.js';
-import { getVenue } from '../venues/registry.js';
+import type { SocketVenueAdapter, StreamSpec, VenueSession } from '../venues/contract.js';
+import { socketVenue } from '../venues/registry.js';
 import { describeStreams, type RejectionCode, upgradeFailure } from '../venues/rejection.js';
 import { InstrumentCheck } from './instrument-check.js';
 import type { ConnectionResult, ConnectionTask, ControlMessage, EndReason } from './protocol.js';
@@ -32,8 +32,7 @@ const UPGRADE_BODY_LIMIT = 2048;
 /** How long a refused upgrade's body is waited for. */
 const UPGRADE_BODY_WAIT_MS = 500;
 
-export function runWsTask(task: ConnectionTask): Promise<ConnectionResult> {
-  const adapter = getVenue(task.venue);
+export function runWsTask(task: ConnectionTask, adapter = socketVenue(task.venue)): Promise<ConnectionResult> {
   const base = new TaskBase(task, adapter.exchangeCode);
   return base.run(new WsTransport(base, adapter));
 }
@@ -55,7 +54,7 @@ class WsTransport implements Transport {
 
   constructor(
     private readonly base: TaskBase,
-    private readonly adapter: VenueAdapter,
+    private readonly adapter: SocketVenueAdapter,
   ) {
     const task = base.task;
     this.task = task;

@@ -72,7 +72,9 @@ function venueCase(row: Row): VenueCase {
 
 /** A session of `c` for its recorded frames. */
 export function recordedSession(c: VenueCase, ctx: SessionContext): VenueSession {
-  return c.recorded.createSession ? c.recorded.createSession(ctx) : c.adapter.createSession(ctx);
+  if (c.recorded.createSession) return c.recorded.createSession(ctx);
+  if (c.adapter.transport !== undefined && c.adapter.transport !== 'socket') throw new Error(`${c.id}: recorded frames are WebSocket text`);
+  return c.adapter.createSession(ctx);
 }
 
 const binanceSymbols: Array<[string, string]> = [

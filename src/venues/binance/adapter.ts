@@ -4,13 +4,13 @@
  * `binance-streams.ts`.
  */
 
-import type { SessionContext, StreamSpec, VenueDefinition, VenueSession } from '../contract.js';
+import type { SessionContext, SocketVenueDefinition, StreamSpec, VenueSession } from '../contract.js';
 import { parseSpotSymbol } from '../kit/symbols.js';
 import { spotListedSymbols } from './instruments.js';
 import { binanceParserFromEnv, createBinanceSession } from './session.js';
 import { combinedStreamUrl, SPOT_NAMING } from './streams.js';
 
-export const binance: VenueDefinition = {
+export const binance: SocketVenueDefinition = {
   id: 'binance',
   channels: ['trades', 'aggTrades', 'quotes', 'ticker', 'book', 'candles'],
   defaultWsUrl: 'wss://stream.binance.com:9443',

@@ -12,7 +12,7 @@
  * fundingRate, nextFundingTs), `candles` ← `@kline_<i>`.
  */
 
-import type { SessionContext, StreamSpec, VenueDefinition, VenueSession } from '../contract.js';
+import type { SessionContext, SocketVenueDefinition, StreamSpec, VenueSession } from '../contract.js';
 import { parseSymbol } from '../kit/symbols.js';
 import { type BinanceFlavor, USDM_DEPTH_RULE } from './flavor.js';
 import { usdmListedSymbols } from './instruments.js';
@@ -32,7 +32,7 @@ export const USDM_FLAVOR: BinanceFlavor = {
   depthRule: USDM_DEPTH_RULE,
 };
 
-export const binanceUsdm: VenueDefinition = {
+export const binanceUsdm: SocketVenueDefinition = {
   id: 'binance-usdm',
   channels: ['trades', 'aggTrades', 'quotes', 'ticker', 'book', 'candles', 'funding'],
   defaultWsUrl: 'wss://fstream.binance.com',

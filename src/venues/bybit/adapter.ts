@@ -5,7 +5,7 @@
  * `bybit-session.ts`; topic naming in `bybit-topics.ts`.
  */
 
-import type { SessionContext, StreamSpec, VenueDefinition, VenueSession } from '../contract.js';
+import type { SessionContext, SocketVenueDefinition, StreamSpec, VenueSession } from '../contract.js';
 import { createBybitSession } from './session.js';
 import { BYBIT_INTERVALS, type BybitCategory, bybitNativeSymbol, categoryOf, topicOf } from './topics.js';
 
@@ -15,7 +15,7 @@ export function bybitPublicUrl(wsBaseUrl: string, category: BybitCategory): stri
   return `${base}/v5/public/${category}`;
 }
 
-export const bybit: VenueDefinition = {
+export const bybit: SocketVenueDefinition = {
   id: 'bybit',
   channels: ['trades', 'quotes', 'ticker', 'book', 'candles', 'funding'],
   defaultWsUrl: 'wss://stream.bybit.com',

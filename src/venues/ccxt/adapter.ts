@@ -79,11 +79,5 @@ export function createCcxtAdapter(exchangeId: string, id = exchangeId): VenueAda
       // ccxt's unified symbols are ours; whether the market exists is checked by the worker.
       return symbol;
     },
-    connectUrl(wsBaseUrl: string, _streams: readonly StreamSpec[]): string {
-      return wsBaseUrl;
-    },
-    createSession(): VenueSession {
-      throw new Error(`${id} runs through ccxt (workers/ccxt-connection.ts); it has no socket session`);
-    },
   };
 }

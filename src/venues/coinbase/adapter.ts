@@ -4,11 +4,11 @@
  * live in `coinbase-session.ts`. The Exchange feed has no candles channel.
  */
 
-import type { SessionContext, StreamSpec, VenueDefinition, VenueSession } from '../contract.js';
+import type { SessionContext, SocketVenueDefinition, StreamSpec, VenueSession } from '../contract.js';
 import { parseSpotSymbol } from '../kit/symbols.js';
 import { createCoinbaseSession } from './session.js';
 
-export const coinbase: VenueDefinition = {
+export const coinbase: SocketVenueDefinition = {
   id: 'coinbase',
   channels: ['trades', 'quotes', 'ticker', 'book'],
   defaultWsUrl: 'wss://ws-feed.exchange.coinbase.com',

@@ -4,12 +4,12 @@
  * state and normalization live in `kraken-session.ts`; the book checksum in `kraken-checksum.ts`.
  */
 
-import type { SessionContext, StreamSpec, VenueDefinition, VenueSession } from '../contract.js';
+import type { SessionContext, SocketVenueDefinition, StreamSpec, VenueSession } from '../contract.js';
 import { parseSpotSymbol } from '../kit/symbols.js';
 import { KRAKEN_OHLC_MINUTES } from './protocol.js';
 import { createKrakenSession } from './session.js';
 
-export const kraken: VenueDefinition = {
+export const kraken: SocketVenueDefinition = {
   id: 'kraken',
   channels: ['trades', 'ticker', 'book', 'candles'],
   defaultWsUrl: 'wss://ws.kraken.com/v2',

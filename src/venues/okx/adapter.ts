@@ -8,7 +8,7 @@
  * `createOkxAdapter({ bookChannel: 'books5' })` builds one that uses 5-level snapshots instead.
  */
 
-import type { SessionContext, StreamSpec, VenueDefinition, VenueSession } from '../contract.js';
+import type { SessionContext, SocketVenueDefinition, StreamSpec, VenueSession } from '../contract.js';
 import { OKX_CANDLE_INTERVALS, okxInstId } from './channels.js';
 import { createOkxSession, type OkxSessionOptions } from './session.js';
 
@@ -17,7 +17,7 @@ function pathFor(stream: StreamSpec): '/ws/v5/public' | '/ws/v5/business' {
   return stream.channel === 'candles' ? '/ws/v5/business' : '/ws/v5/public';
 }
 
-export function createOkxAdapter(options: OkxSessionOptions = {}): VenueDefinition {
+export function createOkxAdapter(options: OkxSessionOptions = {}): SocketVenueDefinition {
   return {
     id: 'okx',
     channels: ['trades', 'quotes', 'ticker', 'book', 'candles', 'funding'],
@@ -48,4 +48,4 @@ export function createOkxAdapter(options: OkxSessionOptions = {}): VenueDefiniti
   };
 }
 
-export const okx: VenueDefinition = createOkxAdapter();
+export const okx: SocketVenueDefinition = createOkxAdapter();
