@@ -246,7 +246,7 @@ describe('bybit adapter', () => {
     expect(() => h.feed([1, 2])).toThrow(/bybit: unexpected frame/);
     expect(() => h.feed({ hello: 1 })).toThrow(/bybit: unexpected frame/);
     h.feed({ topic: 'publicTrade.ETHUSDT', ts: 1, type: 'snapshot', data: [] });
-    expect(h.session.stats.unknownTopic).toBe(1);
+    expect(h.session.stats.unknownStream).toBe(1);
   });
 });
 

@@ -290,7 +290,7 @@ describe('coinbase normalization', () => {
     // Unknown types and products are ignored, as the venue asks clients to.
     s.onMessage(JSON.stringify({ type: 'status', products: [] }));
     s.onMessage(match('DOGE-USD', 1));
-    expect(s.stats).toMatchObject({ ignored: 1, unknownProduct: 1 });
+    expect(s.stats).toMatchObject({ ignored: 1, unknownStream: 1 });
     // Nothing of a rejected frame is written; the rejected snapshot left the book waiting, which
     // the session says (issue 16: a book is never left unsynced without a status record).
     expect(h.recs).toEqual([{ type: 'status', symbolId: 1, code: StatusCode.resync, detail: ResyncReason.sequenceGap }]);
@@ -415,7 +415,7 @@ describe('coinbase recorded capture (cryptofeed COINBASE.ws.28.0, legacy level2)
     expect(h.of('book').filter((b) => b.snapshot)).toHaveLength(10);
     expect(h.of('book').filter((b) => !b.snapshot)).toHaveLength(9719);
     expect(h.resyncs).toEqual([]);
-    expect(s.stats).toMatchObject({ sequenceGaps: 0, duplicates: 0, acks: 3, unknownProduct: 0, droppedBeforeSnapshot: 0 });
+    expect(s.stats).toMatchObject({ sequenceGaps: 0, duplicates: 0, acks: 3, unknownStream: 0, droppedBeforeSnapshot: 0 });
     // Records rebuild exactly the session's books.
     products.forEach((p, i) => {
       const bids = new Map<number, number>();

@@ -70,6 +70,7 @@ import {
 } from '../../parse/binance-scan.js';
 import { ResyncReason, Side, StatusCode } from '../../records/types.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields, VenueSession } from '../contract.js';
+import { CHANNEL_KIND, K_AGG_TRADES, K_BOOK, K_CANDLES, K_FUNDING, K_QUOTES, K_TICKER, K_TRADES } from '../kit/channel-kind.js';
 import { FieldReader } from '../kit/fields.js';
 import { parseObjectFrame } from '../kit/frame.js';
 import { dec, isObj, type Obj, preview, previewValue } from '../kit/json-fields.js';
@@ -103,8 +104,6 @@ export interface BinanceSessionOptions {
 
 /** Counters exposed for tests and diagnostics. */
 export interface BinanceSessionStats extends SessionStats {
-  /** Data frames for streams this session does not know (ignored). */
-  unknownStream: number;
   /** Buffered diffs dropped when a snapshot was applied (already contained in it). */
   droppedBeforeSnapshot: number;
   snapshotRequests: number;
@@ -116,24 +115,6 @@ export interface BinanceSessionStats extends SessionStats {
   /** Frames handled by the scanner without `JSON.parse`. */
   fastPath: number;
 }
-
-const K_TRADE = 0;
-const K_AGG = 1;
-const K_QUOTE = 2;
-const K_TICKER = 3;
-const K_BOOK = 4;
-const K_CANDLE = 5;
-const K_FUNDING = 6;
-
-const KIND_OF_CHANNEL: Readonly<Partial<Record<Channel, number>>> = {
-  trades: K_TRADE,
-  aggTrades: K_AGG,
-  quotes: K_QUOTE,
-  ticker: K_TICKER,
-  book: K_BOOK,
-  candles: K_CANDLE,
-  funding: K_FUNDING,
-};
 
 /** Book sync phases. */
 const P_NEEDS_SNAPSHOT = 0; // after a disconnect: the first diff starts the fetch
@@ -201,16 +182,7 @@ interface PendingRequest {
 }
 
 export class BinanceSession implements VenueSession {
-  readonly stats: BinanceSessionStats = {
-    ...sessionStats(),
-    unknownStream: 0,
-    droppedBeforeSnapshot: 0,
-    snapshotRequests: 0,
-    snapshotFailures: 0,
-    staleSnapshots: 0,
-    bufferOverflows: 0,
-    fastPath: 0,
-  };
+  readonly stats: BinanceSessionStats = sessionStats('droppedBeforeSnapshot', 'snapshotRequests', 'snapshotFailures', 'staleSnapshots', 'bufferOverflows', 'fastPath');
 
   private readonly streams = new Map<string, StreamState>();
   /** Stream-name hash → state for the scanner path (null: hash collision, use JSON.parse). */
@@ -375,7 +347,7 @@ export class BinanceSession implements VenueSession {
         }
         continue;
       }
-      const kind = KIND_OF_CHANNEL[spec.channel];
+      const kind = CHANNEL_KIND[spec.channel];
       if (kind === undefined) throw new Error(`${this.venue}: unsupported channel ${spec.channel} for ${spec.symbol}`);
       const st: StreamState = {
         name,
@@ -502,9 +474,9 @@ export class BinanceSession implements VenueSession {
     const ty = sc.type;
     const v = sc.val;
     switch (st.kind) {
-      case K_TRADE:
-      case K_AGG: {
-        const idSlot = st.kind === K_TRADE ? S_t : S_a;
+      case K_TRADES:
+      case K_AGG_TRADES: {
+        const idSlot = st.kind === K_TRADES ? S_t : S_a;
         const m = ty[S_m];
         if (
           ty[idSlot] !== T_NUMBER ||
@@ -520,7 +492,7 @@ export class BinanceSession implements VenueSession {
         this.emitTrade(st, v[idSlot], v[S_T], v[S_p], v[S_q], m === T_TRUE);
         return true;
       }
-      case K_QUOTE: {
+      case K_QUOTES: {
         const e = ty[S_E];
         if (
           ty[S_u] !== T_NUMBER ||
@@ -581,13 +553,13 @@ export class BinanceSession implements VenueSession {
 
   private dispatch(st: StreamState, d: Obj): void {
     switch (st.kind) {
-      case K_TRADE:
+      case K_TRADES:
         this.onTrade(st, d, 't');
         return;
-      case K_AGG:
+      case K_AGG_TRADES:
         this.onTrade(st, d, 'a');
         return;
-      case K_QUOTE:
+      case K_QUOTES:
         this.onBookTicker(st, d);
         return;
       case K_TICKER:
@@ -596,7 +568,7 @@ export class BinanceSession implements VenueSession {
       case K_BOOK:
         this.onDepthChecked(st, d);
         return;
-      case K_CANDLE:
+      case K_CANDLES:
         this.onKline(st, d);
         return;
       case K_FUNDING:

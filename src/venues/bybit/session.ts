@@ -34,6 +34,7 @@ import { OrderBook } from '../../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../../records/types.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields, VenueSession } from '../contract.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from '../kit/book-resync.js';
+import { BIT_BOOK, BIT_QUOTES, BIT_TICKER, channelBit } from '../kit/channel-kind.js';
 import { FieldReader } from '../kit/fields.js';
 import { parseObjectFrame } from '../kit/frame.js';
 import { dec, isObj, type Obj, preview, } from '../kit/json-fields.js';
@@ -51,8 +52,6 @@ export interface BybitSessionOptions extends BookResyncTiming {
 }
 
 export interface BybitSessionStats extends SessionStats {
-  /** Topic frames for topics this session does not know (ignored). */
-  unknownTopic: number;
   /** Book deltas dropped while waiting for a snapshot. */
   deltasWhileUnsynced: number;
   /** Linear ticker deltas dropped because no snapshot had been seen. */
@@ -62,21 +61,6 @@ export interface BybitSessionStats extends SessionStats {
   pongs: number;
 }
 
-const F_TRADES = 1;
-const F_TICKER = 2;
-const F_FUNDING = 4;
-const F_QUOTES = 8;
-const F_BOOK = 16;
-const F_CANDLES = 32;
-
-const FLAG_OF_CHANNEL: Readonly<Partial<Record<Channel, number>>> = {
-  trades: F_TRADES,
-  ticker: F_TICKER,
-  funding: F_FUNDING,
-  quotes: F_QUOTES,
-  book: F_BOOK,
-  candles: F_CANDLES,
-};
 
 const T_TRADE = 0;
 const T_TICKER = 1;
@@ -134,14 +118,7 @@ function topicType(topic: string): number {
 }
 
 export class BybitSession implements VenueSession {
-  readonly stats: BybitSessionStats = {
-    ...sessionStats(),
-    unknownTopic: 0,
-    deltasWhileUnsynced: 0,
-    tickerDeltasWithoutSnapshot: 0,
-    resubscribes: 0,
-    pongs: 0,
-  };
+  readonly stats: BybitSessionStats = sessionStats('deltasWhileUnsynced', 'tickerDeltasWithoutSnapshot', 'resubscribes', 'pongs');
 
   private readonly topics = new Map<string, TopicState>();
   private readonly pending = new Map<string, { op: string; args: readonly string[] }>();
@@ -171,14 +148,14 @@ export class BybitSession implements VenueSession {
   /** The worker-side book of a symbol's `book` topic (undefined when not subscribed). */
   book(symbolId: number): OrderBook | undefined {
     for (const st of this.topics.values()) {
-      if (st.sync !== undefined && st.symbolId === symbolId && (st.flags & F_BOOK) !== 0) return st.sync.book;
+      if (st.sync !== undefined && st.symbolId === symbolId && (st.flags & BIT_BOOK) !== 0) return st.sync.book;
     }
     return undefined;
   }
 
   isSynced(symbolId: number): boolean {
     for (const st of this.topics.values()) {
-      if (st.sync !== undefined && st.symbolId === symbolId && (st.flags & F_BOOK) !== 0) {
+      if (st.sync !== undefined && st.symbolId === symbolId && (st.flags & BIT_BOOK) !== 0) {
         return st.sync.state.synced;
       }
     }
@@ -245,7 +222,7 @@ export class BybitSession implements VenueSession {
   private flagsOf(streams: readonly StreamSpec[], topic: string): number {
     let flags = 0;
     for (const spec of streams) {
-      if (topicOf(spec, this.bookDepth) === topic) flags |= FLAG_OF_CHANNEL[spec.channel] ?? 0;
+      if (topicOf(spec, this.bookDepth) === topic) flags |= channelBit(spec.channel);
     }
     return flags;
   }
@@ -299,8 +276,8 @@ export class BybitSession implements VenueSession {
 
   addStreams(streams: readonly StreamSpec[]): void {
     for (const spec of streams) {
-      const flag = FLAG_OF_CHANNEL[spec.channel];
-      if (flag === undefined) throw new Error(`bybit: unsupported channel ${spec.channel} for ${spec.symbol}`);
+      if (spec.channel === 'aggTrades') throw new Error(`bybit: unsupported channel ${spec.channel} for ${spec.symbol}`);
+      const flag = channelBit(spec.channel);
       const topic = topicOf(spec, this.bookDepth);
       const carried = this.specsOfTopic.get(topic) ?? [];
       if (!carried.some((t) => t.channel === spec.channel && t.symbolId === spec.symbolId)) carried.push(spec);
@@ -311,7 +288,7 @@ export class BybitSession implements VenueSession {
         existing.flags |= flag;
         existing.symbol = spec.symbol;
         existing.symbolId = spec.symbolId;
-        if ((added & F_BOOK) !== 0) this.emitWorkerSnapshot(existing);
+        if ((added & BIT_BOOK) !== 0) this.emitWorkerSnapshot(existing);
         continue;
       }
       const type = topicType(topic);
@@ -348,7 +325,7 @@ export class BybitSession implements VenueSession {
       else this.specsOfTopic.set(topic, carried);
       const st = this.topics.get(topic);
       if (st === undefined) continue;
-      st.flags &= ~(FLAG_OF_CHANNEL[spec.channel] ?? 0);
+      st.flags &= ~(channelBit(spec.channel));
       if (st.flags !== 0) continue;
       st.removed = true;
       if (st.sync !== undefined) this.bookSync.remove(st.sync.state);
@@ -379,7 +356,7 @@ export class BybitSession implements VenueSession {
     }
     const st = this.topics.get(topic);
     if (st === undefined) {
-      this.stats.unknownTopic++;
+      this.stats.unknownStream++;
       return;
     }
     switch (st.type) {
@@ -491,7 +468,7 @@ export class BybitSession implements VenueSession {
     st.tickerReady = true;
     st.lastA = ts;
     st.lastB = cs;
-    if ((st.flags & F_TICKER) === 0 && !fundingTouched) return;
+    if ((st.flags & BIT_TICKER) === 0 && !fundingTouched) return;
     const out = this.tickerOut;
     out.last = f[0];
     out.open = f[1];
@@ -569,11 +546,11 @@ export class BybitSession implements VenueSession {
       }
       const wasSynced = !this.bookSync.snapshotApplied(sync.state);
       sync.lastU = u;
-      if ((st.flags & F_BOOK) !== 0) {
+      if ((st.flags & BIT_BOOK) !== 0) {
         this.ctx.sink.book(st.symbolId, ts, Number.NaN, u, true, this.levels.bids, nb, this.levels.asks, na);
         if (!wasSynced) this.ctx.sink.status(st.symbolId, StatusCode.synced, u);
       }
-      if ((st.flags & F_QUOTES) !== 0) this.emitQuote(st, book, ts, u);
+      if ((st.flags & BIT_QUOTES) !== 0) this.emitQuote(st, book, ts, u);
       return;
     }
 
@@ -597,10 +574,10 @@ export class BybitSession implements VenueSession {
       return;
     }
     sync.lastU = u;
-    if ((st.flags & F_BOOK) !== 0) {
+    if ((st.flags & BIT_BOOK) !== 0) {
       this.ctx.sink.book(st.symbolId, ts, u, u, false, this.levels.bids, nb, this.levels.asks, na);
     }
-    if ((st.flags & F_QUOTES) !== 0) this.emitQuote(st, book, ts, u);
+    if ((st.flags & BIT_QUOTES) !== 0) this.emitQuote(st, book, ts, u);
   }
 
   private emitQuote(st: TopicState, book: OrderBook, ts: number, u: number): void {
@@ -622,7 +599,7 @@ export class BybitSession implements VenueSession {
     sync.book.clear();
     sync.lastU = Number.NaN;
     // A quotes-only topic resyncs silently: the consumer has no book for it.
-    this.bookSync.desync(sync.state, st.symbolId, reason, (st.flags & F_BOOK) !== 0);
+    this.bookSync.desync(sync.state, st.symbolId, reason, (st.flags & BIT_BOOK) !== 0);
   }
 
   /** Unsubscribe + subscribe the topic: Bybit answers with a fresh snapshot. */

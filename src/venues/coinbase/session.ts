@@ -36,6 +36,7 @@ import { FieldReader } from '../kit/fields.js';
 import { parseObjectFrame } from '../kit/frame.js';
 import { dec, isObj, type Obj, preview, previewValue } from '../kit/json-fields.js';
 import { ASKS, BIDS, checkLevel, LevelScratch, parsePairLevels } from '../kit/levels.js';
+import { type SessionStats, sessionStats } from '../kit/session-stats.js';
 import { emptyTickerFields } from '../kit/ticker-fields.js';
 import { channelFrame, L2_AUTH, L2_PUBLIC, parseIsoMs } from './protocol.js';
 
@@ -45,24 +46,16 @@ export interface CoinbaseSessionOptions extends BookResyncTiming {
   maxBookLevels?: number;
 }
 
-export interface CoinbaseSessionStats {
-  /** Messages for products this session does not carry (ignored). */
-  unknownProduct: number;
+export interface CoinbaseSessionStats extends SessionStats {
   /** Message types the session does not use (ignored, as the venue asks clients to). */
   ignored: number;
-  /** Already-emitted matches/tickers/heartbeats dropped. */
-  duplicates: number;
   /** `l2update`s dropped because the product's book waits for a snapshot. */
   droppedBeforeSnapshot: number;
   /** Trade-id gaps (lost messages) detected, per product. */
   sequenceGaps: number;
-  /** Book resyncs (gaps + crossed books). */
-  resyncs: number;
   /** level2 resubscribes sent to get a fresh snapshot. */
   resubscribes: number;
   snapshots: number;
-  acks: number;
-  errors: number;
 }
 
 interface BookState {
@@ -91,18 +84,7 @@ const CH_TICKER = 'ticker';
 const CH_HEARTBEAT = 'heartbeat';
 
 export class CoinbaseSession implements VenueSession {
-  readonly stats: CoinbaseSessionStats = {
-    unknownProduct: 0,
-    ignored: 0,
-    duplicates: 0,
-    droppedBeforeSnapshot: 0,
-    sequenceGaps: 0,
-    resyncs: 0,
-    resubscribes: 0,
-    snapshots: 0,
-    acks: 0,
-    errors: 0,
-  };
+  readonly stats: CoinbaseSessionStats = sessionStats('ignored', 'droppedBeforeSnapshot', 'sequenceGaps', 'resubscribes', 'snapshots');
 
   private readonly products = new Map<string, ProductState>();
   /** Wire channel → products, as the venue's last `subscriptions` message confirmed them. */
@@ -332,7 +314,7 @@ export class CoinbaseSession implements VenueSession {
         this.confirm(msg);
         return;
       case 'error':
-        this.stats.errors++;
+        this.stats.errorAcks++;
         this.ctx.log.warn('coinbase: error message from the venue', {
           message: msg.message,
           reason: msg.reason,
@@ -354,7 +336,7 @@ export class CoinbaseSession implements VenueSession {
       throw new Error(`coinbase: ${String(m.type)} message without a "product_id" string`);
     }
     const p = this.products.get(id);
-    if (p === undefined) this.stats.unknownProduct++;
+    if (p === undefined) this.stats.unknownStream++;
     return p;
   }
 

@@ -11,8 +11,16 @@ export interface SessionStats {
   acks: number;
   /** Requests the venue refused. */
   errorAcks: number;
+  /** Data frames for streams (topics, products) this session does not know: ignored. */
+  unknownStream: number;
 }
 
-export function sessionStats(): SessionStats {
-  return { duplicates: 0, resyncs: 0, acks: 0, errorAcks: 0 };
+/**
+ * The base counters and a venue's `extra` ones, all zero. Typed so that a venue's stats
+ * interface without one of its counters in `extra` does not compile.
+ */
+export function sessionStats<K extends string = never>(...extra: readonly K[]): SessionStats & Record<K, number> {
+  const stats: Record<string, number> = { duplicates: 0, resyncs: 0, acks: 0, errorAcks: 0, unknownStream: 0 };
+  for (const k of extra) stats[k] = 0;
+  return stats as SessionStats & Record<K, number>;
 }

@@ -50,8 +50,6 @@ export interface KrakenSessionOptions extends BookResyncTiming {
 }
 
 export interface KrakenSessionStats extends SessionStats {
-  /** Data for a symbol/channel this session does not know (ignored). */
-  unknownStream: number;
   checksumMismatches: number;
   /** Book snapshots/updates whose checksum could not be checked (no precision yet, or no checksum). */
   unverified: number;
@@ -88,13 +86,7 @@ function grow(a: Float64Array, need: number): Float64Array {
 }
 
 export class KrakenSession implements VenueSession {
-  readonly stats: KrakenSessionStats = {
-    ...sessionStats(),
-    unknownStream: 0,
-    checksumMismatches: 0,
-    unverified: 0,
-    droppedUnsynced: 0,
-  };
+  readonly stats: KrakenSessionStats = sessionStats('checksumMismatches', 'unverified', 'droppedUnsynced');
 
   private readonly trades = new Map<string, BaseState>();
   private readonly tickers = new Map<string, BaseState>();

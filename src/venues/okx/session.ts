@@ -35,6 +35,7 @@
 import { ResyncReason, Side, StatusCode } from '../../records/types.js';
 import type { SessionContext, StreamSpec, TickerFields, VenueSession } from '../contract.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from '../kit/book-resync.js';
+import { K_BOOK, K_CANDLES, K_FUNDING, K_QUOTES, K_TICKER, K_TRADES, K_VENUE } from '../kit/channel-kind.js';
 import { FieldReader } from '../kit/fields.js';
 import { parseObjectFrame } from '../kit/frame.js';
 import { dec, isObj, type Obj, preview, previewValue } from '../kit/json-fields.js';
@@ -55,7 +56,6 @@ export interface OkxSessionOptions extends BookResyncTiming {
 }
 
 export interface OkxSessionStats extends SessionStats {
-  unknownStream: number;
   checksumFailures: number;
   sequenceGaps: number;
   /** Book frames ignored while waiting for a snapshot. */
@@ -65,14 +65,9 @@ export interface OkxSessionStats extends SessionStats {
   pongs: number;
 }
 
-const K_TRADE = 0;
-const K_TICKER = 1;
-const K_QUOTE = 2;
-const K_BOOK = 3;
-const K_BOOK5 = 4;
-const K_CANDLE = 5;
-const K_FUNDING = 6;
-const K_MARK = 7;
+/** OKX's own channels beyond the normalized kinds. */
+const K_BOOK5 = K_VENUE;
+const K_MARK = K_VENUE + 1;
 
 interface BookSync {
   readonly book: OkxBook;
@@ -104,15 +99,7 @@ function specKey(spec: StreamSpec): string {
 }
 
 export class OkxSession implements VenueSession {
-  readonly stats: OkxSessionStats = {
-    ...sessionStats(),
-    unknownStream: 0,
-    checksumFailures: 0,
-    sequenceGaps: 0,
-    ignoredWhileSyncing: 0,
-    checksumsVerified: 0,
-    pongs: 0,
-  };
+  readonly stats: OkxSessionStats = sessionStats('checksumFailures', 'sequenceGaps', 'ignoredWhileSyncing', 'checksumsVerified', 'pongs');
 
   /** OKX channel → instId → state (nested so that routing a frame allocates nothing). */
   private readonly byChannel = new Map<string, Map<string, StreamState>>();
@@ -269,20 +256,20 @@ export class OkxSession implements VenueSession {
 
   private newState(spec: StreamSpec, channel: string): StreamState {
     let kind: number;
-    if (channel === 'trades') kind = K_TRADE;
+    if (channel === 'trades') kind = K_TRADES;
     else if (channel === 'tickers') kind = K_TICKER;
-    else if (channel === 'bbo-tbt') kind = K_QUOTE;
+    else if (channel === 'bbo-tbt') kind = K_QUOTES;
     else if (channel === 'books') kind = K_BOOK;
     else if (channel === 'books5') kind = K_BOOK5;
     else if (channel === 'funding-rate') kind = K_FUNDING;
     else if (channel === 'mark-price') kind = K_MARK;
-    else kind = K_CANDLE;
+    else kind = K_CANDLES;
     return {
       kind,
       channel,
       instId: spec.native,
       deriv: isDerivativeInstId(spec.native),
-      intervalSec: kind === K_CANDLE ? (okxCandleSec(channel) ?? Number.NaN) : Number.NaN,
+      intervalSec: kind === K_CANDLES ? (okxCandleSec(channel) ?? Number.NaN) : Number.NaN,
       symbol: spec.symbol,
       symbolId: spec.symbolId,
       last: Number.NEGATIVE_INFINITY,
@@ -363,20 +350,20 @@ export class OkxSession implements VenueSession {
     for (let pass = data.length > 1 ? 2 : 1; pass > 0; pass--) {
       const check = pass > 1;
       switch (st.kind) {
-        case K_TRADE:
+        case K_TRADES:
           for (let i = 0; i < data.length; i++) this.onTrade(st, this.item(st, data, i), check);
           break;
         case K_TICKER:
           for (let i = 0; i < data.length; i++) this.onTicker(st, this.item(st, data, i), check);
           break;
-        case K_QUOTE:
+        case K_QUOTES:
           for (let i = 0; i < data.length; i++) this.onBbo(st, this.item(st, data, i), check);
           break;
         case K_BOOK:
         case K_BOOK5:
           this.onBookFrame(st, msg.action, data, check);
           break;
-        case K_CANDLE:
+        case K_CANDLES:
           for (let i = 0; i < data.length; i++) this.onCandle(st, data[i], check);
           break;
         case K_FUNDING:
