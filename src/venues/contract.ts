@@ -105,7 +105,9 @@ export interface VenueSession {
  * assigns the exchange code and derives the endpoint environment variables from the id.
  */
 export type VenueDefinition = DefinitionOf<SocketVenueAdapter> | DefinitionOf<TcpVenueAdapter> | DefinitionOf<CcxtVenueAdapter>;
-type DefinitionOf<A> = Omit<A, 'exchangeCode' | 'wsUrlEnv' | 'restUrlEnv'>;
+/** What the registry assigns, and what has a default there (`connectUrl`: the endpoint as configured; age: 0). */
+type DefinitionOf<A> = Omit<A, 'exchangeCode' | 'wsUrlEnv' | 'restUrlEnv' | 'maxConnectionAgeMs' | 'connectUrl'> &
+  Partial<Pick<A, Extract<keyof A, 'maxConnectionAgeMs' | 'connectUrl'>>>;
 /** A WebSocket venue's definition (most native venues). */
 export type SocketVenueDefinition = DefinitionOf<SocketVenueAdapter>;
 /** A TCP venue's definition (Futu OpenD, the TWS API). */
@@ -205,6 +207,8 @@ export interface TcpSessionContext {
   readonly limits: SessionLimits;
   /** Credentials for this venue, when the user configured any. */
   readonly credentials?: Credentials;
+  /** The API client id the venue's peer knows this connection by (`venues.<id>.clientId`; TWS). */
+  readonly clientId?: number;
 }
 
 /** Protocol state of one TCP connection; `F` is what the venue's framing yields. */
@@ -218,6 +222,8 @@ export interface TcpSession<F> {
   /** One whole frame (valid only during the call); throws for a frame it cannot understand. */
   onFrame(frame: F): void;
   onDisconnect(): void;
+  /** No data is expected now (e.g. every market of its streams is closed): the stale watchdog waits. */
+  quietExpected?(): boolean;
 }
 
 export interface InstrumentList {

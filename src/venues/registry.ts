@@ -33,8 +33,13 @@ function register(exchangeCode: number, venue: VenueDefinition): VenueAdapter {
     throw new Error(`venue ${venue.id}: exchange code ${exchangeCode} is outside 1..${CCXT_FIRST_EXCHANGE_CODE - 1}`);
   }
   const env = envPrefix(venue.id);
-  return { ...venue, exchangeCode, wsUrlEnv: `${env}_WS_URL`, restUrlEnv: `${env}_REST_URL` };
+  const assigned = { exchangeCode, wsUrlEnv: `${env}_WS_URL`, restUrlEnv: `${env}_REST_URL`, maxConnectionAgeMs: venue.maxConnectionAgeMs ?? 0 };
+  if (venue.transport === 'tcp' || venue.transport === 'ccxt') return { ...venue, ...assigned };
+  return { ...venue, ...assigned, connectUrl: venue.connectUrl ?? configuredUrl };
 }
+
+/** The URL to open is the configured endpoint itself (venues that subscribe by frames). */
+const configuredUrl = (wsBaseUrl: string): string => wsBaseUrl;
 
 /** The native venues by id. */
 export const venues: Readonly<Record<string, VenueAdapter>> = Object.fromEntries(

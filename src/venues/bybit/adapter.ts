@@ -20,8 +20,6 @@ export const bybit: SocketVenueDefinition = {
   channels: ['trades', 'quotes', 'ticker', 'book', 'candles', 'funding'],
   defaultWsUrl: 'wss://stream.bybit.com',
   defaultRestUrl: 'https://api.bybit.com',
-  /** Bybit documents no age limit for public connections. */
-  maxConnectionAgeMs: 0,
   /** Bybit asks for an application ping about every 20 s; protocol pings do not count. */
   appPing: { intervalMs: 20_000, text: '{"op":"ping"}' },
   /**

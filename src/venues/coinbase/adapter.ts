@@ -4,7 +4,7 @@
  * live in `coinbase-session.ts`. The Exchange feed has no candles channel.
  */
 
-import type { SessionContext, SocketVenueDefinition, StreamSpec, VenueSession } from '../contract.js';
+import type { SessionContext, SocketVenueDefinition, VenueSession } from '../contract.js';
 import { parseSpotSymbol } from '../kit/symbols.js';
 import { createCoinbaseSession } from './session.js';
 
@@ -13,15 +13,10 @@ export const coinbase: SocketVenueDefinition = {
   channels: ['trades', 'quotes', 'ticker', 'book'],
   defaultWsUrl: 'wss://ws-feed.exchange.coinbase.com',
   defaultRestUrl: 'https://api.exchange.coinbase.com',
-  maxConnectionAgeMs: 0,
 
   nativeSymbol(symbol: string): string {
     const { base, quote } = parseSpotSymbol(symbol, 'coinbase');
     return `${base}-${quote}`;
-  },
-
-  connectUrl(wsBaseUrl: string, _streams: readonly StreamSpec[]): string {
-    return wsBaseUrl;
   },
 
   createSession(ctx: SessionContext): VenueSession {

@@ -4,7 +4,7 @@
  * state and normalization live in `kraken-session.ts`; the book checksum in `kraken-checksum.ts`.
  */
 
-import type { SessionContext, SocketVenueDefinition, StreamSpec, VenueSession } from '../contract.js';
+import type { SessionContext, SocketVenueDefinition, VenueSession } from '../contract.js';
 import { parseSpotSymbol } from '../kit/symbols.js';
 import { KRAKEN_OHLC_MINUTES } from './protocol.js';
 import { createKrakenSession } from './session.js';
@@ -14,8 +14,6 @@ export const kraken: SocketVenueDefinition = {
   channels: ['trades', 'ticker', 'book', 'candles'],
   defaultWsUrl: 'wss://ws.kraken.com/v2',
   defaultRestUrl: 'https://api.kraken.com',
-  /** Kraken does not end connections by age. */
-  maxConnectionAgeMs: 0,
   candleIntervals: Object.keys(KRAKEN_OHLC_MINUTES),
   /** Kraken v2 application-level ping (answered with `{"method":"pong"}`). */
   appPing: { intervalMs: 20_000, text: '{"method":"ping"}' },
@@ -24,11 +22,6 @@ export const kraken: SocketVenueDefinition = {
   nativeSymbol(symbol: string): string {
     const { base, quote } = parseSpotSymbol(symbol, 'kraken (spot)');
     return `${base}/${quote}`;
-  },
-
-  /** The configured URL is the v2 endpoint itself (e.g. `wss://ws.kraken.com/v2`). */
-  connectUrl(wsBaseUrl: string, _streams: readonly StreamSpec[]): string {
-    return wsBaseUrl;
   },
 
   createSession(ctx: SessionContext): VenueSession {

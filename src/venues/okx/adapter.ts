@@ -23,7 +23,6 @@ export function createOkxAdapter(options: OkxSessionOptions = {}): SocketVenueDe
     channels: ['trades', 'quotes', 'ticker', 'book', 'candles', 'funding'],
     defaultWsUrl: 'wss://ws.okx.com:8443',
     defaultRestUrl: 'https://www.okx.com',
-    maxConnectionAgeMs: 0,
     candleIntervals: Object.keys(OKX_CANDLE_INTERVALS),
     // OKX closes a connection that has been silent for 30 s; it answers a text `ping` with `pong`.
     appPing: { intervalMs: 25_000, text: 'ping' },
