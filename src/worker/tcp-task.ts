@@ -97,7 +97,15 @@ class TcpTransport<F> implements Transport {
     if (keepAlive) {
       this.base.startDeadPeerCheck(() => this.write(keepAlive.request()));
     }
-    this.base.startStaleWatchdog((idle) => `no data for ${idle} ms while the peer answers keep-alives`);
+    this.base.startStaleWatchdog(
+      (idle) => `no data for ${idle} ms while the peer answers keep-alives`,
+      // A quiet period (a closed market) is not idleness: it restarts the stale clock.
+      () => {
+        if (!this.session.quietExpected?.()) return true;
+        this.base.noteData(nowMs());
+        return false;
+      },
+    );
   }
 
   /** Writes when connected; false when it could not. */
