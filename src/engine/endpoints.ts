@@ -19,7 +19,7 @@ export function resolveEndpoints(
 ): ResolvedEndpoints {
   const wsEnv = env[adapter.wsUrlEnv];
   const restEnv = env[adapter.restUrlEnv];
-  const wsUrl = configured.wsUrl ?? (wsEnv ? checkWsUrl(wsEnv, adapter.wsUrlEnv) : undefined);
+  const wsUrl = configured.wsUrl ?? (wsEnv ? checkWsUrl(wsEnv, adapter.wsUrlEnv, adapter.transport === 'tcp') : undefined);
   const restUrl = configured.restUrl ?? (restEnv ? checkRestUrl(restEnv, adapter.restUrlEnv) : undefined);
   return {
     wsUrl: wsUrl ?? adapter.defaultWsUrl,

@@ -396,12 +396,12 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
   }
 
-  private endpoints(adapter: VenueAdapter): Pick<ConnectionTask, 'wsUrl' | 'restUrl' | 'credentials' | 'ccxt'> {
+  private endpoints(adapter: VenueAdapter): Pick<ConnectionTask, 'wsUrl' | 'restUrl' | 'credentials' | 'ccxt' | 'clientId'> {
     const configured = this.options.venues[adapter.id] ?? {};
     // ccxt settings: the option, else RINGFEED_CCXT_OPTIONS (checked at createEngine); the worker reads no env.
     const ccxt =
       configured.ccxt ?? (adapter.transport === 'ccxt' ? ccxtVenueOptions(ccxtExchangeId(adapter.id)) : undefined);
-    return { ...resolveEndpoints(adapter, configured, process.env), credentials: configured.credentials, ccxt };
+    return { ...resolveEndpoints(adapter, configured, process.env), credentials: configured.credentials, ccxt, clientId: configured.clientId };
   }
 
   /** Puts new streams on connections of the same venue and policy with room, or new ones. */

@@ -23,6 +23,8 @@ export interface VenueEndpoints {
    * `watchOrderBook` limit. Takes precedence over the `RINGFEED_CCXT_OPTIONS` environment variable.
    */
   readonly ccxt?: CcxtVenueOptions;
+  /** TWS (`ib`) only: the API client id, 0..2147483647 (default 0); one per TWS connection. */
+  readonly clientId?: number;
 }
 
 export interface EngineOptions {
@@ -111,8 +113,9 @@ function checkUrl(value: unknown, option: string, protocols: string[]): string {
   return String(value).replace(/\/+$/, '');
 }
 
-export function checkWsUrl(value: unknown, option: string): string {
-  return checkUrl(value, option, ['ws:', 'wss:']);
+/** A venue's endpoint: `ws:`/`wss:`, or `tcp:` for a venue on the TCP transport. */
+export function checkWsUrl(value: unknown, option: string, tcp = false): string {
+  return checkUrl(value, option, tcp ? ['tcp:'] : ['ws:', 'wss:']);
 }
 
 export function checkRestUrl(value: unknown, option: string): string {
@@ -154,6 +157,11 @@ function checkCcxtOptions(value: unknown, option: string, venue: string): CcxtVe
   return structuredClone(value) as CcxtVenueOptions;
 }
 
+function checkClientId(value: unknown, option: string, venue: string): number {
+  if (getVenue(venue).transport !== 'tcp') throw new RingfeedError('ERR_BAD_OPTION', `${option} applies to TCP venues (ib); ${venue} has no API client id`);
+  return int(value, option, 0, 2147483647);
+}
+
 const KNOWN_OPTIONS = [
   'threads',
   'connectionsPerThread',
@@ -168,7 +176,7 @@ const KNOWN_OPTIONS = [
   'iteratorHighWaterMark',
   'workerMaxOldGenerationMb',
 ] as const;
-const VENUE_KEYS = ['wsUrl', 'restUrl', 'credentials', 'ccxt'] as const;
+const VENUE_KEYS = ['wsUrl', 'restUrl', 'credentials', 'ccxt', 'clientId'] as const;
 const CREDENTIAL_KEYS = ['apiKey', 'secret', 'passphrase'] as const;
 
 /** Throws `ERR_BAD_OPTION` unless `value` is a plain object (or undefined) whose keys are all known. */
@@ -303,10 +311,11 @@ export function resolveOptions(input: EngineOptions = {}): ResolvedOptions {
       throw new RingfeedError('ERR_BAD_OPTION', `unknown venue venues.${id}: ${(err as Error).message}`);
     }
     venues[id] = {
-      wsUrl: ep.wsUrl === undefined ? undefined : checkWsUrl(ep.wsUrl, `venues.${id}.wsUrl`),
+      wsUrl: ep.wsUrl === undefined ? undefined : checkWsUrl(ep.wsUrl, `venues.${id}.wsUrl`, getVenue(id).transport === 'tcp'),
       restUrl: ep.restUrl === undefined ? undefined : checkRestUrl(ep.restUrl, `venues.${id}.restUrl`),
       credentials: ep.credentials === undefined ? undefined : checkCredentials(ep.credentials, `venues.${id}.credentials`),
       ccxt: ep.ccxt === undefined ? undefined : checkCcxtOptions(ep.ccxt, `venues.${id}.ccxt`, id),
+      clientId: ep.clientId === undefined ? undefined : checkClientId(ep.clientId, `venues.${id}.clientId`, id),
     };
   }
   return {

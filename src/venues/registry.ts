@@ -11,6 +11,7 @@ import { bybit } from './bybit/adapter.js';
 import { CCXT_FIRST_EXCHANGE_CODE, CCXT_ID_PREFIX, ccxtExchangeId, createCcxtAdapter, isCcxtVenue } from './ccxt/adapter.js';
 import { coinbase } from './coinbase/adapter.js';
 import type { SocketVenueAdapter, VenueAdapter, VenueDefinition } from './contract.js';
+import { ib } from './ib/adapter.js';
 import { kraken } from './kraken/adapter.js';
 import { okx } from './okx/adapter.js';
 
@@ -21,6 +22,7 @@ const NATIVE: ReadonlyArray<readonly [exchangeCode: number, venue: VenueDefiniti
   [4, kraken],
   [5, bybit],
   [6, okx],
+  [8, ib],
 ];
 
 /** `binance-usdm` → `RINGFEED_BINANCE_USDM` (the prefix of a venue's endpoint variables). */

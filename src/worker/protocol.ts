@@ -49,6 +49,8 @@ export interface ConnectionTask {
   readonly credentials?: Credentials;
   /** ccxt venues: the `venues.<id>.ccxt` option, else `RINGFEED_CCXT_OPTIONS` (resolved by the engine). */
   readonly ccxt?: CcxtVenueOptions;
+  /** TCP venues with API client ids (TWS): the `venues.<id>.clientId` option. */
+  readonly clientId?: number;
 }
 
 /** Slots of the per-connection Float64Array counters shared with the main thread. */

@@ -57,6 +57,7 @@ class TcpTransport<F> implements Transport {
       reject: (streams, code, message) => this.reject(streams, code, message),
       limits,
       credentials: base.task.credentials,
+      clientId: base.task.clientId,
     });
   }
 
