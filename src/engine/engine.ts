@@ -5,6 +5,8 @@ import { type Logger, pino } from 'pino';
 import { Piscina } from 'piscina';
 import { BookKeeper, type L2Book } from '../book/book-keeper.js';
 import { Consumer } from '../consumer/consumer.js';
+import { type PublishOptions, resolvePublishOptions } from '../fanout/fanout-options.js';
+import { Publisher } from '../fanout/publisher.js';
 import type { LatencySummary } from '../metrics/latency.js';
 import { SymbolTable } from '../records/symbols.js';
 import type { MarketRecord } from '../records/types.js';
@@ -146,6 +148,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly iterators = new IteratorGauge();
   private handlerErrors = 0;
   private lastHandlerErrorLog = 0;
+  /** NATS publishers fed by the consumer (`publish()`); closed after the last drain. */
+  private readonly publishers = new Set<Publisher>();
 
   constructor(options: EngineOptions = {}, logger?: Logger) {
     super();
@@ -235,6 +239,24 @@ export class Engine extends EventEmitter<EngineEvents> {
         }
       },
     };
+  }
+
+  /**
+   * Publishes every record this engine consumes to a NATS JetStream stream (created if missing),
+   * batched per subject `<prefix>.<venue>.<type>.<symbol token>`. Resolves once connected; see
+   * the README's "Scale-out" section. `ERR_BAD_OPTION` names a bad option.
+   */
+  async publish(options: PublishOptions): Promise<Publisher> {
+    this.assertOpen();
+    let remove = (): void => {};
+    const publisher = new Publisher(resolvePublishOptions(options), this.log, () => {
+      remove();
+      this.publishers.delete(publisher);
+    });
+    await publisher.start();
+    this.publishers.add(publisher);
+    remove = this.consumer.addHandler(publisher.handle);
+    return publisher;
   }
 
   /** Every record, as a reusable view (valid only during the call; no allocation). */
@@ -362,6 +384,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     await Promise.all([...this.connections.values()].map((c) => c.supervisor.stop()));
     await Promise.all(this.stopping);
     this.consumer.drain(Number.MAX_SAFE_INTEGER);
+    await Promise.all([...this.publishers].map((p) => p.close()));
     await this.consumer.stop();
     await this.pool.destroy();
     this.emit('closed');

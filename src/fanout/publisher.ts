@@ -1,0 +1,277 @@
+import { DiscardPolicy, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { nowMs } from '../clock.js';
+import { RecordType } from '../records/types.js';
+import type { RecordView } from '../records/view.js';
+import { encodeBatch } from './batch-codec.js';
+import type { ResolvedPublishOptions } from './fanout-options.js';
+import { recordBytes } from './record-bytes.js';
+import { recordSubject } from './subjects.js';
+
+/** A batch is sealed at this many record bytes even below `maxBatchRecords`. */
+const MAX_BATCH_BYTES = 256 * 1024;
+const RETRY_WAIT_MS = 250;
+const NS_PER_MS = 1_000_000;
+
+export type PublisherState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+export interface PublisherStats {
+  readonly state: PublisherState;
+  readonly publisherId: number;
+  readonly epoch: number;
+  /** Records handed to the publisher. */
+  readonly records: number;
+  /** Batches acknowledged by JetStream. */
+  readonly batches: number;
+  readonly recordsAcked: number;
+  /** Acks that said the message was a duplicate (a retry JetStream had already stored). */
+  readonly duplicates: number;
+  /** Records dropped because the buffer bound (`maxBufferedBytes`) was reached. */
+  readonly dropped: number;
+  readonly retries: number;
+  readonly reconnects: number;
+  readonly bufferedBytes: number;
+  readonly inFlight: number;
+  /** Mean records per acknowledged batch. */
+  readonly recordsPerBatch: number;
+}
+
+interface Pending {
+  readonly subject: string;
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly exchangeCode: number;
+  buf: Uint8Array;
+  used: number;
+  count: number;
+  firstSeq: number;
+}
+
+interface Outgoing {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly msgID: string;
+  readonly count: number;
+}
+
+/**
+ * Publishes records to a JetStream stream, batched per subject (venue, type, symbol). Message
+ * ids are publisher id + epoch + subject + subject sequence: a retry after a lost ack or a
+ * reconnect is stored once; another publisher start (new epoch) never collides with the last.
+ * Batches wait in a bounded queue while NATS is away and go out in order once it is back.
+ */
+export class Publisher {
+  /** One per start of a publisher (start time in ms, modulo 2^32): a restart never reuses the last one's message ids. */
+  readonly epoch = Date.now() % 2 ** 32 >>> 0;
+  private nc: NatsConnection | undefined;
+  private js: JetStreamClient | undefined;
+  private state: PublisherState = 'connecting';
+  private readonly pending = new Map<number, Pending>();
+  private readonly subjectSeqs = new Map<string, number>();
+  private readonly queue: Outgoing[] = [];
+  private queuedBytes = 0;
+  private inFlight = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private pausedUntil = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private idleWaiters: (() => void)[] = [];
+  private readonly counts = { records: 0, batches: 0, recordsAcked: 0, duplicates: 0, dropped: 0, retries: 0, reconnects: 0 };
+
+  constructor(
+    readonly options: ResolvedPublishOptions,
+    private readonly log?: Logger,
+    /** Called once when `close()` starts (the engine unhooks the publisher from its consumer). */
+    private readonly onClose?: () => void,
+  ) {}
+
+  /** Connects and creates (or updates) the stream. */
+  async start(): Promise<void> {
+    const o = this.options;
+    this.nc = await connect({ servers: o.servers, maxReconnectAttempts: -1, reconnectTimeWait: 250, name: `ringfeed-publisher-${o.publisherId}` });
+    const jsm = await jetstreamManager(this.nc);
+    await ensureStream(jsm, o);
+    this.js = jetstream(this.nc, { timeout: 5000 });
+    this.state = 'connected';
+    void this.watchStatus(this.nc);
+    this.pump();
+  }
+
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') this.state = 'reconnecting';
+      else if (s.type === 'reconnect') {
+        this.state = 'connected';
+        this.counts.reconnects++;
+        this.log?.info({ stream: this.options.stream }, 'publisher reconnected to NATS');
+        this.pump();
+      }
+    }
+  }
+
+  /** A consumer handler: copies the record into its subject's pending batch. */
+  readonly handle = (view: RecordView): void => {
+    if (this.state === 'closed') return;
+    const type = view.typeCode;
+    const symbolId = view.symbolId;
+    const key = symbolId > 0 ? symbolId * 8 + type : -(view.exchangeCode * 8 + type);
+    let p = this.pending.get(key);
+    if (p === undefined) {
+      const exchange = view.exchange;
+      const symbol = symbolId > 0 ? view.symbol : '';
+      p = {
+        subject: recordSubject(this.options.prefix, exchange, type, symbol),
+        exchange,
+        symbol,
+        exchangeCode: view.exchangeCode,
+        buf: new Uint8Array(4096),
+        used: 0,
+        count: 0,
+        firstSeq: 0,
+      };
+      this.pending.set(key, p);
+    }
+    const bytes = recordBytes(view);
+    if (p.used + bytes.length > p.buf.length) {
+      const grown = new Uint8Array(Math.max(p.buf.length * 2, p.used + bytes.length));
+      grown.set(p.buf.subarray(0, p.used));
+      p.buf = grown;
+    }
+    p.buf.set(bytes, p.used);
+    p.used += bytes.length;
+    p.count++;
+    this.counts.records++;
+    if (p.count >= this.options.maxBatchRecords || p.used >= MAX_BATCH_BYTES || type === RecordType.status) this.seal(p);
+    else this.flushTimer ??= setTimeout(this.flush, this.options.flushIntervalMs);
+  };
+
+  /** Sends every pending batch now. */
+  readonly flush = (): void => {
+    this.flushTimer = undefined;
+    for (const p of this.pending.values()) if (p.count > 0) this.seal(p);
+  };
+
+  private seal(p: Pending): void {
+    const seq = this.subjectSeqs.get(p.subject) ?? 0;
+    this.subjectSeqs.set(p.subject, seq + p.count);
+    const o = this.options;
+    const data = encodeBatch(
+      {
+        count: p.count,
+        publisherId: o.publisherId,
+        epoch: this.epoch,
+        subjectSeq: seq,
+        publishTs: nowMs(),
+        connectionId: 0,
+        exchangeCode: p.exchangeCode,
+        exchange: p.exchange,
+        symbol: p.symbol,
+      },
+      p.buf.subarray(0, p.used),
+    );
+    const count = p.count;
+    p.used = 0;
+    p.count = 0;
+    if (this.queuedBytes + data.length > o.maxBufferedBytes) {
+      this.counts.dropped += count;
+      return;
+    }
+    this.queue.push({ subject: p.subject, data, msgID: `${o.publisherId.toString(36)}.${this.epoch.toString(36)}.${p.subject}.${seq}`, count });
+    this.queuedBytes += data.length;
+    this.pump();
+  }
+
+  private pump(): void {
+    const js = this.js;
+    if (js === undefined || this.retryTimer !== undefined || Date.now() < this.pausedUntil) return;
+    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+      const out = this.queue.shift()!;
+      this.inFlight++;
+      js.publish(out.subject, out.data, { msgID: out.msgID }).then(
+        (ack) => {
+          this.inFlight--;
+          this.queuedBytes -= out.data.length;
+          this.counts.batches++;
+          this.counts.recordsAcked += out.count;
+          if (ack.duplicate) this.counts.duplicates++;
+          this.pump();
+          this.notifyIdle();
+        },
+        (err: unknown) => {
+          // Not stored (or the ack was lost): send it again with the same id; JetStream drops a copy it already has.
+          this.inFlight--;
+          this.counts.retries++;
+          this.queue.unshift(out);
+          if (this.retryTimer === undefined) {
+            this.log?.warn({ err: err instanceof Error ? err.message : String(err), stream: this.options.stream }, 'publish failed; retrying');
+            this.retryTimer = setTimeout(() => {
+              this.retryTimer = undefined;
+              this.pump();
+            }, RETRY_WAIT_MS);
+          }
+        },
+      );
+    }
+  }
+
+  private notifyIdle(): void {
+    if (this.queue.length > 0 || this.inFlight > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves when everything handed over so far is acknowledged (or `timeoutMs` passes: false). */
+  async settled(timeoutMs = 10_000): Promise<boolean> {
+    this.flush();
+    if (this.queue.length === 0 && this.inFlight === 0) return true;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  stats(): PublisherStats {
+    const c = this.counts;
+    return {
+      state: this.state,
+      publisherId: this.options.publisherId,
+      epoch: this.epoch,
+      ...c,
+      bufferedBytes: this.queuedBytes,
+      inFlight: this.inFlight,
+      recordsPerBatch: c.batches === 0 ? 0 : c.recordsAcked / c.batches,
+    };
+  }
+
+  /** Sends what is pending (waiting up to `timeoutMs` for acks), then closes the connection. */
+  async close(timeoutMs = 5000): Promise<void> {
+    if (this.state === 'closed') return;
+    this.onClose?.();
+    await this.settled(timeoutMs);
+    this.state = 'closed';
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.nc?.close();
+  }
+}
+
+/** Creates the stream, or updates its limits if it exists. Limits retention, file storage. */
+export async function ensureStream(jsm: JetStreamManager, o: Pick<ResolvedPublishOptions, 'stream' | 'prefix' | 'maxAgeMs' | 'maxBytes' | 'duplicateWindowMs'>): Promise<void> {
+  const config = {
+    subjects: [`${o.prefix}.>`],
+    max_age: o.maxAgeMs * NS_PER_MS,
+    max_bytes: o.maxBytes,
+    duplicate_window: o.duplicateWindowMs * NS_PER_MS,
+  };
+  try {
+    await jsm.streams.info(o.stream);
+    await jsm.streams.update(o.stream, config);
+  } catch (err) {
+    if (!/not found/i.test((err as Error).message)) throw err;
+    await jsm.streams.add({ name: o.stream, storage: StorageType.File, retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old, ...config });
+  }
+}
