@@ -157,6 +157,7 @@ export async function startIbSimulator(options: IbSimulatorOptions = {}): Promis
   };
 
   const onMessage = (client: Client, f: string[]): void => {
+    if (client.socket.destroyed) return;
     stats.messagesReceived++;
     client.received++;
     const now = performance.now();
