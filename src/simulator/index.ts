@@ -12,6 +12,7 @@ export {
 } from './binance/server.js';
 export { type BybitSimulator, type BybitSimulatorOptions, startBybitSimulator } from './bybit/server.js';
 export { type CoinbaseSimulator, type CoinbaseSimulatorOptions, startCoinbaseSimulator } from './coinbase/server.js';
+export { type FutuSimulator, type FutuSimulatorOptions, type FutuSimulatorStats, startFutuSimulator } from './futu/server.js';
 export { type RawFrame, type RawFrameOptions, sendRawFrames } from './kit/raw-frames.js';
 export {
   type CaptureAdapter,

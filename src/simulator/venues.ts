@@ -1,6 +1,7 @@
 import { type ReplayOptions, startSimulator } from './binance/server.js';
 import { startBybitSimulator } from './bybit/server.js';
 import { startCoinbaseSimulator } from './coinbase/server.js';
+import { startFutuSimulator } from './futu/server.js';
 import { startKrakenSimulator } from './kraken/server.js';
 import { startOkxSimulator } from './okx/server.js';
 
@@ -49,6 +50,11 @@ export const VENUE_SIMULATORS: Readonly<
     symbols: 'BTC/USDT,ETH/USDT,BTC/USDT:USDT,ETH/USDT:USDT',
     channels: 'trades,quotes,book,candles',
     start: (o) => startBybitSimulator({ host: o.host, port: o.port, seed: o.seed, ratePerStream: o.rate }),
+  },
+  futu: {
+    symbols: 'HK.00700,US.AAPL,SH.600519',
+    channels: 'trades,quotes,ticker,book,candles',
+    start: (o) => startFutuSimulator({ host: o.host, port: o.port, seed: o.seed, ratePerSecurity: o.rate }),
   },
   okx: {
     symbols: 'BTC/USDT,ETH/USDT,BTC/USDT:USDT',

@@ -11,6 +11,7 @@ import { bybit } from './bybit/adapter.js';
 import { CCXT_FIRST_EXCHANGE_CODE, CCXT_ID_PREFIX, ccxtExchangeId, createCcxtAdapter, isCcxtVenue } from './ccxt/adapter.js';
 import { coinbase } from './coinbase/adapter.js';
 import type { SocketVenueAdapter, VenueAdapter, VenueDefinition } from './contract.js';
+import { futu } from './futu/adapter.js';
 import { ib } from './ib/adapter.js';
 import { kraken } from './kraken/adapter.js';
 import { okx } from './okx/adapter.js';
@@ -22,6 +23,7 @@ const NATIVE: ReadonlyArray<readonly [exchangeCode: number, venue: VenueDefiniti
   [4, kraken],
   [5, bybit],
   [6, okx],
+  [7, futu],
   [8, ib],
 ];
 
