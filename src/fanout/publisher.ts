@@ -12,6 +12,8 @@ import { recordSubject } from './subjects.js';
 /** A batch is sealed at this many record bytes even below `maxBatchRecords`. */
 const MAX_BATCH_BYTES = 256 * 1024;
 const RETRY_WAIT_MS = 250;
+/** An ack not back by then is a failed publish (retried with the same message id). */
+const ACK_TIMEOUT_MS = 2000;
 const NS_PER_MS = 1_000_000;
 
 export type PublisherState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -48,6 +50,11 @@ interface Pending {
   firstSeq: number;
 }
 
+interface Lane {
+  readonly queue: Outgoing[];
+  busy: boolean;
+}
+
 interface Outgoing {
   readonly subject: string;
   readonly data: Uint8Array;
@@ -59,7 +66,7 @@ interface Outgoing {
  * Publishes records to a JetStream stream, batched per subject (venue, type, symbol). Message
  * ids are publisher id + epoch + subject + subject sequence: a retry after a lost ack or a
  * reconnect is stored once; another publisher start (new epoch) never collides with the last.
- * Batches wait in a bounded queue while NATS is away and go out in order once it is back.
+ * Batches wait in a bounded queue while NATS is away and go out in order, per subject, once it is back.
  */
 export class Publisher {
   /** One per start of a publisher (start time in ms, modulo 2^32): a restart never reuses the last one's message ids. */
@@ -69,7 +76,11 @@ export class Publisher {
   private state: PublisherState = 'connecting';
   private readonly pending = new Map<number, Pending>();
   private readonly subjectSeqs = new Map<string, number>();
-  private readonly queue: Outgoing[] = [];
+  /** Sealed batches per subject, oldest first; the first is in flight when `busy`. */
+  private readonly lanes = new Map<string, Lane>();
+  /** Lanes with a batch to send and none in flight. */
+  private readonly ready = new Set<Lane>();
+  private queued = 0;
   private queuedBytes = 0;
   private inFlight = 0;
   private flushTimer: NodeJS.Timeout | undefined;
@@ -176,46 +187,70 @@ export class Publisher {
       this.counts.dropped += count;
       return;
     }
-    this.queue.push({ subject: p.subject, data, msgID: `${o.publisherId.toString(36)}.${this.epoch.toString(36)}.${p.subject}.${seq}`, count });
+    let lane = this.lanes.get(p.subject);
+    if (lane === undefined) {
+      lane = { queue: [], busy: false };
+      this.lanes.set(p.subject, lane);
+    }
+    lane.queue.push({ subject: p.subject, data, msgID: `${o.publisherId.toString(36)}.${this.epoch.toString(36)}.${p.subject}.${seq}`, count });
+    this.queued++;
     this.queuedBytes += data.length;
+    if (!lane.busy) this.ready.add(lane);
     this.pump();
   }
 
+  /**
+   * One batch per subject in flight: the next batch of a subject goes out after the last one's
+   * ack, so a retry can never land behind a later batch of its subject (records pile up into the
+   * next batch meanwhile, which is the batching). Subjects go out in parallel up to `maxInFlight`.
+   */
   private pump(): void {
     const js = this.js;
-    if (js === undefined || this.retryTimer !== undefined || Date.now() < this.pausedUntil) return;
-    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
-      const out = this.queue.shift()!;
-      this.inFlight++;
-      js.publish(out.subject, out.data, { msgID: out.msgID }).then(
-        (ack) => {
-          this.inFlight--;
-          this.queuedBytes -= out.data.length;
-          this.counts.batches++;
-          this.counts.recordsAcked += out.count;
-          if (ack.duplicate) this.counts.duplicates++;
-          this.pump();
-          this.notifyIdle();
-        },
-        (err: unknown) => {
-          // Not stored (or the ack was lost): send it again with the same id; JetStream drops a copy it already has.
-          this.inFlight--;
-          this.counts.retries++;
-          this.queue.unshift(out);
-          if (this.retryTimer === undefined) {
-            this.log?.warn({ err: err instanceof Error ? err.message : String(err), stream: this.options.stream }, 'publish failed; retrying');
-            this.retryTimer = setTimeout(() => {
-              this.retryTimer = undefined;
-              this.pump();
-            }, RETRY_WAIT_MS);
-          }
-        },
-      );
+    if (js === undefined || this.retryTimer !== undefined) return;
+    for (const lane of this.ready) {
+      if (this.inFlight >= this.options.maxInFlight) return;
+      this.ready.delete(lane);
+      this.send(js, lane);
     }
   }
 
+  private send(js: JetStreamClient, lane: Lane): void {
+    const out = lane.queue[0]!;
+    lane.busy = true;
+    this.inFlight++;
+    js.publish(out.subject, out.data, { msgID: out.msgID, timeout: ACK_TIMEOUT_MS }).then(
+      (ack) => {
+        this.inFlight--;
+        lane.busy = false;
+        lane.queue.shift();
+        this.queued--;
+        this.queuedBytes -= out.data.length;
+        this.counts.batches++;
+        this.counts.recordsAcked += out.count;
+        if (ack.duplicate) this.counts.duplicates++;
+        if (lane.queue.length > 0) this.ready.add(lane);
+        this.pump();
+        this.notifyIdle();
+      },
+      (err: unknown) => {
+        // Not stored, or the ack was lost: the same batch again with the same id (JetStream drops a copy it has).
+        this.inFlight--;
+        lane.busy = false;
+        this.counts.retries++;
+        this.ready.add(lane);
+        if (this.retryTimer === undefined) {
+          this.log?.warn({ err: err instanceof Error ? err.message : String(err), stream: this.options.stream }, 'publish failed; retrying');
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            this.pump();
+          }, RETRY_WAIT_MS);
+        }
+      },
+    );
+  }
+
   private notifyIdle(): void {
-    if (this.queue.length > 0 || this.inFlight > 0) return;
+    if (this.queued > 0 || this.inFlight > 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
@@ -224,7 +259,7 @@ export class Publisher {
   /** Resolves when everything handed over so far is acknowledged (or `timeoutMs` passes: false). */
   async settled(timeoutMs = 10_000): Promise<boolean> {
     this.flush();
-    if (this.queue.length === 0 && this.inFlight === 0) return true;
+    if (this.queued === 0 && this.inFlight === 0) return true;
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
       this.idleWaiters.push(() => {
