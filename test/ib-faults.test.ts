@@ -1,7 +1,7 @@
 /** The TWS rules, each against the simulator's fault, through real workers (createEngine). */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/engine/engine.js';
-import type { EngineEvents } from '../src/engine/events.js';
+import type { SubscriptionRejection } from '../src/engine/events.js';
 import type { MarketRecord, StatusRecord } from '../src/records/types.js';
 import { type IbSimulator, type IbSimulatorOptions, startIbSimulator } from '../src/simulator/ib/server.js';
 import { captureLogger } from './helpers/engine.js';
@@ -16,7 +16,7 @@ afterEach(async () => {
   sim = undefined;
 });
 
-type Rejected = Parameters<EngineEvents['rejected'][0]>[0];
+type Rejected = SubscriptionRejection;
 
 async function start(simOptions: IbSimulatorOptions = {}, clientId = 7, reuse?: IbSimulator, maxStreamsPerConnection = 200) {
   sim = reuse ?? (await startIbSimulator({ rate: 50, ...simOptions }));

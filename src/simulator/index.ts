@@ -35,6 +35,7 @@ export {
   VenueServer,
   type VenueServerOptions,
 } from './kit/venue-server.js';
+export { type IbSimulator, type IbSimulatorOptions, type IbSimulatorStats, startIbSimulator } from './ib/server.js';
 export { type KrakenSimulator, type KrakenSimulatorOptions, startKrakenSimulator } from './kraken/server.js';
 export { type OkxSimulator, type OkxSimulatorOptions, startOkxSimulator } from './okx/server.js';
 export { VENUE_SIMULATORS, type VenueSimulator, type VenueSimulatorOptions, venueSimulator } from './venues.js';

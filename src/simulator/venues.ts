@@ -2,6 +2,7 @@ import { type ReplayOptions, startSimulator } from './binance/server.js';
 import { startBybitSimulator } from './bybit/server.js';
 import { startCoinbaseSimulator } from './coinbase/server.js';
 import { startFutuSimulator } from './futu/server.js';
+import { startIbSimulator } from './ib/server.js';
 import { startKrakenSimulator } from './kraken/server.js';
 import { startOkxSimulator } from './okx/server.js';
 
@@ -55,6 +56,12 @@ export const VENUE_SIMULATORS: Readonly<
     symbols: 'HK.00700,US.AAPL,SH.600519',
     channels: 'trades,quotes,ticker,book,candles',
     start: (o) => startFutuSimulator({ host: o.host, port: o.port, seed: o.seed, ratePerSecurity: o.rate }),
+  },
+  /** TWS: a tcp:// endpoint; its candles are 5-second bars (run subscribes no candles: its default interval is 1m). */
+  ib: {
+    symbols: 'AAPL,MSFT,CASH:EUR.USD@IDEALPRO',
+    channels: 'trades,quotes,ticker,book',
+    start: (o) => startIbSimulator({ host: o.host, port: o.port, seed: o.seed, rate: o.rate }),
   },
   okx: {
     symbols: 'BTC/USDT,ETH/USDT,BTC/USDT:USDT',
