@@ -13,6 +13,7 @@
  */
 
 import { BookSide } from '../kit/book-side.js';
+import { addFill, emptyBar, fillBar, type OhlcBar } from '../kit/ohlc-bar.js';
 import { expSample, gaussian, hashString, mulberry32, nearIndex, type Rng, randInt } from '../kit/rng.js';
 
 export type RateKind = 'trade' | 'aggTrade' | 'bookTicker' | 'ticker' | 'depth' | 'kline';
@@ -96,19 +97,12 @@ export const KLINE_INTERVALS: Record<string, number> = {
   '1M': 2_592_000_000,
 };
 
-interface Kline {
+interface Kline extends OhlcBar {
   interval: string;
   ms: number;
   t: number;
-  o: number;
-  h: number;
-  l: number;
-  c: number;
-  v: number;
-  q: number;
   vBuy: number;
   qBuy: number;
-  n: number;
   f: number;
   L: number;
 }
@@ -151,15 +145,9 @@ class SymbolState {
   lastTop = '';
   readonly klines = new Map<string, Kline>();
   readonly gens: Gen[] = [];
-  // 24h ticker state
-  open: number;
-  high: number;
-  low: number;
-  last: number;
+  /** The 24 h ticker figures (ticks, lots; quote volume in quote units; `close` is the last trade). */
+  readonly day: OhlcBar;
   lastQty = 0;
-  volume = 0;
-  quoteVolume = 0;
-  count = 0;
   firstTradeId: number;
   /** Notional per level in quote units (used for quantity sizing). */
   readonly notional: number;
@@ -182,11 +170,7 @@ class SymbolState {
     this.tradeId = 100_000 + Math.floor(this.rng() * 1e8);
     this.aggId = 50_000 + Math.floor(this.rng() * 1e8);
     this.firstTradeId = this.tradeId + 1;
-    const p = Math.round(this.fair);
-    this.open = p;
-    this.high = p;
-    this.low = p;
-    this.last = p;
+    this.day = emptyBar(Math.round(this.fair));
   }
 
   priceStr(ticks: number): string {
@@ -564,31 +548,16 @@ export class SyntheticMarket {
 
   private onTrade(s: SymbolState, price: number, lots: number, takerBuy: boolean): void {
     const quote = price * s.tick * lots * s.lot;
-    s.last = price;
+    addFill(s.day, price, lots, quote);
     s.lastQty = lots;
-    s.high = Math.max(s.high, price);
-    s.low = Math.min(s.low, price);
-    s.volume += lots;
-    s.quoteVolume += quote;
-    s.count++;
     for (const k of s.klines.values()) {
       this.roll(s, k);
-      if (k.n === 0) {
-        k.o = price;
-        k.h = price;
-        k.l = price;
-        k.f = s.tradeId;
-      }
-      k.c = price;
-      k.h = Math.max(k.h, price);
-      k.l = Math.min(k.l, price);
-      k.v += lots;
-      k.q += quote;
+      if (k.trades === 0) k.f = s.tradeId;
+      fillBar(k, price, lots, quote);
       if (takerBuy) {
         k.vBuy += lots;
         k.qBuy += quote;
       }
-      k.n++;
       k.L = s.tradeId;
     }
   }
@@ -663,12 +632,13 @@ export class SyntheticMarket {
     const mini = this.sink.wants(`${s.lower}@miniTicker`);
     if (!full && !mini) return;
     const E = this.epoch(this.now);
-    const c = s.priceStr(s.last);
-    const o = s.priceStr(s.open);
-    const h = s.priceStr(s.high);
-    const l = s.priceStr(s.low);
-    const v = s.qtyStr(s.volume);
-    const q = s.quoteVolume.toFixed(8);
+    const day = s.day;
+    const c = s.priceStr(day.close);
+    const o = s.priceStr(day.open);
+    const h = s.priceStr(day.high);
+    const l = s.priceStr(day.low);
+    const v = s.qtyStr(day.volume);
+    const q = day.quote.toFixed(8);
     if (mini) {
       this.sink.emit(
         this.now,
@@ -677,10 +647,10 @@ export class SyntheticMarket {
       );
     }
     if (!full) return;
-    const change = (s.last - s.open) * s.tick;
-    const pct = ((s.last - s.open) / s.open) * 100;
-    const vol = s.volume * s.lot;
-    const w = vol > 0 ? s.quoteVolume / vol : s.last * s.tick;
+    const change = (day.close - day.open) * s.tick;
+    const pct = ((day.close - day.open) / day.open) * 100;
+    const vol = day.volume * s.lot;
+    const w = vol > 0 ? day.quote / vol : day.close * s.tick;
     const bb = s.bids.length > 0 ? s.bids.px[0] : 0;
     const bq = s.bids.length > 0 ? s.bids.qty[0] : 0;
     const ba = s.asks.length > 0 ? s.asks.px[0] : 0;
@@ -689,14 +659,14 @@ export class SyntheticMarket {
       this.sink.emit(
         this.now,
         `${s.lower}@ticker`,
-        `{"e":"24hrTicker","E":${E},"s":"${s.symbol}","p":"${change.toFixed(8)}","P":"${pct.toFixed(3)}","w":"${w.toFixed(8)}","c":"${c}","Q":"${s.qtyStr(s.lastQty)}","o":"${o}","h":"${h}","l":"${l}","v":"${v}","q":"${q}","O":${E - 86_400_000},"C":${E},"F":${s.count > 0 ? s.firstTradeId : -1},"L":${s.count > 0 ? s.tradeId : -1},"n":${s.count}}`,
+        `{"e":"24hrTicker","E":${E},"s":"${s.symbol}","p":"${change.toFixed(8)}","P":"${pct.toFixed(3)}","w":"${w.toFixed(8)}","c":"${c}","Q":"${s.qtyStr(s.lastQty)}","o":"${o}","h":"${h}","l":"${l}","v":"${v}","q":"${q}","O":${E - 86_400_000},"C":${E},"F":${day.trades > 0 ? s.firstTradeId : -1},"L":${day.trades > 0 ? s.tradeId : -1},"n":${day.trades}}`,
       );
       return;
     }
     this.sink.emit(
       this.now,
       `${s.lower}@ticker`,
-      `{"e":"24hrTicker","E":${E},"s":"${s.symbol}","p":"${change.toFixed(8)}","P":"${pct.toFixed(3)}","w":"${w.toFixed(8)}","x":"${o}","c":"${c}","Q":"${s.qtyStr(s.lastQty)}","b":"${s.priceStr(bb)}","B":"${s.qtyStr(bq)}","a":"${s.priceStr(ba)}","A":"${s.qtyStr(aq)}","o":"${o}","h":"${h}","l":"${l}","v":"${v}","q":"${q}","O":${E - 86_400_000},"C":${E},"F":${s.count > 0 ? s.firstTradeId : -1},"L":${s.count > 0 ? s.tradeId : -1},"n":${s.count}}`,
+      `{"e":"24hrTicker","E":${E},"s":"${s.symbol}","p":"${change.toFixed(8)}","P":"${pct.toFixed(3)}","w":"${w.toFixed(8)}","x":"${o}","c":"${c}","Q":"${s.qtyStr(s.lastQty)}","b":"${s.priceStr(bb)}","B":"${s.qtyStr(bq)}","a":"${s.priceStr(ba)}","A":"${s.qtyStr(aq)}","o":"${o}","h":"${h}","l":"${l}","v":"${v}","q":"${q}","O":${E - 86_400_000},"C":${E},"F":${day.trades > 0 ? s.firstTradeId : -1},"L":${day.trades > 0 ? s.tradeId : -1},"n":${day.trades}}`,
     );
   }
 
@@ -717,9 +687,8 @@ export class SyntheticMarket {
   }
 
   private newKline(s: SymbolState, interval: string, ms: number, t: number): Kline {
-    const open = Math.floor(this.epoch(t) / ms) * ms;
-    const c = s.last;
-    return { interval, ms, t: open, o: c, h: c, l: c, c, v: 0, q: 0, vBuy: 0, qBuy: 0, n: 0, f: -1, L: -1 };
+    const start = Math.floor(this.epoch(t) / ms) * ms;
+    return { interval, ms, t: start, ...emptyBar(s.day.close), vBuy: 0, qBuy: 0, f: -1, L: -1 };
   }
 
   /** Close the candle if its period is over (emitting the final `x:true` update). */
@@ -742,7 +711,7 @@ export class SyntheticMarket {
     this.sink.emit(
       this.now,
       stream,
-      `{"e":"kline","E":${E},"s":"${s.symbol}","k":{"t":${k.t},"T":${k.t + k.ms - 1},"s":"${s.symbol}","i":"${k.interval}","f":${k.f},"L":${k.L},"o":"${s.priceStr(k.o)}","c":"${s.priceStr(k.c)}","h":"${s.priceStr(k.h)}","l":"${s.priceStr(k.l)}","v":"${s.qtyStr(k.v)}","n":${k.n},"x":${closed},"q":"${k.q.toFixed(8)}","V":"${s.qtyStr(k.vBuy)}","Q":"${k.qBuy.toFixed(8)}","B":"0"}}`,
+      `{"e":"kline","E":${E},"s":"${s.symbol}","k":{"t":${k.t},"T":${k.t + k.ms - 1},"s":"${s.symbol}","i":"${k.interval}","f":${k.f},"L":${k.L},"o":"${s.priceStr(k.open)}","c":"${s.priceStr(k.close)}","h":"${s.priceStr(k.high)}","l":"${s.priceStr(k.low)}","v":"${s.qtyStr(k.volume)}","n":${k.trades},"x":${closed},"q":"${k.quote.toFixed(8)}","V":"${s.qtyStr(k.vBuy)}","Q":"${k.qBuy.toFixed(8)}","B":"0"}}`,
     );
   }
 }

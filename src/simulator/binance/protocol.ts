@@ -8,6 +8,7 @@
  * `market.ts`. Other venues are meant to be added as sibling modules exporting a `VenueProtocol`.
  */
 
+import { readClientRequest } from '../kit/client-request.js';
 import type { CaptureAdapter } from '../kit/replay.js';
 import { KLINE_INTERVALS } from './market.js';
 
@@ -114,16 +115,11 @@ function errorFrame(code: number, msg: string, id: unknown): string {
  * documentation: 0 unknown property, 1 invalid value type, 2 invalid request, 3 invalid JSON.
  */
 export function handleControl(text: string, target: ControlTarget): string {
-  let req: unknown;
-  try {
-    req = JSON.parse(text);
-  } catch (e) {
-    return errorFrame(3, `Invalid JSON: ${(e as Error).message}`, null);
+  const req = readClientRequest(text);
+  if (!req.ok) {
+    return req.notJson ? errorFrame(3, `Invalid JSON: ${req.parseError}`, null) : errorFrame(2, 'Invalid request: expected a JSON object', null);
   }
-  if (typeof req !== 'object' || req === null || Array.isArray(req)) {
-    return errorFrame(2, 'Invalid request: expected a JSON object', null);
-  }
-  const { method, params, id } = req as { method?: unknown; params?: unknown; id?: unknown };
+  const { method, params, id } = req.body;
   if (id !== undefined && id !== null && !(typeof id === 'number' && Number.isInteger(id) && id >= 0) && typeof id !== 'string') {
     return errorFrame(2, 'Invalid request: request ID must be an unsigned integer', null);
   }

@@ -189,21 +189,20 @@ export class BybitFeed {
 
   /** Lose the next delta of every book topic of `symbol`. Returns false for an unknown symbol. */
   skipSequence(symbol: string): boolean {
-    let found = false;
-    for (const b of this.books.values()) {
-      if (b.symbol !== symbol) continue;
-      b.skipNext = true;
-      found = true;
-    }
-    return found;
+    return this.armBooks(symbol, 'skipNext');
   }
 
   /** Next book push of `symbol` is a `u = 1` snapshot, as after a Bybit service restart. */
   restartBooks(symbol: string): boolean {
+    return this.armBooks(symbol, 'restart');
+  }
+
+  /** Sets a one-shot fault flag on every book topic of `symbol`; false when it has none. */
+  private armBooks(symbol: string, flag: 'skipNext' | 'restart'): boolean {
     let found = false;
     for (const b of this.books.values()) {
       if (b.symbol !== symbol) continue;
-      b.restart = true;
+      b[flag] = true;
       found = true;
     }
     return found;

@@ -8,6 +8,7 @@
 
 import type { BookView } from '../binance/market.js';
 import { DEFAULT_SYMBOLS } from '../binance/market.js';
+import { readClientRequest } from '../kit/client-request.js';
 import { type CommonFaults, type CommonSimulatorOptions, commonOptions, type Peer, reply, type SimulatorStats, VenueServer } from '../kit/venue-server.js';
 import { BybitFeed, type BybitSimCategory } from './feed.js';
 
@@ -148,14 +149,12 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
   }
 
   function onRequest(conn: Conn, text: string): void {
-    let m: unknown;
-    try {
-      m = JSON.parse(text);
-    } catch {
+    const parsed = readClientRequest(text);
+    if (!parsed.ok && parsed.notJson) {
       sendControl(conn, { success: false, ret_msg: 'error:invalid json', conn_id: conn.connId, op: '' });
       return;
     }
-    const req = (typeof m === 'object' && m !== null ? m : {}) as Record<string, unknown>;
+    const req = parsed.ok ? parsed.body : {};
     const op = req.op;
     const reqId = req.req_id === undefined ? '' : String(req.req_id);
     if (op === 'ping') {

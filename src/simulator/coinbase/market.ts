@@ -6,6 +6,7 @@
  */
 
 import { BookSide } from '../kit/book-side.js';
+import { addFill, emptyBar, type OhlcBar } from '../kit/ohlc-bar.js';
 import { expSample, hashString, mulberry32, nearIndex, type Rng, randInt } from '../kit/rng.js';
 
 /**
@@ -56,11 +57,8 @@ export class SyntheticProduct {
   private published: ProductView = { lastUpdateId: 0, bids: [], asks: [] };
   /** Set by the skipSequence fault: the next match frame is not sent. */
   hideNextMatch = false;
-  private open: number;
-  private high: number;
-  private low: number;
-  private last: number;
-  private volume = 0;
+  /** The 24 h ticker figures (ticks, lots; `close` is the last trade). */
+  private readonly day: OhlcBar;
 
   constructor(
     readonly id: string,
@@ -82,10 +80,7 @@ export class SyntheticProduct {
       this.bids.set(mid - 1 - i * randInt(this.rng, 1, 3), this.lots());
       this.asks.set(mid + 1 + i * randInt(this.rng, 1, 3), this.lots());
     }
-    this.last = mid;
-    this.open = mid;
-    this.high = mid;
-    this.low = mid;
+    this.day = emptyBar(mid);
     this.nextEvent = now + expSample(this.rng, eventRatePerMs);
     this.publish();
   }
@@ -170,10 +165,7 @@ export class SyntheticProduct {
     const lots = Math.min(avail, randInt(this.rng, 1, Math.max(1, Math.ceil(avail * 0.7))));
     this.sequence++;
     this.tradeId++;
-    this.last = price;
-    this.high = Math.max(this.high, price);
-    this.low = Math.min(this.low, price);
-    this.volume += lots;
+    addFill(this.day, price, lots);
     // `side` is the maker's: a taker buy lifts a resting sell.
     const body = `"trade_id":${this.tradeId},"maker_order_id":"m-${this.tradeId}","taker_order_id":"t-${this.tradeId}","side":"${takerBuy ? 'sell' : 'buy'}","size":"${this.sz(lots)}","price":"${this.px(price)}","product_id":"${this.id}","sequence":${this.sequence},"time":"${this.iso(t)}"}`;
     this.lastMatch = `{"type":"last_match",${body}`;
@@ -187,7 +179,8 @@ export class SyntheticProduct {
   tickerJson(t: number, takerSide = 'buy', lastLots = 0): string {
     const bb = this.bids.length > 0 ? this.bids.px[0] : 0;
     const ba = this.asks.length > 0 ? this.asks.px[0] : 0;
-    return `{"type":"ticker","sequence":${this.sequence},"product_id":"${this.id}","price":"${this.px(this.last)}","open_24h":"${this.px(this.open)}","volume_24h":"${this.sz(this.volume)}","low_24h":"${this.px(this.low)}","high_24h":"${this.px(this.high)}","volume_30d":"${this.sz(this.volume)}","best_bid":"${this.px(bb)}","best_bid_size":"${this.sz(this.bids.qty[0] ?? 0)}","best_ask":"${this.px(ba)}","best_ask_size":"${this.sz(this.asks.qty[0] ?? 0)}","side":"${takerSide}","time":"${this.iso(t)}","trade_id":${this.tradeId},"last_size":"${this.sz(lastLots)}"}`;
+    const day = this.day;
+    return `{"type":"ticker","sequence":${this.sequence},"product_id":"${this.id}","price":"${this.px(day.close)}","open_24h":"${this.px(day.open)}","volume_24h":"${this.sz(day.volume)}","low_24h":"${this.px(day.low)}","high_24h":"${this.px(day.high)}","volume_30d":"${this.sz(day.volume)}","best_bid":"${this.px(bb)}","best_bid_size":"${this.sz(this.bids.qty[0] ?? 0)}","best_ask":"${this.px(ba)}","best_ask_size":"${this.sz(this.asks.qty[0] ?? 0)}","side":"${takerSide}","time":"${this.iso(t)}","trade_id":${this.tradeId},"last_size":"${this.sz(lastLots)}"}`;
   }
 
   lastMatchJson(): string | undefined {

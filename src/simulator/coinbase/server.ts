@@ -7,6 +7,7 @@
  * Recorded-capture replay is not implemented for this venue.
  */
 import { subscribeSignature } from '../../venues/coinbase/protocol.js';
+import { readClientRequest } from '../kit/client-request.js';
 import { type CommonFaults, type CommonSimulatorOptions, commonOptions, type Peer, reply, type SimulatorStats, VenueServer } from '../kit/venue-server.js';
 import { PRODUCT_PATTERN, type ProductSink, type ProductView, SyntheticProduct } from './market.js';
 
@@ -164,15 +165,13 @@ export async function startCoinbaseSimulator(opts: CoinbaseSimulatorOptions = {}
   }
 
   function onControl(conn: Conn, text: string): void {
-    let m: unknown;
-    try {
-      m = JSON.parse(text);
-    } catch {
+    const parsed = readClientRequest(text);
+    if (!parsed.ok && parsed.notJson) {
       error(conn, 'Failed to parse message', 'invalid JSON');
       return;
     }
-    const msg = m as Obj;
-    if (typeof m !== 'object' || m === null || (msg.type !== 'subscribe' && msg.type !== 'unsubscribe')) {
+    const msg: Obj = parsed.ok ? parsed.body : {};
+    if (msg.type !== 'subscribe' && msg.type !== 'unsubscribe') {
       error(conn, 'Failed to subscribe', 'type must be subscribe or unsubscribe');
       return;
     }

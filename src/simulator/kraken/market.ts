@@ -9,6 +9,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { BookSide } from '../kit/book-side.js';
+import { addFill, emptyBar, fillBar, type OhlcBar } from '../kit/ohlc-bar.js';
 import { expSample, gaussian, hashString, mulberry32, nearIndex, type Rng, randInt } from '../kit/rng.js';
 
 /**
@@ -25,16 +26,9 @@ const KNOWN: Record<string, { price: number; pp: number; qp: number }> = {
   'DOGE/USDT': { price: 0.0956, pp: 5, qp: 8 },
 };
 
-export interface KrakenCandle {
+export interface KrakenCandle extends OhlcBar {
   readonly minutes: number;
   begin: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  quote: number;
-  trades: number;
 }
 
 /** What a pair reports after one event. */
@@ -58,13 +52,8 @@ export class KrakenPair {
   private readonly notional: number;
   private readonly refPrice: number;
   tradeId: number;
-  open24: number;
-  high24: number;
-  low24: number;
-  last: number;
-  volumeLots = 0;
-  quoteVolume = 0;
-  trades24 = 0;
+  /** The 24 h ticker figures (ticks, lots; quote volume in quote units; `close` is the last trade). */
+  readonly day: OhlcBar;
   readonly candles = new Map<number, KrakenCandle>();
   /** Previous (closed) candle per interval, for snapshots. */
   readonly closedCandles = new Map<number, KrakenCandle>();
@@ -97,10 +86,7 @@ export class KrakenPair {
       this.asks.set(p, this.randomLots());
       p += randInt(this.rng, 1, this.spacing);
     }
-    this.open24 = mid;
-    this.high24 = mid;
-    this.low24 = mid;
-    this.last = mid;
+    this.day = emptyBar(mid);
   }
 
   price(ticks: number): number {
@@ -179,25 +165,11 @@ export class KrakenPair {
   }
 
   private onFill(nowMs: number, price: number, lots: number): void {
-    this.last = price;
-    this.high24 = Math.max(this.high24, price);
-    this.low24 = Math.min(this.low24, price);
-    this.volumeLots += lots;
-    this.quoteVolume += this.price(price) * this.qty(lots);
-    this.trades24++;
+    const quote = this.price(price) * this.qty(lots);
+    addFill(this.day, price, lots, quote);
     for (const c of this.candles.values()) {
       this.roll(c, nowMs);
-      if (c.trades === 0) {
-        c.open = price;
-        c.high = price;
-        c.low = price;
-      }
-      c.close = price;
-      c.high = Math.max(c.high, price);
-      c.low = Math.min(c.low, price);
-      c.volume += lots;
-      c.quote += this.price(price) * this.qty(lots);
-      c.trades++;
+      fillBar(c, price, lots, quote);
     }
   }
 
@@ -206,8 +178,7 @@ export class KrakenPair {
     if (this.candles.has(minutes)) return;
     const ms = minutes * 60_000;
     const begin = Math.floor(nowMs / ms) * ms;
-    const c = this.last;
-    this.candles.set(minutes, { minutes, begin, open: c, high: c, low: c, close: c, volume: 0, quote: 0, trades: 0 });
+    this.candles.set(minutes, { minutes, begin, ...emptyBar(this.day.close) });
   }
 
   /** Close the candle when its period is over. */
@@ -215,8 +186,7 @@ export class KrakenPair {
     const ms = c.minutes * 60_000;
     if (nowMs < c.begin + ms) return;
     this.closedCandles.set(c.minutes, { ...c });
-    const p = c.close;
-    Object.assign(c, { begin: Math.floor(nowMs / ms) * ms, open: p, high: p, low: p, volume: 0, quote: 0, trades: 0 });
+    Object.assign(c, { begin: Math.floor(nowMs / ms) * ms, ...emptyBar(c.close) });
   }
 
   /** Keep each side at `levels` by trimming / extending the far end. */

@@ -15,6 +15,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { crc32 } from 'node:zlib';
+import { readClientRequest } from '../kit/client-request.js';
 import { type CommonFaults, type CommonSimulatorOptions, commonOptions, type Peer, reply, type SimulatorStats, VenueServer } from '../kit/venue-server.js';
 import { KRAKEN_DEFAULT_PAIRS, KRAKEN_PAIR_PATTERN, type KrakenCandle, KrakenPair } from './market.js';
 
@@ -276,8 +277,9 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
   }
 
   function tickerFrame(p: KrakenPair, type: 'snapshot' | 'update'): string {
-    const vol = Number(p.qty(p.volumeLots).toFixed(p.qtyPrecision));
-    const change = p.price(p.last - p.open24);
+    const day = p.day;
+    const vol = Number(p.qty(day.volume).toFixed(p.qtyPrecision));
+    const change = p.price(day.close - day.open);
     return JSON.stringify({
       channel: 'ticker',
       type,
@@ -288,13 +290,13 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
           bid_qty: p.qty(p.bids.qty[0] ?? 0),
           ask: p.price(p.asks.px[0] ?? 0),
           ask_qty: p.qty(p.asks.qty[0] ?? 0),
-          last: p.price(p.last),
+          last: p.price(day.close),
           volume: vol,
-          vwap: vol > 0 ? Number((p.quoteVolume / vol).toFixed(p.pricePrecision)) : p.price(p.last),
-          low: p.price(p.low24),
-          high: p.price(p.high24),
+          vwap: vol > 0 ? Number((day.quote / vol).toFixed(p.pricePrecision)) : p.price(day.close),
+          low: p.price(day.low),
+          high: p.price(day.high),
           change: Number(change.toFixed(p.pricePrecision)),
-          change_pct: Number(((change / p.price(p.open24)) * 100).toFixed(2)),
+          change_pct: Number(((change / p.price(day.open)) * 100).toFixed(2)),
           timestamp: iso(now()),
         },
       ],
@@ -406,17 +408,12 @@ export async function startKrakenSimulator(opts: KrakenSimulatorOptions = {}): P
   }
 
   function handleRequest(conn: Conn, text: string): void {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(text);
-    } catch {
+    const req = readClientRequest(text);
+    if (!req.ok) {
       sendControl(conn, [errorFrame(undefined, undefined, 'Malformed request')]);
       return;
     }
-    if (!isObj(msg)) {
-      sendControl(conn, [errorFrame(undefined, undefined, 'Malformed request')]);
-      return;
-    }
+    const msg = req.body;
     const { method, req_id: reqId } = msg;
     if (method === 'ping') {
       const t = iso(now());

@@ -5,6 +5,7 @@
  * decimals (e.g. "0.50000000"), so a client that reformats numbers fails the checksum.
  */
 import { okxChecksum } from '../../venues/okx/checksum.js';
+import { addFill, emptyBar, type OhlcBar } from '../kit/ohlc-bar.js';
 import { hashString, mulberry32, nearIndex, type Rng, randInt } from '../kit/rng.js';
 
 export interface OkxBookView {
@@ -35,11 +36,8 @@ export class OkxInstrument {
   tradeId: number;
   /** bbo-tbt sequence (one per top-of-book frame). */
   bboSeq = 0;
-  lastPrice: number;
-  open24h: number;
-  high24h: number;
-  low24h: number;
-  vol24h = 0;
+  /** The 24 h ticker figures (prices; volume in base currency; `close` is the last trade). */
+  readonly day: OhlcBar;
   /** Faults armed for the next published update. */
   skipNext = false;
   corruptNext = false;
@@ -63,10 +61,7 @@ export class OkxInstrument {
     }
     this.seqId = 1_000_000 + randInt(this.rng, 0, 1_000_000);
     this.tradeId = 100_000 + randInt(this.rng, 0, 100_000);
-    this.lastPrice = price;
-    this.open24h = price;
-    this.high24h = price;
-    this.low24h = price;
+    this.day = emptyBar(price);
   }
 
   private randLots(): number {
@@ -152,10 +147,7 @@ export class OkxInstrument {
     const take = Math.min(lots, randInt(this.rng, 1, Math.max(1, Math.floor(lots / 2))) + (this.rng() < 0.2 ? lots : 0));
     this.setLevel(!buy, tick, lots - take);
     const price = this.px(tick);
-    this.lastPrice = price;
-    if (price > this.high24h) this.high24h = price;
-    if (price < this.low24h) this.low24h = price;
-    this.vol24h += this.sz(take);
+    addFill(this.day, price, this.sz(take));
     this.tradeId += 1;
     return {
       instId: this.instId,
@@ -259,22 +251,23 @@ export class OkxInstrument {
     const swap = this.instId.endsWith('-SWAP');
     const bb = this.bestBid();
     const ba = this.bestAsk();
-    const quoteVol = this.vol24h * this.lastPrice;
+    const day = this.day;
+    const quoteVol = day.volume * day.close;
     return {
       instType: swap ? 'SWAP' : 'SPOT',
       instId: this.instId,
-      last: String(this.lastPrice),
+      last: String(day.close),
       lastSz: '1',
       askPx: Number.isFinite(ba) ? this.pxText(ba) : '',
       askSz: Number.isFinite(ba) ? this.szText(this.asks.get(ba)!) : '',
       bidPx: Number.isFinite(bb) ? this.pxText(bb) : '',
       bidSz: Number.isFinite(bb) ? this.szText(this.bids.get(bb)!) : '',
-      open24h: String(this.open24h),
-      high24h: String(this.high24h),
-      low24h: String(this.low24h),
+      open24h: String(day.open),
+      high24h: String(day.high),
+      low24h: String(day.low),
       // Swaps: vol24h in contracts (1 contract = 0.01 base here), volCcy24h in base.
-      vol24h: swap ? String(this.vol24h * 100) : String(this.vol24h),
-      volCcy24h: swap ? String(this.vol24h) : String(quoteVol),
+      vol24h: swap ? String(day.volume * 100) : String(day.volume),
+      volCcy24h: swap ? String(day.volume) : String(quoteVol),
       ts: String(ts),
     };
   }

@@ -15,6 +15,7 @@
  * not match) and `corruptChecksum(sym)` (the next update carries a wrong checksum).
  */
 import { OKX_CANDLE_INTERVALS, okxCandleSec, okxInstId, okxPathOf } from '../../venues/okx/channels.js';
+import { readClientRequest } from '../kit/client-request.js';
 import { loadReplay, ReplayCursor, type ReplayOptions, type ReplaySource } from '../kit/replay.js';
 import { expSample } from '../kit/rng.js';
 import { type CommonFaults, type CommonSimulatorOptions, commonOptions, type Peer, reply, type SimulatorStats, VenueServer } from '../kit/venue-server.js';
@@ -213,7 +214,7 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
     const id = inst.instId;
     emit('tickers', id, [inst.tickerData(now)]);
     if (id.endsWith('-SWAP')) {
-      emit('mark-price', id, [{ instType: 'SWAP', instId: id, markPx: String(inst.lastPrice), ts: String(now) }]);
+      emit('mark-price', id, [{ instType: 'SWAP', instId: id, markPx: String(inst.day.close), ts: String(now) }]);
       const hour = 8 * 3600_000;
       const fundingTime = Math.ceil(now / hour) * hour;
       emit('funding-rate', id, [
@@ -231,8 +232,8 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
     for (const { channel, sec } of Object.values(OKX_CANDLE_INTERVALS)) {
       if (!wants(`${channel}:${id}`)) continue;
       const openTs = Math.floor(now / (sec * 1000)) * sec * 1000;
-      const p = String(inst.lastPrice);
-      const vol = inst.vol24h.toFixed(8);
+      const p = String(inst.day.close);
+      const vol = inst.day.volume.toFixed(8);
       emit(channel, id, [[String(openTs), p, p, p, p, vol, vol, vol, '0']]);
     }
   }
@@ -276,13 +277,8 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
       sendControl(conn, 'pong');
       return;
     }
-    let req: { op?: unknown; args?: unknown };
-    try {
-      req = JSON.parse(text) as typeof req;
-    } catch {
-      sendControl(conn, errorFrame(conn, '60012', `Invalid request: ${text.slice(0, 100)}`));
-      return;
-    }
+    const parsed = readClientRequest(text);
+    const req = parsed.ok ? parsed.body : {};
     if ((req.op !== 'subscribe' && req.op !== 'unsubscribe') || !Array.isArray(req.args)) {
       sendControl(conn, errorFrame(conn, '60012', `Invalid request: ${text.slice(0, 100)}`));
       return;
