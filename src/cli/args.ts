@@ -27,6 +27,7 @@ const OPTIONS = {
   via: { type: 'string' },
   'ccxt-options': { type: 'string' },
   'replay-ccxt': { type: 'string' },
+  'client-id': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -112,6 +113,7 @@ export const MAX_RATE = 100_000;
 export const seconds = (v: string) => numberOption(v, '--seconds', { min: 0, max: MAX_SECONDS, note: '0 = until Ctrl-C' });
 export const rate = (v: string) => numberOption(v, '--rate', { min: 0, minExclusive: true, max: MAX_RATE, note: 'messages/s per stream' });
 export const port = (v: string) => numberOption(v, '--port', { min: 0, max: 65_535, integer: true, note: '0 = any free port' });
+export const clientId = (v: string) => numberOption(v, '--client-id', { min: 0, max: 2_147_483_647, integer: true, note: 'the TWS API client id' });
 export const seed = (v: string) => numberOption(v, '--seed', { min: 0, max: 2 ** 32 - 1, integer: true });
 
 export function speed(v: string): 'recorded' | 'max' | number {

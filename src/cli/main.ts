@@ -212,7 +212,9 @@ async function stream(args: Args, positionals: string[]): Promise<void> {
     // Worker threads read it from their (copied) environment when the ccxt task starts.
     process.env[CCXT_OPTIONS_ENV] = arg.ccxtOptions(args['ccxt-options']);
   }
-  const engine: Engine = createEngine({ logger: logger(level), policy, venues: { [venue]: endpoints } });
+  // TWS (ib): the API client id this connection presents; refused for venues without one.
+  const clientId = args['client-id'] === undefined ? undefined : arg.clientId(args['client-id']);
+  const engine: Engine = createEngine({ logger: logger(level), policy, venues: { [venue]: { ...endpoints, clientId } } });
   const rejections = reportRejections(engine);
   try {
     engine.subscribe({ exchange: venue, channels: channels as never, symbols, via });
