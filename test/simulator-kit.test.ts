@@ -2,6 +2,7 @@
  * The venue-server base, for every venue simulator: a taken port is refused (never shared), and
  * the common faults (closeAll, raw, stall → burst) behave the same on every venue.
  */
+import { connect as connectTcp } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startReplayServer } from '../src/simulator/ccxt/replay-server.js';
@@ -13,6 +14,7 @@ import {
   startSimulator,
   VENUE_SIMULATORS,
 } from '../src/simulator/index.js';
+import { readClientRequest } from '../src/simulator/kit/client-request.js';
 import type { BaseStats, CommonFaults } from '../src/simulator/kit/venue-server.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -111,6 +113,18 @@ async function connect(row: VenueRow, sim: KitSimulator): Promise<Recorder> {
 
 const portOf = (url: string): number => Number(new URL(url).port);
 
+/** True once a TCP connection to 127.0.0.1:port is accepted, false when it is refused. */
+function tcpAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connectTcp(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 describe('simulator kit: a taken port is refused', () => {
   it.each(Object.keys(VENUE_SIMULATORS))('%s: a second simulator on the same port fails, naming host:port', async (venue) => {
     const entry = VENUE_SIMULATORS[venue]!;
@@ -125,9 +139,9 @@ describe('simulator kit: a taken port is refused', () => {
     );
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toContain(`127.0.0.1:${port}`);
-    // The holder still serves its port.
-    const res = await fetch(`${first.restUrl}/no-such-route`);
-    expect(res.status).toBe(404);
+    // The holder still serves its port: HTTP answers a 404; a TCP venue (tcp:// endpoint) accepts a connection.
+    if (first.wsUrl.startsWith('tcp://')) await expect(tcpAccepts(port)).resolves.toBe(true);
+    else expect((await fetch(`${first.restUrl}/no-such-route`)).status).toBe(404);
   });
 
   it('ccxt replay server: EADDRINUSE rejects the start with an Error naming the port (no crash)', async () => {
@@ -182,5 +196,15 @@ describe.each(ROWS)('simulator kit: common faults, $venue', (row) => {
     const first = data.find((m) => m.at >= stallAt + stallMs - 20)!;
     await waitFor(() => rec.data(row).filter((m) => m.at >= first.at && m.at < first.at + 50).length >= 5, `${row.venue}: the burst`, 2000);
     expect(sim.stats().framesDropped).toBe(0);
+  });
+});
+
+describe('simulator kit: reading a client request', () => {
+  it('gives the object, or says whether the text was not JSON or not a JSON object', () => {
+    expect(readClientRequest('{"op":"subscribe"}')).toEqual({ ok: true, body: { op: 'subscribe' } });
+    const notJson = readClientRequest('{"op":');
+    expect(notJson.ok).toBe(false);
+    expect(notJson.ok === false && notJson.notJson && notJson.parseError.length > 0).toBe(true);
+    for (const text of ['null', '[]', '5', '"subscribe"']) expect(readClientRequest(text)).toEqual({ ok: false, notJson: false });
   });
 });
