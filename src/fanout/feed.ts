@@ -20,6 +20,8 @@ import type { RecordView } from '../records/view.js';
 import { Doorbell } from '../ring/doorbell.js';
 import { createRing, RingWriter } from '../ring/ring.js';
 import type { ConnectionState } from '../supervisor/connection-supervisor.js';
+import type { Channel } from '../venues/contract.js';
+import { CHANNEL_RECORD_TYPE } from '../venues/rejection.js';
 import { type DecodedBatch, decodeBatch } from './batch-codec.js';
 import { type FeedOptions, type ResolvedFeedOptions, resolveFeedOptions } from './feed-options.js';
 
@@ -79,6 +81,10 @@ interface Subscription {
 
 const HEARTBEAT_MS = 1000;
 
+/** Record type → the first channel that carries it (trades, not aggTrades; ticker, not funding). */
+const TYPE_CHANNEL: Partial<Record<number, Channel>> = {};
+for (const [channel, type] of Object.entries(CHANNEL_RECORD_TYPE)) TYPE_CHANNEL[type] ??= channel as Channel;
+
 const CONNECTION_STATE: Record<FeedSubscriptionStatus, ConnectionState> = {
   connecting: 'connecting',
   live: 'connected',
@@ -110,6 +116,8 @@ export class RemoteFeed extends EventEmitter<{ closed: [] }> implements RecordCo
   /** publisherId → its epoch in the last batch (another one: the publisher restarted). */
   private readonly epochs = new Map<number, number>();
   private readonly counters = { gaps: 0, missingRecords: 0, duplicates: 0, publisherRestarts: 0, slowWaits: 0 };
+  /** symbolId * 8 + record type → the stream it is (for `stats().perStream`). */
+  private readonly seen = new Map<number, { exchange: string; symbol: string; type: number }>();
   private localSeq = 0;
   private handlerErrors = 0;
   private nc: NatsConnection | undefined;
@@ -263,7 +271,11 @@ export class RemoteFeed extends EventEmitter<{ closed: [] }> implements RecordCo
     const symbolId = b.symbol === '' ? 0 : this.symbols.intern(b.exchange, b.symbol);
     for (const o of b.offsets) {
       const len = b.bytes[o] | (b.bytes[o + 1] << 8) | (b.bytes[o + 2] << 16) | (b.bytes[o + 3] << 24);
-      if (b.bytes[o + OFF_TYPE] === RecordType.book && symbolId > 0) this.books.track(symbolId, b.exchange, b.symbol);
+      const type = b.bytes[o + OFF_TYPE]!;
+      if (symbolId > 0 && !this.seen.has(symbolId * 8 + type)) {
+        this.seen.set(symbolId * 8 + type, { exchange: b.exchange, symbol: b.symbol, type });
+        if (type === RecordType.book) this.books.track(symbolId, b.exchange, b.symbol);
+      }
       const at = await this.reserve(len);
       if (at < 0) return 0;
       const w = this.writer;
@@ -382,7 +394,12 @@ export class RemoteFeed extends EventEmitter<{ closed: [] }> implements RecordCo
       handlerErrors: this.handlerErrors,
       iterators: this.iterators.snapshot(),
       connections,
-      perStream: [],
+      perStream: [...this.seen].map(([key, st]) => ({
+        exchange: st.exchange,
+        channel: TYPE_CHANNEL[st.type] ?? 'trades',
+        symbol: st.symbol,
+        messages: this.consumer.streamMessages(Math.floor(key / 8), st.type),
+      })),
       feed: { ...this.counters, subscriptions },
     };
   }
