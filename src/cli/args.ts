@@ -28,6 +28,12 @@ const OPTIONS = {
   'ccxt-options': { type: 'string' },
   'replay-ccxt': { type: 'string' },
   'client-id': { type: 'string' },
+  publish: { type: 'string' },
+  'metrics-port': { type: 'string' },
+  subjects: { type: 'string' },
+  stream: { type: 'string' },
+  prefix: { type: 'string' },
+  from: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -177,4 +183,12 @@ export function readableFile(path: string, option: string): string {
     throw badArgument(`${option}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   return path;
+}
+
+export const metricsPort = (v: string) => numberOption(v, '--metrics-port', { min: 0, max: 65_535, integer: true, note: '0 = any free port' });
+
+/** `--from`: new | all | a JetStream stream sequence ≥ 1. */
+export function feedStart(v: string): 'new' | 'all' | number {
+  if (v === 'new' || v === 'all') return v;
+  return numberOption(v, '--from', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true, note: 'or new, or all' });
 }

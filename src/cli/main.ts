@@ -15,6 +15,8 @@ import { getVenue, venues } from '../venues/registry.js';
 import * as arg from './args.js';
 import { type Args, badArgument, parseCommandLine } from './args.js';
 import { dashboardHeader, renderDashboard, summaryLine, terminalSize } from './dashboard.js';
+import { startFanout } from './fanout-options.js';
+import { listen } from './listen.js';
 import { cliEndpoints } from './endpoints.js';
 import { assertCanListen } from './port.js';
 
@@ -27,6 +29,8 @@ Usage:
                                     print normalized records, one JSON per line
                                     e.g. ringfeed stream binance trades,depth BTC/USDT ETH/USDT
   ringfeed simulate [options]       start the simulator alone
+  ringfeed listen [nats://H:P]      consume a feed published to NATS JetStream (default
+                                    nats://127.0.0.1:4222); same JSON summary as run
 
 Options (run, stream):
   --seconds N        stop after N seconds, 0 to 2147483 (default 0 = until Ctrl-C)
@@ -45,6 +49,14 @@ Options (run, stream):
   --via V            stream: native | ccxt (default: native adapter where one exists)
   --ccxt-options J   stream: ccxt venue settings, JSON keyed by exchange id (markets, config,
                      bookLimit); same as env RINGFEED_CCXT_OPTIONS
+  --publish URL      run, stream: publish every record to NATS JetStream at URL
+                     (stream RINGFEED, subjects ringfeed.<venue>.<type>.<symbol>)
+  --metrics-port N   run, stream, listen: Prometheus /metrics and /health on 127.0.0.1:N
+Options (listen, and --publish):
+  --subjects A,B     listen: subject filters (default <prefix>.>), e.g. ringfeed.binance.trade.>
+  --stream S         JetStream stream name (default RINGFEED)
+  --prefix P         first subject token(s) (default ringfeed)
+  --from F           listen: new | all | a stream sequence to resume from (default new)
 Options (simulate):
   --host H --port N  listen address (default 127.0.0.1:9443; 0 = any free port); a port
                      another process holds is refused
@@ -157,6 +169,11 @@ async function run(args: Args): Promise<void> {
   const simulator = endpoints.wsUrl === undefined ? await spawnSimulator(venue, rate) : undefined;
   if (simulator !== undefined) endpoints = { wsUrl: simulator.wsUrl, restUrl: simulator.restUrl };
   const engine = createEngine({ logger: logger(level), policy, venues: { [venue]: endpoints } });
+  const stopFanout = await startFanout(engine, args).catch(async (err: unknown) => {
+    await engine.close();
+    stopSimulator(simulator?.child);
+    throw err;
+  });
   const rejections = reportRejections(engine);
   try {
     engine.subscribe({ exchange: venue, channels: channels as never, symbols });
@@ -185,6 +202,7 @@ async function run(args: Args): Promise<void> {
   clearInterval(view);
   const stats = engine.stats();
   const elapsed = (Date.now() - started) / 1000;
+  await stopFanout();
   await engine.close();
   stopSimulator(simulator?.child);
   process.stdout.write(`${tty && previous !== undefined ? '\n' : ''}${summaryLine(stats, elapsed)}\n`);
@@ -316,8 +334,10 @@ async function main(): Promise<void> {
       return stream(values, positionals);
     case 'simulate':
       return simulate(values);
+    case 'listen':
+      return listen(values, positionals, (seconds) => untilStopped(seconds));
     default:
-      throw badArgument(`unknown command ${command}; the commands are run, stream, simulate (ringfeed --help)`);
+      throw badArgument(`unknown command ${command}; the commands are run, stream, simulate, listen (ringfeed --help)`);
   }
 }
 
