@@ -1,4 +1,5 @@
 export type { L2Book } from './book/book-keeper.js';
+export type { RecordConsumer } from './engine/consumer-api.js';
 export type {
   ConnectionStats,
   EngineStats,
@@ -13,7 +14,17 @@ export { RingfeedError } from './engine/errors.js';
 export type { EngineEvents, IteratorBackpressure, SubscriptionRejection } from './engine/events.js';
 export type { EngineOptions, VenueEndpoints } from './engine/options.js';
 export { DEFAULT_LIMITS } from './engine/options.js';
+export type { PublishOptions } from './fanout/fanout-options.js';
+export type { FeedCounters, FeedStats, FeedSubscriptionStats, FeedSubscriptionStatus } from './fanout/feed.js';
+export { connectFeed, RemoteFeed } from './fanout/feed.js';
+export type { FeedOptions, FeedStart } from './fanout/feed-options.js';
+export type { PublisherState, PublisherStats } from './fanout/publisher.js';
+export { Publisher } from './fanout/publisher.js';
+export { escapeToken, unescapeToken } from './fanout/subjects.js';
+export type { HealthReport, MetricsServer, MetricsServerOptions } from './metrics/health.js';
+export { healthOf, serveMetrics } from './metrics/health.js';
 export type { LatencySummary } from './metrics/latency.js';
+export { RingfeedMetrics } from './metrics/prometheus.js';
 export type {
   BookRecord,
   CandleRecord,
