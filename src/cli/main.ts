@@ -46,6 +46,7 @@ Options (run, stream):
   --rate N           run with the embedded simulator: messages/s per stream, > 0 and at most
                      100000 (default 50)
   --log-level L      trace | debug | info | warn | error (default warn; logs go to stderr)
+  --client-id N      stream, ib: the TWS API client id, 0 to 2147483647 (default 0)
   --via V            stream: native | ccxt (default: native adapter where one exists)
   --ccxt-options J   stream: ccxt venue settings, JSON keyed by exchange id (markets, config,
                      bookLimit); same as env RINGFEED_CCXT_OPTIONS
