@@ -51,6 +51,8 @@ export interface CommandLine {
   readonly command: string | undefined;
   readonly positionals: string[];
   readonly values: Args;
+  /** The options named on the command line (as opposed to defaulted). */
+  readonly given: ReadonlySet<OptionName>;
 }
 
 export function badArgument(message: string): RingfeedError {
@@ -72,10 +74,12 @@ function known(name: string): name is OptionName {
  */
 export function parseCommandLine(argv: string[]): CommandLine {
   const { values, positionals, tokens } = parseArgs({ args: argv, allowPositionals: true, strict: false, tokens: true, options: OPTIONS });
+  const given = new Set<OptionName>();
   for (const token of tokens) {
     if (token.kind !== 'option') continue;
     const name = token.rawName.startsWith('--') ? token.name : (SHORT.get(token.name) ?? token.name);
     if (!known(name)) throw badArgument(`unknown option ${token.rawName} (ringfeed --help lists the options)`);
+    given.add(name);
     const type = OPTIONS[name].type;
     if (type === 'boolean' && token.inlineValue) throw badArgument(`${token.rawName} takes no value; got ${token.rawName}=${token.value}`);
     if (type === 'string') {
@@ -85,7 +89,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
     }
   }
   const [command, ...rest] = positionals;
-  return { command, positionals: rest, values: values as unknown as Args };
+  return { command, positionals: rest, values: values as unknown as Args, given };
 }
 
 function finite(value: string, option: string, accepted: string): number {

@@ -15,9 +15,9 @@ import { getVenue, venues } from '../venues/registry.js';
 import * as arg from './args.js';
 import { type Args, badArgument, parseCommandLine } from './args.js';
 import { dashboardHeader, renderDashboard, summaryLine, terminalSize } from './dashboard.js';
+import { cliEndpoints, tcpEndpoint } from './endpoints.js';
 import { startFanout } from './fanout-options.js';
 import { listen } from './listen.js';
-import { cliEndpoints } from './endpoints.js';
 import { assertCanListen } from './port.js';
 
 const USAGE = `ringfeed — real-time market data engine
@@ -48,6 +48,8 @@ Options (run, stream):
   --log-level L      trace | debug | info | warn | error (default warn; logs go to stderr)
   --client-id N      stream, ib: the TWS API client id, 0 to 2147483647 (default 0)
   --via V            stream: native | ccxt (default: native adapter where one exists)
+  --host H --port N  stream, TCP venues (futu, ib): the endpoint tcp://H:N (each defaults to
+                     the venue's, e.g. futu 127.0.0.1:11111)
   --ccxt-options J   stream: ccxt venue settings, JSON keyed by exchange id (markets, config,
                      bookLimit); same as env RINGFEED_CCXT_OPTIONS
   --publish URL      run, stream: publish every record to NATS JetStream at URL
@@ -210,7 +212,7 @@ async function run(args: Args): Promise<void> {
   if (rejections.all) process.exitCode = 1;
 }
 
-async function stream(args: Args, positionals: string[]): Promise<void> {
+async function stream(args: Args, positionals: string[], given: ReadonlySet<string>): Promise<void> {
   const [venue, channelList, ...symbols] = positionals;
   const shape = 'ringfeed stream <venue> <channels> <symbols...>';
   if (!venue) throw badArgument(`stream: missing <venue> (${shape})`);
@@ -226,7 +228,12 @@ async function stream(args: Args, positionals: string[]): Promise<void> {
   const policy = checkPolicy(args.policy, '--policy');
   const level = arg.logLevel(args['log-level']);
   const channels = arg.listOption(channelList, '<channels>');
-  const endpoints = cliEndpoints(args.url, args['rest-url']);
+  const tcp = tcpEndpoint(getVenue(venue, via), {
+    host: given.has('host') ? args.host : undefined,
+    port: given.has('port') ? args.port : undefined,
+    url: args.url,
+  });
+  const endpoints = tcp ?? cliEndpoints(args.url, args['rest-url']);
   if (args['ccxt-options'] !== undefined) {
     // Worker threads read it from their (copied) environment when the ccxt task starts.
     process.env[CCXT_OPTIONS_ENV] = arg.ccxtOptions(args['ccxt-options']);
@@ -322,7 +329,7 @@ async function simulate(args: Args): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { command, positionals, values } = parseCommandLine(process.argv.slice(2));
+  const { command, positionals, values, given } = parseCommandLine(process.argv.slice(2));
   if (values.help || !command) {
     process.stdout.write(USAGE);
     return;
@@ -332,7 +339,7 @@ async function main(): Promise<void> {
     case 'run':
       return run(values);
     case 'stream':
-      return stream(values, positionals);
+      return stream(values, positionals, given);
     case 'simulate':
       return simulate(values);
     case 'listen':
