@@ -620,7 +620,8 @@ export class FutuSession implements TcpSession<Buffer> {
   }
 
   private emitBar(st: SecurityState, sec: number, b: Bar, closed: boolean): void {
-    this.ctx.sink.candle(st.symbolId, b.openTs, Number.NaN, sec, b.openTs, b.open, b.high, b.low, b.close, b.volume, closed);
+    // A K-line push carries no event time of its own.
+    this.ctx.sink.candle(st.symbolId, Number.NaN, Number.NaN, sec, b.openTs, b.open, b.high, b.low, b.close, b.volume, closed);
   }
 
   private forget(st: SecurityState): void {
