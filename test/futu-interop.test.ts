@@ -8,6 +8,8 @@ import WebSocket from 'ws';
 import { type FutuSimulator, startFutuSimulator } from '../src/simulator/index.js';
 import { waitFor } from './helpers/wait.js';
 
+/** Through a variable: the package ships no type declarations. */
+const FUTU_API = 'futu-api';
 let sim: FutuSimulator;
 const hadWebSocket = 'WebSocket' in globalThis;
 const saved = (globalThis as { WebSocket?: unknown }).WebSocket;
@@ -36,7 +38,7 @@ interface FutuApiClient {
 
 describe('futu-api (unmodified) against the OpenD simulator WebSocket port', () => {
   it('logs in, subscribes and receives ticker and order book pushes', async () => {
-    const { default: Ftws } = (await import('futu-api')) as unknown as { default: new () => FutuApiClient };
+    const { default: Ftws } = (await import(FUTU_API)) as unknown as { default: new () => FutuApiClient };
     const client = new Ftws();
     let login: boolean | undefined;
     const pushes: Array<{ cmd: number; code?: string }> = [];
