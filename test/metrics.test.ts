@@ -35,6 +35,7 @@ describe('/metrics and /health', () => {
 
     engine.subscribe({ exchange: 'binance', channels: ['trades', 'book'], symbols: ['BTC/USDT'] });
     await waitFor(() => healthOf(engine).healthy, 'a healthy engine', 20_000);
+    await waitFor(() => engine.stats().perStream.some((st) => st.channel === 'trades' && st.messages > 0), 'a trade consumed', 20_000);
     const ok = await get(server.port, '/health');
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.text)).toEqual({ healthy: true, reasons: [] });

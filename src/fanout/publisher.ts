@@ -53,6 +53,8 @@ interface Pending {
 interface Lane {
   readonly queue: Outgoing[];
   busy: boolean;
+  /** The subject's batch being filled. */
+  pending: Pending | undefined;
 }
 
 interface Outgoing {
@@ -159,8 +161,14 @@ export class Publisher {
   /** Sends every pending batch now. */
   readonly flush = (): void => {
     this.flushTimer = undefined;
-    for (const p of this.pending.values()) if (p.count > 0) this.seal(p);
+    // A subject with a batch in flight keeps collecting: its records go in the next batch once the ack is back.
+    for (const p of this.pending.values()) if (p.count > 0 && !this.lanes.get(p.subject)?.busy) this.seal(p);
   };
+
+  /** Sends every pending batch now, in flight or not (close, settled). */
+  private flushAll(): void {
+    for (const p of this.pending.values()) if (p.count > 0) this.seal(p);
+  }
 
   private seal(p: Pending): void {
     const seq = this.subjectSeqs.get(p.subject) ?? 0;
@@ -189,7 +197,7 @@ export class Publisher {
     }
     let lane = this.lanes.get(p.subject);
     if (lane === undefined) {
-      lane = { queue: [], busy: false };
+      lane = { queue: [], busy: false, pending: p };
       this.lanes.set(p.subject, lane);
     }
     lane.queue.push({ subject: p.subject, data, msgID: `${o.publisherId.toString(36)}.${this.epoch.toString(36)}.${p.subject}.${seq}`, count });
@@ -229,6 +237,7 @@ export class Publisher {
         this.counts.recordsAcked += out.count;
         if (ack.duplicate) this.counts.duplicates++;
         if (lane.queue.length > 0) this.ready.add(lane);
+        else if (lane.pending !== undefined && lane.pending.count > 0) this.seal(lane.pending);
         this.pump();
         this.notifyIdle();
       },
@@ -258,7 +267,7 @@ export class Publisher {
 
   /** Resolves when everything handed over so far is acknowledged (or `timeoutMs` passes: false). */
   async settled(timeoutMs = 10_000): Promise<boolean> {
-    this.flush();
+    this.flushAll();
     if (this.queued === 0 && this.inFlight === 0) return true;
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
