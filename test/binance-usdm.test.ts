@@ -381,7 +381,7 @@ describe('binance-usdm: pu continuity', () => {
       for (const w of waiting.splice(0)) w.resolve(bodies.get(w.sym)!.shift());
       await flush();
     };
-    const session = usdm(h, 'fast', { minSnapshotIntervalMs: 0 });
+    const session = usdm(h, 'fast', { minResyncIntervalMs: 0 });
     session.addStreams([spec('book', 'BTC/USDT:USDT', 1), spec('book', 'ETH/USDT:USDT', 2)]);
     expect(h.fetched.map((u) => new URL(u).pathname)).toEqual(['/fapi/v1/depth', '/fapi/v1/depth']);
     // Snapshots arrive before any diff: held until a diff shows U <= L <= u.

@@ -638,7 +638,7 @@ describe('binance: depth sync state machine', () => {
   });
 
   it('disconnect clears books silently; the first diff afterwards starts a fresh sync', async () => {
-    const { h, session, snap } = setup({ minSnapshotIntervalMs: 0 });
+    const { h, session, snap } = setup({ minResyncIntervalMs: 0 });
     snap('BTCUSDT', 100, [['100', '1']], [['101', '1']]);
     session.addStreams([spec('book', 'BTC/USDT', 1)]);
     await flush();

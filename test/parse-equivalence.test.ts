@@ -54,7 +54,7 @@ function side(flavor: BinanceFlavor, parser: 'fast' | 'json'): Side {
     send: () => {},
     onResync: (...a) => out.push(['onResync', ...a]),
   };
-  return { session: createBinanceSession(ctx, { flavor, parser, minSnapshotIntervalMs: 0 }), out, pending };
+  return { session: createBinanceSession(ctx, { flavor, parser, minResyncIntervalMs: 0 }), out, pending };
 }
 
 /** Feed one frame to both sides; errors are recorded as values so they must match too. */

@@ -70,7 +70,7 @@ describe('limits', () => {
       onResync: quiet,
       limits: { ...DEFAULT_LIMITS, maxBufferedUpdates: 500 },
     };
-    const s = createBinanceSession(ctx, { minSnapshotIntervalMs: 0 });
+    const s = createBinanceSession(ctx, { minResyncIntervalMs: 0 });
     s.addStreams([{ channel: 'book', symbol: 'BTC/USDT', symbolId: 1, native: 'BTCUSDT' }]);
     const diff = (u: number) =>
       `{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":${u},"u":${u},"b":[["1.0","2"]],"a":[["2.0","1"]]}}`;

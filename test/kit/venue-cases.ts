@@ -103,7 +103,7 @@ function binanceKitRules(env: KitRuleEnv, venue: 'binance' | 'binance-usdm'): Ki
       firstAnswer = undefined;
       rc.rest = () => answer();
       const s = createBinanceSession(rc.ctx, {
-        minSnapshotIntervalMs: env.timing.minResyncIntervalMs,
+        minResyncIntervalMs: env.timing.minResyncIntervalMs,
         ...(usdm ? { flavor: USDM_FLAVOR } : {}),
       });
       const symbol = usdm ? 'BTC/USDT:USDT' : 'BTC/USDT';

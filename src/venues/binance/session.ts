@@ -30,7 +30,7 @@
  *     overlap is harmless). `u <= prev u` is a duplicate and dropped silently. `U > prev u + 1`
  *     is a gap: `resync` status (sequenceGap), `ctx.onResync`, the book is cleared, diffs are
  *     buffered again and the snapshot is refetched (at most one request per symbol per
- *     `minSnapshotIntervalMs`); `synced` follows when the new snapshot is applied.
+ *     `minResyncIntervalMs`, by kit/book-resync.ts); `synced` follows when the new snapshot is applied.
  *  4. After each applied diff a crossed worker book (best bid >= best ask) resyncs the same way
  *     (crossedBook); the offending delta is not emitted.
  *  5. A depth frame of a synced book that is rejected (malformed, negative or non-finite level)
@@ -40,8 +40,9 @@
  * until the first diff arrives on the next socket, which is buffered and triggers the fetch. (A
  * later `addStreams` for the same stream also triggers it; adding an existing stream is idempotent.)
  *
- * A failed or malformed snapshot is logged and retried with exponential backoff (no status
- * record: the consumer already knows the book is not in sync).
+ * A failed or malformed snapshot is logged and asked again, rate-limited; a request unanswered
+ * for the snapshot timeout is sent again with a doubling timeout (kit/book-resync.ts). No second
+ * status record: the consumer already knows the book is not in sync.
  */
 
 import { OrderBook } from '../../book/order-book.js';
@@ -70,6 +71,7 @@ import {
 } from '../../parse/binance-scan.js';
 import { ResyncReason, Side, StatusCode } from '../../records/types.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields, VenueSession } from '../contract.js';
+import { BookResync, type BookResyncTiming, BookSyncState } from '../kit/book-resync.js';
 import { CHANNEL_KIND, K_AGG_TRADES, K_BOOK, K_CANDLES, K_FUNDING, K_QUOTES, K_TICKER, K_TRADES } from '../kit/channel-kind.js';
 import { FieldReader } from '../kit/fields.js';
 import { parseObjectFrame } from '../kit/frame.js';
@@ -79,21 +81,18 @@ import { emptyTickerFields } from '../kit/ticker-fields.js';
 import { type BinanceFlavor, type DepthRule, SPOT_FLAVOR } from './flavor.js';
 import { klineIntervalSec, streamNameFor } from './streams.js';
 
-export interface BinanceSessionOptions {
-  /** Minimum time between two snapshot requests for one symbol (ms). Default 1000. */
-  minSnapshotIntervalMs?: number;
-  /** First retry delay after a failed snapshot request (ms), doubled per failure. Default 250. */
-  retryBaseMs?: number;
-  /** Maximum retry delay (ms). Default 10 000. */
-  retryMaxMs?: number;
+/**
+ * Snapshot requests follow the kit's resync timing (`minResyncIntervalMs` between two requests
+ * for one symbol, a request unanswered for `snapshotTimeoutMs` is sent again, a failed one is
+ * retried rate-limited; `now`): see kit/book-resync.ts.
+ */
+export interface BinanceSessionOptions extends BookResyncTiming {
   /** Maximum diffs buffered per symbol while waiting for a snapshot. Default 10 000. */
   maxBufferedUpdates?: number;
   /** REST depth limit. Default 1000. */
   snapshotLimit?: number;
   /** Max levels per side kept in the worker book. Default 5000. */
   maxBookLevels?: number;
-  /** Clock (ms). Default Date.now. */
-  now?: () => number;
   /** Max streams per SUBSCRIBE/UNSUBSCRIBE frame. Default 200. */
   maxParamsPerRequest?: number;
   /** `fast` (default): scanner first, `JSON.parse` for the rest; `json`: always `JSON.parse`. */
@@ -115,11 +114,6 @@ export interface BinanceSessionStats extends SessionStats {
   /** Frames handled by the scanner without `JSON.parse`. */
   fastPath: number;
 }
-
-/** Book sync phases. */
-const P_NEEDS_SNAPSHOT = 0; // after a disconnect: the first diff starts the fetch
-const P_FETCHING = 1; // buffering diffs, snapshot requested or scheduled (or held, see `held`)
-const P_SYNCED = 2;
 
 /** A buffered depth diff (levels copied out of the scratch arrays). */
 interface DepthDiff {
@@ -144,7 +138,10 @@ interface Snapshot {
 }
 
 interface BookSync {
-  phase: number;
+  /** Phase, rate limit and retry timer (the kit's); diffs are buffered while not synced. */
+  readonly state: BookSyncState;
+  /** After a disconnect: the first diff of the next socket starts the fetch. */
+  needsSnapshot: boolean;
   readonly book: OrderBook;
   buffer: DepthDiff[];
   /** Last applied `u` (NaN when not synced). */
@@ -153,11 +150,8 @@ interface BookSync {
   bridging: boolean;
   /** A snapshot held until a diff shows whether it bridges (`DepthRule.deferSnapshot`). */
   held: Snapshot | undefined;
-  /** Generation: bumped whenever an in-flight or scheduled request becomes obsolete. */
+  /** Generation: bumped whenever an in-flight request becomes obsolete. */
   gen: number;
-  lastFetchAt: number;
-  failures: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 interface StreamState {
@@ -202,15 +196,11 @@ export class BinanceSession implements VenueSession {
   private readonly venue: string;
   private readonly flavor: BinanceFlavor;
   private readonly rule: DepthRule;
-  private readonly minSnapshotIntervalMs: number;
-  private readonly retryBaseMs: number;
-  private readonly retryMaxMs: number;
+  private readonly bookSync: BookResync;
   private readonly maxBufferedUpdates: number;
   private readonly snapshotLimit: number;
   private readonly maxBookLevels: number;
   private readonly maxParams: number;
-  private readonly now: () => number;
-
   constructor(
     private readonly ctx: SessionContext,
     options: BinanceSessionOptions = {},
@@ -218,14 +208,11 @@ export class BinanceSession implements VenueSession {
     this.flavor = options.flavor ?? SPOT_FLAVOR;
     this.venue = this.flavor.naming.venue;
     this.rule = this.flavor.depthRule;
-    this.minSnapshotIntervalMs = options.minSnapshotIntervalMs ?? 1000;
-    this.retryBaseMs = options.retryBaseMs ?? 250;
-    this.retryMaxMs = options.retryMaxMs ?? 10_000;
+    this.bookSync = new BookResync(this.venue, ctx, options);
     this.maxBufferedUpdates = options.maxBufferedUpdates ?? ctx.limits.maxBufferedUpdates;
     this.snapshotLimit = options.snapshotLimit ?? 1000;
     this.maxBookLevels = options.maxBookLevels ?? ctx.limits.maxBookLevels;
     this.maxParams = options.maxParamsPerRequest ?? 200;
-    this.now = options.now ?? Date.now;
     this.scanner = options.parser === 'json' ? undefined : new BinanceScanner();
   }
 
@@ -250,7 +237,7 @@ export class BinanceSession implements VenueSession {
   /** true when the book of `symbolId` is in sync. */
   isSynced(symbolId: number): boolean {
     for (const st of this.streams.values()) {
-      if (st.sync !== undefined && st.symbolId === symbolId) return st.sync.phase === P_SYNCED;
+      if (st.sync !== undefined && st.symbolId === symbolId) return st.sync.state.synced;
     }
     return false;
   }
@@ -340,11 +327,7 @@ export class BinanceSession implements VenueSession {
       if (existing !== undefined) {
         existing.symbol = spec.symbol;
         existing.symbolId = spec.symbolId;
-        const sync = existing.sync;
-        if (sync !== undefined && sync.phase === P_NEEDS_SNAPSHOT) {
-          sync.phase = P_FETCHING;
-          this.requestSnapshot(existing);
-        }
+        if (existing.sync?.needsSnapshot) this.requestSnapshot(existing);
         continue;
       }
       const kind = CHANNEL_KIND[spec.channel];
@@ -362,16 +345,14 @@ export class BinanceSession implements VenueSession {
         sync:
           kind === K_BOOK
             ? {
-                phase: P_FETCHING,
+                state: new BookSyncState(name, () => this.fetchSnapshot(st)),
+                needsSnapshot: false,
                 book: new OrderBook({ maxLevels: this.maxBookLevels }),
                 buffer: [],
                 lastU: Number.NaN,
                 bridging: false,
                 held: undefined,
                 gen: 0,
-                lastFetchAt: Number.NEGATIVE_INFINITY,
-                failures: 0,
-                timer: undefined,
               }
             : undefined,
       };
@@ -387,7 +368,10 @@ export class BinanceSession implements VenueSession {
       const st = this.streams.get(name);
       if (st === undefined) continue;
       st.removed = true;
-      if (st.sync !== undefined) this.cancelSync(st.sync);
+      if (st.sync !== undefined) {
+        this.bookSync.remove(st.sync.state);
+        this.clearSync(st.sync);
+      }
       this.streams.delete(name);
     }
     this.rehash();
@@ -406,15 +390,15 @@ export class BinanceSession implements VenueSession {
     for (const st of this.streams.values()) {
       const sync = st.sync;
       if (sync === undefined) continue;
-      this.cancelSync(sync);
-      sync.phase = P_NEEDS_SNAPSHOT;
+      this.bookSync.reset(sync.state);
+      this.clearSync(sync);
+      sync.needsSnapshot = true;
     }
   }
 
-  private cancelSync(sync: BookSync): void {
+  /** Forgets the book, its buffered diffs and any snapshot in flight or held. */
+  private clearSync(sync: BookSync): void {
     sync.gen++;
-    if (sync.timer !== undefined) clearTimeout(sync.timer);
-    sync.timer = undefined;
     sync.book.clear();
     sync.buffer = [];
     sync.lastU = Number.NaN;
@@ -749,7 +733,7 @@ export class BinanceSession implements VenueSession {
       this.onDepth(st, d);
     } catch (err) {
       const sync = st.sync!;
-      if (sync.phase === P_SYNCED) this.resync(st, sync, ResyncReason.sequenceGap);
+      if (sync.state.synced) this.resync(st, sync, ResyncReason.sequenceGap);
       throw err;
     }
   }
@@ -790,10 +774,9 @@ export class BinanceSession implements VenueSession {
     asks: Float64Array,
     na: number,
   ): void {
-    if (sync.phase !== P_SYNCED) {
+    if (!sync.state.synced) {
       this.bufferDiff(st, sync, E, U, u, pu, bids, nb, asks, na);
-      if (sync.phase === P_NEEDS_SNAPSHOT) {
-        sync.phase = P_FETCHING;
+      if (sync.needsSnapshot) {
         this.requestSnapshot(st);
       } else if (sync.held !== undefined) {
         this.useSnapshot(st, sync, sync.held);
@@ -871,42 +854,28 @@ export class BinanceSession implements VenueSession {
 
   private resync(st: StreamState, sync: BookSync, reason: number): void {
     this.stats.resyncs++;
-    this.ctx.sink.status(st.symbolId, StatusCode.resync, reason);
-    this.ctx.onResync(st.symbolId, reason);
-    sync.book.clear();
-    sync.buffer = [];
-    sync.lastU = Number.NaN;
-    sync.phase = P_FETCHING;
-    this.requestSnapshot(st);
+    this.clearSync(sync);
+    sync.needsSnapshot = false;
+    this.bookSync.desync(sync.state, st.symbolId, reason);
   }
 
   /**
-   * (Re)request the snapshot for a book stream: supersedes any in-flight, scheduled or held
-   * snapshot and respects the per-symbol minimum interval between requests.
+   * (Re)request the snapshot for a book stream without a status record (a new stream, a stale
+   * snapshot, a buffer overflow): supersedes any in-flight or held snapshot; the kit keeps the
+   * per-symbol minimum interval between requests.
    */
-  private requestSnapshot(st: StreamState, extraDelayMs = 0): void {
+  private requestSnapshot(st: StreamState): void {
     const sync = st.sync!;
-    const gen = ++sync.gen;
+    sync.gen++;
     sync.held = undefined;
-    if (sync.timer !== undefined) clearTimeout(sync.timer);
-    sync.timer = undefined;
-    const wait = Math.max(extraDelayMs, sync.lastFetchAt + this.minSnapshotIntervalMs - this.now());
-    if (wait <= 0) {
-      this.fetchSnapshot(st, gen);
-      return;
-    }
-    const timer = setTimeout(() => {
-      if (sync.gen !== gen) return;
-      sync.timer = undefined;
-      this.fetchSnapshot(st, gen);
-    }, wait);
-    timer.unref?.();
-    sync.timer = timer;
+    sync.needsSnapshot = false;
+    this.bookSync.desync(sync.state, st.symbolId, ResyncReason.sequenceGap, false);
   }
 
-  private fetchSnapshot(st: StreamState, gen: number): void {
+  /** The kit's ask: fetch the REST snapshot (answers of superseded asks are ignored). */
+  private fetchSnapshot(st: StreamState): void {
     const sync = st.sync!;
-    sync.lastFetchAt = this.now();
+    const gen = ++sync.gen;
     this.stats.snapshotRequests++;
     const url = `${this.ctx.restUrl}${this.flavor.snapshotPath}?symbol=${st.native}&limit=${this.snapshotLimit}`;
     let p: Promise<unknown>;
@@ -933,15 +902,12 @@ export class BinanceSession implements VenueSession {
 
   private snapshotFailed(st: StreamState, sync: BookSync, err: unknown): void {
     this.stats.snapshotFailures++;
-    const delay = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** sync.failures);
-    sync.failures++;
     this.ctx.log.warn(`${this.venue}: depth snapshot failed; retrying`, {
       stream: st.name,
       error: err instanceof Error ? err.message : String(err),
-      retryInMs: delay,
-      failures: sync.failures,
+      asks: sync.state.asks,
     });
-    this.requestSnapshot(st, delay);
+    this.bookSync.askRejected(sync.state);
   }
 
   private onSnapshot(st: StreamState, sync: BookSync, body: unknown): void {
@@ -1002,9 +968,8 @@ export class BinanceSession implements VenueSession {
       return;
     }
     sync.buffer = [];
-    sync.failures = 0;
+    this.bookSync.snapshotApplied(sync.state);
     sync.book.applySnapshot(snap.bids, snap.nb, snap.asks, snap.na);
-    sync.phase = P_SYNCED;
     sync.lastU = L;
     sync.bridging = true;
     this.ctx.sink.book(st.symbolId, snap.E, Number.NaN, L, true, snap.bids, snap.nb, snap.asks, snap.na);
