@@ -13,6 +13,7 @@ export {
 export { type BybitSimulator, type BybitSimulatorOptions, startBybitSimulator } from './bybit/server.js';
 export { type CoinbaseSimulator, type CoinbaseSimulatorOptions, startCoinbaseSimulator } from './coinbase/server.js';
 export { type FutuSimulator, type FutuSimulatorOptions, type FutuSimulatorStats, startFutuSimulator } from './futu/server.js';
+export { type IbSimulator, type IbSimulatorOptions, type IbSimulatorStats, startIbSimulator } from './ib/server.js';
 export { type RawFrame, type RawFrameOptions, sendRawFrames } from './kit/raw-frames.js';
 export {
   type CaptureAdapter,
@@ -35,7 +36,6 @@ export {
   VenueServer,
   type VenueServerOptions,
 } from './kit/venue-server.js';
-export { type IbSimulator, type IbSimulatorOptions, type IbSimulatorStats, startIbSimulator } from './ib/server.js';
 export { type KrakenSimulator, type KrakenSimulatorOptions, startKrakenSimulator } from './kraken/server.js';
 export { type OkxSimulator, type OkxSimulatorOptions, startOkxSimulator } from './okx/server.js';
 export { VENUE_SIMULATORS, type VenueSimulator, type VenueSimulatorOptions, venueSimulator } from './venues.js';
