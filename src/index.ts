@@ -21,10 +21,10 @@ export type { FeedOptions, FeedStart } from './fanout/feed-options.js';
 export type { PublisherState, PublisherStats } from './fanout/publisher.js';
 export { Publisher } from './fanout/publisher.js';
 export { escapeToken, unescapeToken } from './fanout/subjects.js';
-export type { HealthReport, MetricsServer, MetricsServerOptions } from './metrics/health.js';
-export { healthOf, serveMetrics } from './metrics/health.js';
+export type { HealthReport, MetricsServer, MetricsServerOptions } from './exposition/health.js';
+export { healthOf, serveMetrics } from './exposition/health.js';
 export type { LatencySummary } from './metrics/latency.js';
-export { RingfeedMetrics } from './metrics/prometheus.js';
+export { RingfeedMetrics } from './exposition/prometheus.js';
 export type {
   BookRecord,
   CandleRecord,

@@ -36,6 +36,9 @@ const RULES: Array<{ layer: string; forbidden: string[] }> = [
   // The engine and the library face never load a simulator (uWS) or the CLI.
   { layer: 'src/engine/', forbidden: ['src/simulator/', 'src/cli/'] },
   { layer: 'src/index.ts', forbidden: ['src/simulator/', 'src/cli/'] },
+  // Fan-out and the Prometheus/health exposition sit beside the engine: never the simulator or the CLI.
+  { layer: 'src/fanout/', forbidden: ['src/simulator/', 'src/cli/'] },
+  { layer: 'src/exposition/', forbidden: ['src/simulator/', 'src/cli/', 'src/venues/'] },
   // Venue code is loaded by workers; it never reaches up into the main thread's engine or the CLI.
   { layer: 'src/venues/', forbidden: ['src/engine/engine.ts', 'src/consumer/', 'src/supervisor/', 'src/cli/', 'src/simulator/'] },
 ];

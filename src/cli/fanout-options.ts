@@ -1,6 +1,6 @@
 import type { RecordConsumer } from '../engine/consumer-api.js';
 import type { Engine } from '../engine/engine.js';
-import { type MetricsServer, serveMetrics } from '../metrics/health.js';
+import { type MetricsServer, serveMetrics } from '../exposition/health.js';
 import type { Args } from './args.js';
 import * as arg from './args.js';
 
