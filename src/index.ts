@@ -14,6 +14,9 @@ export { RingfeedError } from './engine/errors.js';
 export type { EngineEvents, IteratorBackpressure, SubscriptionRejection } from './engine/events.js';
 export type { EngineOptions, VenueEndpoints } from './engine/options.js';
 export { DEFAULT_LIMITS } from './engine/options.js';
+export type { HealthReport, MetricsServer, MetricsServerOptions } from './exposition/health.js';
+export { healthOf, serveMetrics } from './exposition/health.js';
+export { RingfeedMetrics } from './exposition/prometheus.js';
 export type { PublishOptions } from './fanout/fanout-options.js';
 export type { FeedCounters, FeedStats, FeedSubscriptionStats, FeedSubscriptionStatus } from './fanout/feed.js';
 export { connectFeed, RemoteFeed } from './fanout/feed.js';
@@ -21,10 +24,7 @@ export type { FeedOptions, FeedStart } from './fanout/feed-options.js';
 export type { PublisherState, PublisherStats } from './fanout/publisher.js';
 export { Publisher } from './fanout/publisher.js';
 export { escapeToken, unescapeToken } from './fanout/subjects.js';
-export type { HealthReport, MetricsServer, MetricsServerOptions } from './exposition/health.js';
-export { healthOf, serveMetrics } from './exposition/health.js';
 export type { LatencySummary } from './metrics/latency.js';
-export { RingfeedMetrics } from './exposition/prometheus.js';
 export type {
   BookRecord,
   CandleRecord,

@@ -10,7 +10,7 @@ import { type BinanceSession, createBinanceSession } from '../src/venues/binance
 import { USDM_FLAVOR } from '../src/venues/binance/usdm.js';
 
 import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
-import { getVenue, socketVenue, venues } from '../src/venues/registry.js';
+import { getVenue, socketVenue, } from '../src/venues/registry.js';
 import { captureLogger } from './helpers/engine.js';
 import { waitFor } from './helpers/wait.js';
 

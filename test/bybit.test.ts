@@ -18,7 +18,7 @@ import { bybitPublicUrl } from '../src/venues/bybit/adapter.js';
 import { type BybitSession, type BybitSessionOptions, createBybitSession } from '../src/venues/bybit/session.js';
 import { topicOf } from '../src/venues/bybit/topics.js';
 import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
-import { getVenue, socketVenue, venues } from '../src/venues/registry.js';
+import { getVenue, socketVenue, } from '../src/venues/registry.js';
 
 /** The adapters as registered (exchange code and endpoint variables are assigned there). */
 const bybit = socketVenue('bybit');

@@ -7,7 +7,7 @@ import { ResyncReason, Side, StatusCode } from '../src/records/types.js';
 import { channelFrame, parseIsoMs } from '../src/venues/coinbase/protocol.js';
 import { type CoinbaseSession, createCoinbaseSession } from '../src/venues/coinbase/session.js';
 import type { Channel, Credentials, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
-import { getVenue, socketVenue, venues } from '../src/venues/registry.js';
+import { getVenue, socketVenue, } from '../src/venues/registry.js';
 
 /** The adapters as registered (exchange code and endpoint variables are assigned there). */
 const coinbase = socketVenue('coinbase');

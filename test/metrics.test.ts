@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { healthOf, serveMetrics } from '../src/exposition/health.js';
 import { resolvePublishOptions } from '../src/fanout/fanout-options.js';
 import { connectFeed } from '../src/fanout/feed.js';
 import { Publisher } from '../src/fanout/publisher.js';
-import { healthOf, serveMetrics } from '../src/exposition/health.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
 import { engineFor } from './helpers/engine.js';
 import { deleteStream, SHARED_NATS, uniqueNames } from './helpers/nats-server.js';

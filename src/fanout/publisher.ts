@@ -86,7 +86,6 @@ export class Publisher {
   private queuedBytes = 0;
   private inFlight = 0;
   private flushTimer: NodeJS.Timeout | undefined;
-  private pausedUntil = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
   private readonly counts = { records: 0, batches: 0, recordsAcked: 0, duplicates: 0, dropped: 0, retries: 0, reconnects: 0 };

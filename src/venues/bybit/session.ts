@@ -32,7 +32,7 @@
 
 import { OrderBook } from '../../book/order-book.js';
 import { ResyncReason, Side, StatusCode } from '../../records/types.js';
-import type { Channel, SessionContext, StreamSpec, TickerFields, VenueSession } from '../contract.js';
+import type { SessionContext, StreamSpec, TickerFields, VenueSession } from '../contract.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from '../kit/book-resync.js';
 import { BIT_BOOK, BIT_QUOTES, BIT_TICKER, channelBit } from '../kit/channel-kind.js';
 import { FieldReader } from '../kit/fields.js';

@@ -5,7 +5,7 @@
  * `workers/ccxt-connection.ts`, selected through `transport: 'ccxt'`.
  */
 
-import type { Channel, StreamSpec, VenueAdapter, VenueSession } from '../contract.js';
+import type { Channel, VenueAdapter, } from '../contract.js';
 import { parseSymbol } from '../kit/symbols.js';
 import { CCXT_PRO_CATALOG } from './catalog.js';
 
