@@ -21,8 +21,6 @@ import { getVenue } from '../venues/registry.js';
 import { CHANNEL_RECORD_TYPE } from '../venues/rejection.js';
 import { type BackpressurePolicy, COUNTER_SLOTS, type ConnectionTask, CounterSlot } from '../worker/protocol.js';
 import {
-  checkFilter,
-  checkHandler,
   checkInterval,
   checkSubscribeRequest,
   type RecordFilter,
@@ -35,14 +33,14 @@ import {
   checkEnvironment,
   checkLogger,
   checkOptionsObject,
-  describe,
   type EngineOptions,
   type ResolvedOptions,
   ROTATION_MARGIN_MS,
   resolveOptions,
 } from './options.js';
 import { isCarried, planPlacement } from './placement.js';
-import { createRecordIterator, IteratorGauge, type IteratorStats } from './record-iterator.js';
+import { RecordDelivery } from './record-delivery.js';
+import type { IteratorStats } from './record-iterator.js';
 
 export type { RecordFilter, SubscribeRequest } from './checks.js';
 
@@ -145,7 +143,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private closing: Promise<void> | undefined;
   /** Connections left without streams, still stopping. */
   private readonly stopping = new Set<Promise<void>>();
-  private readonly iterators = new IteratorGauge();
+  private readonly delivery: RecordDelivery;
   private handlerErrors = 0;
   private lastHandlerErrorLog = 0;
   /** NATS publishers fed by the consumer (`publish()`); closed after the last drain. */
@@ -179,6 +177,18 @@ export class Engine extends EventEmitter<EngineEvents> {
     });
     this.consumer = new Consumer(this.symbols, this.doorbell, (err) => this.handlerFailed(err));
     this.consumer.addHandler(this.books.handle);
+    this.delivery = new RecordDelivery({
+      consumer: this.consumer,
+      books: this.books,
+      symbols: this.symbols,
+      iteratorHighWaterMark: this.options.iteratorHighWaterMark,
+      log: this.log,
+      onPause: (paused, buffered) => this.emit('backpressure', { paused, buffered }),
+      onClosed: (end) => {
+        this.once('closed', end);
+        return () => this.off('closed', end);
+      },
+    });
     this.consumer.start();
   }
 
@@ -262,17 +272,13 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** Every record, as a reusable view (valid only during the call; no allocation). */
   onView(handler: (view: RecordView) => void): () => void {
     this.assertOpen();
-    return this.consumer.addHandler(checkHandler(handler, 'onView'));
+    return this.delivery.onView(handler);
   }
 
   /** Every record as a plain read-only object (allocates one object per record). */
   onRecord(handler: (record: MarketRecord) => void, filter?: RecordFilter): () => void {
     this.assertOpen();
-    checkHandler(handler, 'onRecord');
-    const wanted = checkFilter(filter, 'onRecord');
-    return this.consumer.addHandler((view) => {
-      if (wanted === undefined || wanted.has(view.typeCode)) handler(view.toObject());
-    });
+    return this.delivery.onRecord(handler, filter);
   }
 
   /**
@@ -282,18 +288,7 @@ export class Engine extends EventEmitter<EngineEvents> {
    */
   records(filter?: RecordFilter): AsyncIterableIterator<MarketRecord> {
     this.assertOpen();
-    return createRecordIterator({
-      consumer: this.consumer,
-      wanted: checkFilter(filter, 'records'),
-      highWaterMark: this.options.iteratorHighWaterMark,
-      gauge: this.iterators,
-      log: this.log,
-      onPause: (paused, buffered) => this.emit('backpressure', { paused, buffered }),
-      onEngineClosed: (end) => {
-        this.once('closed', end);
-        return () => this.off('closed', end);
-      },
-    });
+    return this.delivery.records(filter);
   }
 
   /**
@@ -302,11 +297,7 @@ export class Engine extends EventEmitter<EngineEvents> {
    */
   book(exchange: string, symbol: string): L2Book | undefined {
     this.assertOpen();
-    if (typeof exchange !== 'string' || typeof symbol !== 'string') {
-      throw new RingfeedError('ERR_BAD_OPTION', `book(exchange, symbol) takes two strings; got ${describe(exchange)}, ${describe(symbol)}`);
-    }
-    const id = this.symbols.lookup(exchange, symbol);
-    return id === undefined ? undefined : this.books.get(id);
+    return this.delivery.book(exchange, symbol);
   }
 
   stats(): EngineStats {
@@ -364,7 +355,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       conflated,
       integrityErrors: c.integrityErrors,
       handlerErrors: this.handlerErrors,
-      iterators: this.iterators.snapshot(),
+      iterators: this.delivery.iterators.snapshot(),
       connections,
       perStream,
     };

@@ -4,13 +4,12 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type Logger, pino } from 'pino';
 import { BookKeeper, type L2Book } from '../book/book-keeper.js';
 import { Consumer } from '../consumer/consumer.js';
-import { checkFilter, checkHandler, type RecordFilter } from '../engine/checks.js';
+import type { RecordFilter } from '../engine/checks.js';
 import type { RecordConsumer } from '../engine/consumer-api.js';
 import type { ConnectionStats, EngineStats } from '../engine/engine.js';
 import { REDACT_PATHS } from '../engine/engine.js';
 import { RingfeedError } from '../engine/errors.js';
-import { describe } from '../engine/options.js';
-import { createRecordIterator, IteratorGauge } from '../engine/record-iterator.js';
+import { RecordDelivery } from '../engine/record-delivery.js';
 import { RecordEncoder } from '../records/encoder.js';
 import { OFF_STREAM_SEQ, OFF_SYMBOL_ID, OFF_TYPE } from '../records/layout.js';
 import { SymbolTable } from '../records/symbols.js';
@@ -109,7 +108,7 @@ export class RemoteFeed extends EventEmitter<{ closed: [] }> implements RecordCo
   private readonly writer: RingWriter;
   private readonly consumer: Consumer;
   private readonly books = new BookKeeper();
-  private readonly iterators = new IteratorGauge();
+  private readonly delivery: RecordDelivery;
   private readonly subs: Subscription[];
   /** `${publisherId}.${epoch}.${subject}` → next expected subject sequence. */
   private readonly expected = new Map<string, number>();
@@ -138,6 +137,18 @@ export class RemoteFeed extends EventEmitter<{ closed: [] }> implements RecordCo
     });
     this.consumer.addRing(1, this.ring);
     this.consumer.addHandler(this.books.handle);
+    this.delivery = new RecordDelivery({
+      consumer: this.consumer,
+      books: this.books,
+      symbols: this.symbols,
+      iteratorHighWaterMark: options.iteratorHighWaterMark,
+      log: this.log,
+      onPause: () => {},
+      onClosed: (end) => {
+        this.once('closed', end);
+        return () => this.off('closed', end);
+      },
+    });
     this.subs = options.subjects.map((subject) => ({
       subject,
       status: 'connecting',
@@ -322,42 +333,24 @@ export class RemoteFeed extends EventEmitter<{ closed: [] }> implements RecordCo
 
   onView(handler: (view: RecordView) => void): () => void {
     this.assertOpen();
-    return this.consumer.addHandler(checkHandler(handler, 'onView'));
+    return this.delivery.onView(handler);
   }
 
   onRecord(handler: (record: MarketRecord) => void, filter?: RecordFilter): () => void {
     this.assertOpen();
-    checkHandler(handler, 'onRecord');
-    const wanted = checkFilter(filter, 'onRecord');
-    return this.consumer.addHandler((view) => {
-      if (wanted === undefined || wanted.has(view.typeCode)) handler(view.toObject());
-    });
+    return this.delivery.onRecord(handler, filter);
   }
 
   records(filter?: RecordFilter): AsyncIterableIterator<MarketRecord> {
     this.assertOpen();
-    return createRecordIterator({
-      consumer: this.consumer,
-      wanted: checkFilter(filter, 'records'),
-      highWaterMark: this.options.iteratorHighWaterMark,
-      gauge: this.iterators,
-      log: this.log,
-      onPause: () => {},
-      onEngineClosed: (end) => {
-        this.once('closed', end);
-        return () => this.off('closed', end);
-      },
-    });
+    return this.delivery.records(filter);
   }
 
   book(exchange: string, symbol: string): L2Book | undefined {
     this.assertOpen();
-    if (typeof exchange !== 'string' || typeof symbol !== 'string') {
-      throw new RingfeedError('ERR_BAD_OPTION', `book(exchange, symbol) takes two strings; got ${describe(exchange)}, ${describe(symbol)}`);
-    }
-    const id = this.symbols.lookup(exchange, symbol);
-    return id === undefined ? undefined : this.books.get(id);
+    return this.delivery.book(exchange, symbol);
   }
+
 
   stats(): FeedStats {
     this.assertOpen();
@@ -392,7 +385,7 @@ export class RemoteFeed extends EventEmitter<{ closed: [] }> implements RecordCo
       conflated: 0,
       integrityErrors: c.integrityErrors,
       handlerErrors: this.handlerErrors,
-      iterators: this.iterators.snapshot(),
+      iterators: this.delivery.iterators.snapshot(),
       connections,
       perStream: [...this.seen].map(([key, st]) => ({
         exchange: st.exchange,
