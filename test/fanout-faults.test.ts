@@ -1,31 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { resolvePublishOptions } from '../src/fanout/fanout-options.js';
-import { connectFeed, type RemoteFeed } from '../src/fanout/feed.js';
-import { Publisher } from '../src/fanout/publisher.js';
+import { describe, expect, it } from 'vitest';
+import { connectFeed, } from '../src/fanout/feed.js';
 import type { MarketRecord } from '../src/records/types.js';
+import { fanoutRig } from './helpers/fanout-rig.js';
 import { deleteStream, OwnNatsServer, SHARED_NATS, uniqueNames } from './helpers/nats-server.js';
 import { ViewSource } from './helpers/record-views.js';
 import { waitFor } from './helpers/wait.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-});
-
-async function publisherOn(servers: string, names: { stream: string; prefix: string }, publisherId = 1): Promise<Publisher> {
-  const p = new Publisher(resolvePublishOptions({ servers, ...names, publisherId, maxBatchRecords: 8 }));
-  await p.start();
-  cleanups.push(() => p.close(500));
-  return p;
-}
-
-async function feedOn(servers: string, names: { stream: string; prefix: string }, extra: Record<string, unknown> = {}): Promise<{ feed: RemoteFeed; got: MarketRecord[] }> {
-  const feed = await connectFeed({ servers, stream: names.stream, prefix: names.prefix, from: 'all', ...extra });
-  cleanups.push(() => feed.close());
-  const got: MarketRecord[] = [];
-  feed.onRecord((r) => got.push(r));
-  return { feed, got };
-}
+const { cleanups, publisherOn, feedOn } = fanoutRig({ maxBatchRecords: 8, closeTimeoutMs: 500 });
 
 const tradeSeqs = (rs: MarketRecord[]): number[] => rs.filter((r) => r.type === 'trade').map((r) => r.seq);
 const range = (a: number, b: number): number[] => Array.from({ length: b - a }, (_, i) => a + i);
