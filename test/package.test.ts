@@ -42,13 +42,12 @@ describe('published tarball', () => {
     files = entry!.files.map((f) => f.path).sort();
   }, 90_000);
 
-  it('holds only the build of src/ and workers/, README, LICENSE and package.json', () => {
-    const stray = files.filter(
-      (f) => !/^dist\/(src|workers)\/.+\.(js|d\.ts)$/.test(f) && !['README.md', 'LICENSE', 'package.json'].includes(f),
-    );
+  it('holds only the build of src/ and workers/, README, LICENSE, the vendored protos\' NOTICE and package.json', () => {
+    const kept = ['README.md', 'LICENSE', 'package.json', 'vendor/futu-proto/NOTICE.md'];
+    const stray = files.filter((f) => !/^dist\/(src|workers)\/.+\.(js|d\.ts)$/.test(f) && !kept.includes(f));
     expect(stray).toEqual([]);
     expect(files.filter((f) => f.startsWith('dist/bench/') || f.startsWith('dist/test/'))).toEqual([]);
-    for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/workers/connection.js', 'dist/workers/ccxt-connection.js']) {
+    for (const f of [...kept, 'dist/workers/connection.js', 'dist/workers/ccxt-connection.js']) {
       expect(files).toContain(f);
     }
   });

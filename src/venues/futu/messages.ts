@@ -1,6 +1,6 @@
 /**
  * OpenD's protobuf messages, built once per thread from the generated descriptor (see
- * `proto/NOTICE.md` and `scripts/futu-descriptor.mjs`).
+ * `vendor/futu-proto/NOTICE.md` and `scripts/futu-descriptor.mjs`).
  */
 import protobuf from 'protobufjs';
 import { FUTU_DESCRIPTOR } from './descriptor.js';
