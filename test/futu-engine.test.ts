@@ -150,7 +150,7 @@ describe('futu engine against the OpenD simulator', () => {
     const { sim, engine, records } = await start();
     engine.subscribe({ exchange: 'futu', channels: ['trades', 'book'], symbols: ['HK.00700'] });
     await waitFor(() => engine.book('futu', 'HK.00700')?.synced === true, 'synced');
-    sim.faults.killConnections();
+    sim.faults.closeAll();
     await waitFor(() => statuses(records).filter((s) => s === 'connected').length === 2, 'reconnected');
     await waitFor(() => statuses(records, 'HK.00700').filter((s) => s === 'synced').length === 2, 'synced again');
     const all = statuses(records);

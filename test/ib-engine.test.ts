@@ -55,7 +55,7 @@ describe('ib venue against the TWS simulator', () => {
     expect(c2!.type === 'candle' && c1!.type === 'candle' && c2.openTs - c1.openTs).toBe(5000);
 
     await waitFor(() => of(records, 'book', 'AAPL').length >= 50, 'AAPL book deltas');
-    sim.freeze(true);
+    sim.faults.freeze(true);
     const same = (symbol: string, simSymbol: string) => () => {
       const ours = engine.book('ib', symbol);
       const truth = sim.book(simSymbol);

@@ -52,7 +52,7 @@ describe('ib rules against the TWS simulator', () => {
     const { sim, engine, records } = await start();
     engine.subscribe({ exchange: 'ib', channels: ['trades', 'book'], symbols: ['AAPL', 'MSFT'] });
     await more(records, 'trade', 'MSFT', 3, 'MSFT trades');
-    sim.connectivityLost(1101, 300);
+    sim.faults.connectivityLost(1101, 300);
     await waitFor(() => statusOf(records, 'AAPL').includes('stale:1100'), 'AAPL stale (1100)');
     expect(statusOf(records, 'MSFT')).toContain('stale:1100');
     expect(statusOf(records, 'AAPL')).toContain('resync:4');
@@ -69,7 +69,7 @@ describe('ib rules against the TWS simulator', () => {
     engine.subscribe({ exchange: 'ib', channels: ['trades', 'book'], symbols: ['AAPL'] });
     await more(records, 'trade', 'AAPL', 3, 'AAPL trades');
     const depthAsks = sim.stats.byType['10'] ?? 0;
-    sim.connectivityLost(1102, 200);
+    sim.faults.connectivityLost(1102, 200);
     await waitFor(() => statusOf(records, 'AAPL').includes('stale:1100'), 'AAPL stale (1100)');
     await waitFor(() => (sim.stats.byType['10'] ?? 0) === depthAsks + 1, 'the book asked again after 1102');
     expect(sim.stats.byType['97']).toBe(1); // trades were not asked again: TWS kept them
@@ -82,7 +82,7 @@ describe('ib rules against the TWS simulator', () => {
     const { sim, engine, records } = await start();
     engine.subscribe({ exchange: 'ib', channels: ['trades', 'quotes', 'ticker'], symbols: ['AAPL'] });
     await more(records, 'quote', 'AAPL', 3, 'AAPL quotes');
-    sim.farmFlap(200); // the simulated farm drops every subscription, as a real flap can
+    sim.faults.farmFlap(200); // the simulated farm drops every subscription, as a real flap can
     await waitFor(() => statusOf(records, 'AAPL').includes('stale:2103'), 'stale (2103) status');
     await more(records, 'trade', 'AAPL', 3, 'AAPL trades after the flap');
     await more(records, 'quote', 'AAPL', 3, 'AAPL quotes after the flap');

@@ -16,7 +16,7 @@
  * - Qot_RegQotPush (3002) or Qot_Sub's isRegOrUnRegPush registers pushes: 3011 tickers, 3013 the
  *   top `depth` levels, 3005 basic quotes, 3007 K-lines; Qot_GetTicker (3010) serves the last 1000.
  * - Faults: `dropTickers` (a gap: tickers kept in the history, not pushed), `exhaustQuota`,
- *   `setMarketOpen`, `killConnections`.
+ *   `setMarketOpen`, `closeAll`.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -76,7 +76,8 @@ export interface FutuSimulator {
     dropTickers(symbol: string, count?: number): void;
     exhaustQuota(): void;
     setMarketOpen(open: boolean): void;
-    killConnections(): void;
+    /** Closes every client connection. */
+    closeAll(): void;
   };
   /** The simulator's current top of book for `symbol`: `[price, volume][]` per side. */
   book(symbol: string, depth?: number): { bids: [number, number][]; asks: [number, number][] } | undefined;
@@ -202,6 +203,14 @@ export async function startFutuSimulator(options: FutuSimulatorOptions = {}): Pr
           }
         }
         reply(c, protoId, serial, M.QotRegQotPushResponse, { retType: 0, s2c: {} });
+        // isFirstPush (default true): OpenD pushes what it has at once; here the order book.
+        if (req.isRegOrUnReg && req.isFirstPush !== false) {
+          for (const s of req.securityList) {
+            const native = futuSymbolOf(s.market, s.code) ?? '';
+            const m = markets.get(native);
+            if (m !== undefined && req.subTypeList.includes(2) && c.pushes.has(`${native}|2`)) pushBook(c, s, m, Date.now());
+          }
+        }
         return;
       }
       case ProtoId.QotGetTicker: {
@@ -299,16 +308,7 @@ export async function startFutuSimulator(options: FutuSimulatorOptions = {}): Pr
         if (tickers.length > 0 && has(4)) {
           pushTo(c, ProtoId.QotUpdateTicker, M.QotUpdateTicker, { security, tickerList: tickers.map(tickerObject) });
         }
-        if (bookChanged && has(2)) {
-          const level = (p: number, q: number) => ({ price: m.price(p), volume: q, orederCount: 1 });
-          pushTo(c, ProtoId.QotUpdateOrderBook, M.QotUpdateOrderBook, {
-            security,
-            orderBookBidList: m.bids.px.slice(0, depth).map((p, i) => level(p, m.bids.qty[i]!)),
-            orderBookAskList: m.asks.px.slice(0, depth).map((p, i) => level(p, m.asks.qty[i]!)),
-            svrRecvTimeBidTimestamp: now / 1000,
-            svrRecvTimeAskTimestamp: now / 1000,
-          });
-        }
+        if (bookChanged && has(2)) pushBook(c, security, m, now);
         if (tickers.length > 0 && has(1)) {
           const d = m.day;
           pushTo(c, ProtoId.QotUpdateBasicQot, M.QotUpdateBasicQot, {
@@ -361,6 +361,18 @@ export async function startFutuSimulator(options: FutuSimulatorOptions = {}): Pr
         }
       }
     }
+  }
+
+  /** The security's top `depth` levels (OpenD pushes the whole top each time). */
+  function pushBook(c: Client, security: Sec, m: FutuSecurityMarket, now: number): void {
+    const level = (p: number, q: number) => ({ price: m.price(p), volume: q, orederCount: 1 });
+    pushTo(c, ProtoId.QotUpdateOrderBook, M.QotUpdateOrderBook, {
+      security,
+      orderBookBidList: m.bids.px.slice(0, depth).map((p, i) => level(p, m.bids.qty[i]!)),
+      orderBookAskList: m.asks.px.slice(0, depth).map((p, i) => level(p, m.asks.qty[i]!)),
+      svrRecvTimeBidTimestamp: now / 1000,
+      svrRecvTimeAskTimestamp: now / 1000,
+    });
   }
 
   function pushTo(c: Client, protoId: number, type: typeof M.QotUpdateTicker, s2c: Record<string, unknown>): void {
@@ -488,7 +500,7 @@ export async function startFutuSimulator(options: FutuSimulatorOptions = {}): Pr
       setMarketOpen(open) {
         marketOpen = open;
       },
-      killConnections() {
+      closeAll() {
         for (const c of [...clients]) c.close();
       },
     },
@@ -551,4 +563,5 @@ interface RegC2S {
   securityList: Sec[];
   subTypeList: number[];
   isRegOrUnReg: boolean;
+  isFirstPush?: boolean;
 }

@@ -66,14 +66,16 @@ export interface IbSimulator {
   readonly restUrl: string;
   readonly port: number;
   readonly stats: IbSimulatorStats;
-  /** 1100 to every client; then 1101 (subscriptions lost) or 1102 (kept) after `afterMs`. */
-  connectivityLost(restore: 1101 | 1102, afterMs: number): void;
-  /** 2103 farm broken (every market data subscription silently lost), then 2104 after `downMs`. */
-  farmFlap(downMs: number): void;
-  /** Closes every client socket. */
-  closeAll(): void;
-  /** Stops (true) or restarts the market. */
-  freeze(on: boolean): void;
+  readonly faults: {
+    /** 1100 to every client; then 1101 (subscriptions lost) or 1102 (kept) after `afterMs`. */
+    connectivityLost(restore: 1101 | 1102, afterMs: number): void;
+    /** 2103 farm broken (every market data subscription silently lost), then 2104 after `downMs`. */
+    farmFlap(downMs: number): void;
+    /** Stops (true) or restarts the market. */
+    freeze(on: boolean): void;
+    /** Closes every client socket. */
+    closeAll(): void;
+  };
   /** The simulated book of a symbol (best first), as price-level pairs. */
   book(symbol: string): { bids: [number, number][]; asks: [number, number][] };
   close(): Promise<void>;
@@ -347,42 +349,44 @@ export async function startIbSimulator(options: IbSimulatorOptions = {}): Promis
     restUrl: `http://${host}:${port}`,
     port,
     stats,
-    connectivityLost(restore, afterMs) {
-      for (const c of clients) error(c, -1, 1100, 'Connectivity between IB and Trader Workstation has been lost.');
-      for (const c of clients) c.paused = true;
-      timers.push(
-        setTimeout(() => {
-          for (const c of clients) {
-            c.paused = false;
-            if (restore === 1101) {
-              for (const [k, s] of subs) if (s.client === c) subs.delete(k);
-              error(c, -1, 1101, 'Connectivity between IB and TWS has been restored - data lost.');
-            } else error(c, -1, 1102, 'Connectivity between IB and TWS has been restored - data maintained.');
-          }
-          stats.subscriptions = subs.size;
-        }, afterMs),
-      );
-    },
-    farmFlap(downMs) {
-      for (const c of clients) error(c, -1, 2103, 'Market data farm connection is broken:usfarm');
-      // What makes a flap dangerous: the farm comes back, the old requests do not.
-      subs.clear();
-      stats.subscriptions = 0;
-      timers.push(setTimeout(() => {
-        for (const c of clients) error(c, -1, 2104, 'Market data farm connection is OK:usfarm');
-      }, downMs));
-    },
-    freeze(on) {
-      frozen = on;
+    faults: {
+      connectivityLost(restore, afterMs) {
+        for (const c of clients) error(c, -1, 1100, 'Connectivity between IB and Trader Workstation has been lost.');
+        for (const c of clients) c.paused = true;
+        timers.push(
+          setTimeout(() => {
+            for (const c of clients) {
+              c.paused = false;
+              if (restore === 1101) {
+                for (const [k, s] of subs) if (s.client === c) subs.delete(k);
+                error(c, -1, 1101, 'Connectivity between IB and TWS has been restored - data lost.');
+              } else error(c, -1, 1102, 'Connectivity between IB and TWS has been restored - data maintained.');
+            }
+            stats.subscriptions = subs.size;
+          }, afterMs),
+        );
+      },
+      farmFlap(downMs) {
+        for (const c of clients) error(c, -1, 2103, 'Market data farm connection is broken:usfarm');
+        // What makes a flap dangerous: the farm comes back, the old requests do not.
+        subs.clear();
+        stats.subscriptions = 0;
+        timers.push(setTimeout(() => {
+          for (const c of clients) error(c, -1, 2104, 'Market data farm connection is OK:usfarm');
+        }, downMs));
+      },
+      freeze(on) {
+        frozen = on;
+      },
+      closeAll() {
+        for (const c of clients) c.socket.destroy();
+      },
     },
     book(symbol) {
       const m = [...markets.values()].find((x) => x.contract.symbol === symbol);
       if (m === undefined) return { bids: [], asks: [] };
       const side = (b: ContractMarket['bids']) => b.px.map((p, i): [number, number] => [m.price(p), b.qty[i]!]);
       return { bids: side(m.bids), asks: side(m.asks) };
-    },
-    closeAll() {
-      for (const c of clients) c.socket.destroy();
     },
     async close() {
       clearInterval(stepTimer);

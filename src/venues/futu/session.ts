@@ -9,7 +9,10 @@
  *   tickers wait meanwhile and follow the backfill in order (then `synced`). A gap too large to
  *   backfill, or a backfill that fails, is a fresh start from the waiting tickers.
  * - Qot_UpdateOrderBook (3013) → `book` (first push a snapshot, then deltas of the top N that
- *   keep `engine.book()` equal to OpenD's latest top) and the top level as `quote`.
+ *   keep `engine.book()` equal to OpenD's latest top) and the top level as `quote`. Every push is
+ *   the whole top, so any push while a book awaits its snapshot is one. A push with a bad level
+ *   or a crossed top resyncs the book on the kit's `BookResync`: the ask is a Qot_RegQotPush with
+ *   isFirstPush (OpenD pushes its current book at once), asked again on timeout or refusal.
  * - Qot_UpdateBasicQot (3005) → `ticker`; Qot_UpdateKL (3007) → `candle` (a bar is `closed`
  *   when a later bar arrives).
  *
@@ -19,6 +22,7 @@
  */
 import { ResyncReason, StatusCode } from '../../records/types.js';
 import type { StreamSpec, TcpSession, TcpSessionContext } from '../contract.js';
+import { BookResync, type BookResyncTiming, BookSyncState } from '../kit/book-resync.js';
 import { emptyTickerFields } from '../kit/ticker-fields.js';
 import type { RejectionCode } from '../rejection.js';
 import { encodePacket, packetBody, readHeader } from './codec.js';
@@ -32,12 +36,13 @@ import {
   MARKET_STATE_FIELD,
   ProtoId,
   parseFutuSymbol,
+  SubType,
   sideOfDirection,
   subTypeOf,
 } from './protocol.js';
 import { TopBook } from './top-book.js';
 
-export interface FutuSessionOptions {
+export interface FutuSessionOptions extends BookResyncTiming {
   /** OpenD requires this long between subscribing a type and unsubscribing it (ms). Default 60 000. */
   readonly minSubscribedMs?: number;
   /** GetGlobalState is asked this often (ms). Default 30 000. */
@@ -48,8 +53,6 @@ export interface FutuSessionOptions {
   readonly backfillTimeoutMs?: number;
   /** Used when OpenD's InitConnect answer carries no keepAliveInterval (s). Default 10. */
   readonly defaultKeepAliveSec?: number;
-  /** Clock (ms). Default Date.now. */
-  readonly now?: () => number;
 }
 
 export interface FutuSessionStats {
@@ -72,6 +75,8 @@ interface SecurityState {
   /** SubTypes asked for and not answered yet. */
   readonly asked: Set<number>;
   readonly book: TopBook;
+  /** The book's resync state while the security has a book stream. */
+  sync: BookSyncState | undefined;
   lastSeq: number;
   /** A backfill is outstanding: live tickers wait here. */
   backfill: { readonly from: number; readonly serial: number; readonly waiting: Ticker[]; timer: NodeJS.Timeout } | undefined;
@@ -98,7 +103,8 @@ interface Bar {
 
 type Pending =
   | { readonly kind: 'sub'; readonly native: string; readonly subTypes: readonly number[] }
-  | { readonly kind: 'other'; readonly what: string };
+  /** `book`: a RegQotPush asking for that security's book (a refusal is asked again). */
+  | { readonly kind: 'other'; readonly what: string; readonly book?: string };
 
 const MAX_LEVELS = 64;
 
@@ -126,13 +132,15 @@ export class FutuSession implements TcpSession<Buffer> {
   private readonly bids: number[] = new Array(2 * MAX_LEVELS).fill(0);
   private readonly asks: number[] = new Array(2 * MAX_LEVELS).fill(0);
   private readonly tickerFields = emptyTickerFields();
+  private readonly resync: BookResync;
 
   constructor(
     private readonly ctx: TcpSessionContext,
     private readonly options: FutuSessionOptions = {},
   ) {
     this.minSubscribedMs = options.minSubscribedMs ?? 60_000;
-    this.now = options.now ?? Date.now;
+    this.resync = new BookResync('futu', ctx, options);
+    this.now = this.resync.now;
   }
 
   openMessages(): Uint8Array[] {
@@ -170,6 +178,7 @@ export class FutuSession implements TcpSession<Buffer> {
           subscribed: new Map(),
           asked: new Set(),
           book: new TopBook(),
+          sync: undefined,
           lastSeq: Number.NaN,
           backfill: undefined,
           bars: new Map(),
@@ -177,7 +186,13 @@ export class FutuSession implements TcpSession<Buffer> {
         this.securities.set(s.native, st);
       }
       if (!st.streams.some((x) => sameStream(x, s))) st.streams.push(s);
-      if (s.channel === 'book') st.book.reset();
+      if (s.channel === 'book') {
+        st.book.reset();
+        if (st.sync === undefined) {
+          const security = st;
+          st.sync = new BookSyncState(s.native, () => this.askBook(security));
+        } else this.resync.reset(st.sync);
+      }
     }
   }
 
@@ -187,6 +202,10 @@ export class FutuSession implements TcpSession<Buffer> {
       if (st === undefined) continue;
       const i = st.streams.findIndex((x) => sameStream(x, s));
       if (i >= 0) st.streams.splice(i, 1);
+      if (s.channel === 'book' && st.sync !== undefined) {
+        this.resync.remove(st.sync);
+        st.sync = undefined;
+      }
       // Nothing subscribed or asked on this socket: the security is forgotten at once.
       if (st.streams.length === 0 && st.subscribed.size === 0 && st.asked.size === 0) this.forget(st);
     }
@@ -233,6 +252,7 @@ export class FutuSession implements TcpSession<Buffer> {
       st.subscribed.clear();
       st.asked.clear();
       st.book.reset();
+      if (st.sync !== undefined) this.resync.reset(st.sync);
       if (st.backfill) clearTimeout(st.backfill.timer);
       st.backfill = undefined;
       st.bars.clear();
@@ -315,6 +335,20 @@ export class FutuSession implements TcpSession<Buffer> {
     this.timers.add(t);
   }
 
+  /** Asks OpenD to push the security's current book once (RegQotPush with isFirstPush). */
+  private askBook(st: SecurityState): void {
+    const orderBook = SubType.OrderBook;
+    if (!this.ready || !st.subscribed.has(orderBook)) return; // the subscription's own first push will come
+    this.ctx.send(
+      this.request(
+        ProtoId.QotRegQotPush,
+        M.QotRegQotPushRequest,
+        { c2s: { securityList: [st.security], subTypeList: [orderBook], isRegOrUnReg: true, isFirstPush: true } },
+        { kind: 'other', what: 'RegQotPush', book: st.native },
+      ),
+    );
+  }
+
   private askGlobalState(): void {
     this.ctx.send(this.request(ProtoId.GetGlobalState, M.GetGlobalStateRequest, { c2s: { userID: 0 } }, { kind: 'other', what: 'GetGlobalState' }));
   }
@@ -341,9 +375,13 @@ export class FutuSession implements TcpSession<Buffer> {
         else this.acked(answer, pending.what);
         return;
       }
-      case ProtoId.QotRegQotPush:
-        this.acked(M.QotRegQotPushResponse.decode(body) as unknown as Answer<unknown>, 'RegQotPush');
+      case ProtoId.QotRegQotPush: {
+        const answer = M.QotRegQotPushResponse.decode(body) as unknown as Answer<unknown>;
+        this.acked(answer, 'RegQotPush');
+        const sync = pending.kind === 'other' && pending.book !== undefined ? this.securities.get(pending.book)?.sync : undefined;
+        if (answer.retType !== 0 && sync !== undefined) this.resync.askRejected(sync);
         return;
+      }
       case ProtoId.QotGetTicker:
         this.onBackfill(serial, M.QotGetTickerResponse.decode(body) as unknown as Answer<TickerS2C>);
         return;
@@ -395,6 +433,7 @@ export class FutuSession implements TcpSession<Buffer> {
       this.stats.acks++;
       const at = this.now();
       for (const t of pending.subTypes) st.subscribed.set(t, at);
+      if (st.sync !== undefined && pending.subTypes.includes(SubType.OrderBook)) this.resync.subscribed(st.sync);
       this.ctx.send(
         this.request(
           ProtoId.QotRegQotPush,
@@ -519,32 +558,29 @@ export class FutuSession implements TcpSession<Buffer> {
     const s2c = pushBody(push, 'Qot_UpdateOrderBook');
     const st = this.stateOf(s2c.security);
     if (st === undefined) return;
-    const bidCount = this.levels(s2c.orderBookBidList, this.bids, 'bid');
-    const askCount = this.levels(s2c.orderBookAskList, this.asks, 'ask');
-    const ts = secondsToMs(s2c.svrRecvTimeBidTimestamp || s2c.svrRecvTimeAskTimestamp);
-    const crossed = bidCount > 0 && askCount > 0 && this.bids[0]! >= this.asks[0]!;
-    let book = false;
-    let quotes = false;
-    for (const s of st.streams) {
-      if (s.channel === 'book') book = true;
-      else if (s.channel === 'quotes') quotes = true;
+    let bidCount: number;
+    let askCount: number;
+    try {
+      bidCount = this.levels(s2c.orderBookBidList, this.bids, 'bid');
+      askCount = this.levels(s2c.orderBookAskList, this.asks, 'ask');
+    } catch (err) {
+      this.bookRejected(st, ResyncReason.sequenceGap);
+      throw err;
     }
-    if (crossed) {
-      if (book && !st.book.empty) {
-        st.book.reset();
-        this.stats.resyncs++;
-        this.ctx.sink.status(st.symbolId, StatusCode.resync, ResyncReason.crossedBook);
-        this.ctx.onResync(st.symbolId, ResyncReason.crossedBook);
-      }
+    if (bidCount > 0 && askCount > 0 && this.bids[0]! >= this.asks[0]!) {
+      this.bookRejected(st, ResyncReason.crossedBook);
       throw new Error(`futu: ${st.native} order book is crossed (bid ${this.bids[0]} >= ask ${this.asks[0]})`);
     }
-    if (book) {
+    const ts = secondsToMs(s2c.svrRecvTimeBidTimestamp || s2c.svrRecvTimeAskTimestamp);
+    let quotes = false;
+    for (const s of st.streams) if (s.channel === 'quotes') quotes = true;
+    if (st.sync !== undefined) {
       const snapshot = st.book.apply(this.bids, bidCount, this.asks, askCount);
       const b = st.book;
       if (snapshot || b.deltaBidCount + b.deltaAskCount > 0) {
         this.ctx.sink.book(st.symbolId, ts, Number.NaN, Number.NaN, snapshot, b.deltaBids, b.deltaBidCount, b.deltaAsks, b.deltaAskCount);
       }
-      if (snapshot) this.ctx.sink.status(st.symbolId, StatusCode.synced, 0);
+      if (snapshot && this.resync.snapshotApplied(st.sync)) this.ctx.sink.status(st.symbolId, StatusCode.synced, 0);
     }
     if (quotes && (bidCount > 0 || askCount > 0)) {
       const nan = Number.NaN;
@@ -558,6 +594,14 @@ export class FutuSession implements TcpSession<Buffer> {
         askCount > 0 ? this.asks[1]! : nan,
       );
     }
+  }
+
+  /** A push concerning the book was rejected: the book starts over from a fresh push (see BookResync). */
+  private bookRejected(st: SecurityState, reason: number): void {
+    if (st.sync === undefined || !st.sync.resyncsAfterRejected(st.book.empty)) return;
+    st.book.reset();
+    this.stats.resyncs++;
+    this.resync.desync(st.sync, st.symbolId, reason);
   }
 
   /** A side of OpenD levels into `out` (flat); throws for a bad level (nothing of the frame applied). */

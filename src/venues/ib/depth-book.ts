@@ -73,6 +73,13 @@ export class DepthBook {
     else throw new Error(`ib: depth side ${side} is neither ask (0) nor bid (1)`);
   }
 
+  /** Every price level of `side` into `out` as `[price, size, …]`; returns the count. */
+  levelsOf(side: number, out: number[]): number {
+    out.length = 0;
+    for (const [price, size] of (side === DepthSide.bid ? this.bids : this.asks).levels) out.push(price, size);
+    return out.length >> 1;
+  }
+
   clear(): void {
     this.bids.clear();
     this.asks.clear();

@@ -1,14 +1,20 @@
 /**
  * One TWS API connection: handshake, contract resolution, the data requests per stream, and
  * the TWS error codes that change what the streams are doing (see `errors.ts`).
+ *
+ * Books: reqMktDepth starts from no rows, so the first depth row of a request is the book's
+ * snapshot (written with the levels it makes) and `synced` follows. A rejected depth row
+ * resyncs the book on the kit's `BookResync`: its ask is a fresh reqMktDepth, asked again when
+ * no row comes within the snapshot timeout or TWS answers the request with an error.
  */
 import { ResyncReason, Side, StatusCode } from '../../records/types.js';
 import type { StreamSpec, TcpSession, TcpSessionContext, TickerFields } from '../contract.js';
+import { BookResync, type BookResyncTiming, BookSyncState } from '../kit/book-resync.js';
 import { emptyTickerFields } from '../kit/ticker-fields.js';
 import { describeStreams } from '../rejection.js';
 import { FieldReader, handshake as handshakeBytes, In, messageId, startApi, TickByTick, TickType, TWS_MAX_VERSION, TWS_MIN_VERSION, VERSION_LAST_TRADE_DATE } from './codec.js';
 import { type ContractSpec, parseContractSpec } from './contract-spec.js';
-import { DepthBook } from './depth-book.js';
+import { DepthBook, DepthSide } from './depth-book.js';
 import { ENTITLEMENT_ERRORS, FARM_DOWN, FARM_OK, TwsError } from './errors.js';
 import { Pacer } from './pacer.js';
 import * as req from './requests.js';
@@ -27,6 +33,11 @@ interface Contract {
   detailsReqId: number;
 }
 
+interface Book {
+  readonly rows: DepthBook;
+  readonly sync: BookSyncState;
+}
+
 interface DataRequest {
   readonly stream: StreamSpec;
   readonly contract: Contract;
@@ -36,10 +47,11 @@ export interface IbSessionStats {
   serverVersion: number;
   requestsSent: number;
   resubscribes: number;
+  resyncs: number;
   ignored: number;
 }
 
-export interface IbSessionOptions {
+export interface IbSessionOptions extends BookResyncTiming {
   /** Requests per second (below TWS's 50). */
   readonly perSecond?: number;
 }
@@ -49,7 +61,7 @@ export function createIbSession(ctx: TcpSessionContext, options: IbSessionOption
 }
 
 export class IbSession implements TcpSession<Buffer> {
-  readonly stats: IbSessionStats = { serverVersion: 0, requestsSent: 0, resubscribes: 0, ignored: 0 };
+  readonly stats: IbSessionStats = { serverVersion: 0, requestsSent: 0, resubscribes: 0, resyncs: 0, ignored: 0 };
   private readonly clientId: number;
   private readonly pacer: Pacer;
   private readonly reader = new FieldReader();
@@ -58,9 +70,11 @@ export class IbSession implements TcpSession<Buffer> {
   private readonly requests = new Map<number, DataRequest>();
   /** The data request of each stream (key: channel + symbolId). */
   private readonly byStream = new Map<string, number>();
-  private readonly books = new Map<number, DepthBook>();
+  private readonly books = new Map<number, Book>();
+  private readonly resync: BookResync;
   private readonly tickers = new Map<number, TickerFields>();
   private readonly levels: number[] = [];
+  private readonly snapshotBids: number[] = [];
   private readonly empty: number[] = [];
   private nextReqId = 1;
   private ready = false;
@@ -71,6 +85,7 @@ export class IbSession implements TcpSession<Buffer> {
     options: IbSessionOptions,
   ) {
     this.clientId = ctx.clientId ?? DEFAULT_CLIENT_ID;
+    this.resync = new BookResync('ib', ctx, options);
     this.pacer = new Pacer((bytes) => {
       this.stats.requestsSent++;
       ctx.send(bytes);
@@ -115,7 +130,11 @@ export class IbSession implements TcpSession<Buffer> {
       const c = this.contracts.get(s.native);
       if (c === undefined) continue;
       c.streams.delete(s.channel);
-      if (s.channel === 'book') this.books.delete(s.symbolId);
+      if (s.channel === 'book') {
+        const book = this.books.get(s.symbolId);
+        if (book !== undefined) this.resync.remove(book.sync);
+        this.books.delete(s.symbolId);
+      }
       if (s.channel === 'ticker') this.tickers.delete(s.symbolId);
       if (c.streams.size === 0) {
         this.contracts.delete(s.native);
@@ -136,7 +155,7 @@ export class IbSession implements TcpSession<Buffer> {
     this.details.clear();
     this.requests.clear();
     this.byStream.clear();
-    for (const b of this.books.values()) b.clear();
+    for (const b of this.books.values()) this.startOver(b);
     for (const c of this.contracts.values()) c.detailsReqId = 0;
   }
 
@@ -212,7 +231,8 @@ export class IbSession implements TcpSession<Buffer> {
     for (const s of streams) this.request(c, s);
   }
 
-  private request(c: Contract, s: StreamSpec): void {
+  /** `asked`: a resync's ask (its timing is the resync's), not the stream's own first request. */
+  private request(c: Contract, s: StreamSpec, asked = false): void {
     this.cancel(s);
     const reqId = this.nextReqId++;
     this.requests.set(reqId, { stream: s, contract: c });
@@ -234,12 +254,14 @@ export class IbSession implements TcpSession<Buffer> {
       case 'book': {
         let book = this.books.get(s.symbolId);
         if (book === undefined) {
-          book = new DepthBook();
+          book = { rows: new DepthBook(), sync: new BookSyncState(s.native, () => this.request(c, s, true)) };
           this.books.set(s.symbolId, book);
         }
-        book.clear();
-        // Depth starts empty and arrives as inserts: an empty snapshot makes the book exact from here.
-        this.ctx.sink.book(s.symbolId, Number.NaN, Number.NaN, Number.NaN, true, this.empty, 0, this.empty, 0);
+        book.rows.clear();
+        if (!asked) {
+          this.startOver(book);
+          this.resync.subscribed(book.sync);
+        }
         this.pacer.send(req.reqMktDepth(reqId, c, DEPTH_ROWS, c.spec.exchange === 'SMART'));
         return;
       }
@@ -352,6 +374,9 @@ export class IbSession implements TcpSession<Buffer> {
       this.ctx.reject([live.stream], 'ERR_SUBSCRIPTION_REJECTED', `${describeStreams('ib', [live.stream])}: no market data permission: ${err.message}`);
     } else {
       this.ctx.log.warn(`ib: request ${id} (${live.stream.symbol} ${live.stream.channel}): ${err.message}`);
+      // A book's depth request that failed: asked again, rate-limited.
+      const book = live.stream.channel === 'book' ? this.books.get(live.stream.symbolId) : undefined;
+      if (book !== undefined) this.resync.askRejected(book.sync);
     }
   }
 
@@ -362,8 +387,9 @@ export class IbSession implements TcpSession<Buffer> {
       this.ctx.log.warn(`ib: ${err.message}: every stream is stale, books cleared`);
       this.everyStream((s) => {
         this.ctx.sink.status(s.symbolId, StatusCode.stale, code);
-        if (s.channel === 'book') {
-          this.books.get(s.symbolId)?.clear();
+        const book = s.channel === 'book' ? this.books.get(s.symbolId) : undefined;
+        if (book !== undefined) {
+          this.startOver(book);
           this.ctx.sink.status(s.symbolId, StatusCode.resync, ResyncReason.reconnect);
         }
       });
@@ -415,30 +441,42 @@ export class IbSession implements TcpSession<Buffer> {
 
   private onDepth(r: FieldReader, l2: boolean): void {
     r.skip(2);
-    const reqId = r.int('reqId');
-    const position = r.int('position');
-    if (l2) r.skip(1); // market maker
-    const op = r.int('operation');
-    const side = r.int('side');
-    const price = r.num('price');
-    const size = r.num('size');
-    const live = this.requests.get(reqId);
+    const live = this.requests.get(r.int('reqId'));
     if (live === undefined) return;
     const id = live.stream.symbolId;
     const book = this.books.get(id);
     if (book === undefined) return;
+    let side = 0;
     try {
-      book.apply(side, op, position, price, size, this.levels);
+      const position = r.int('position');
+      if (l2) r.skip(1); // market maker
+      const op = r.int('operation');
+      side = r.int('side');
+      book.rows.apply(side, op, position, r.num('price'), r.num('size'), this.levels);
     } catch (err) {
-      // The rows no longer match TWS's: start the book over.
-      this.ctx.sink.status(id, StatusCode.resync, ResyncReason.sequenceGap);
-      this.ctx.onResync(id, ResyncReason.sequenceGap);
-      this.request(live.contract, live.stream);
+      // The rows no longer match TWS's (nothing of the row was applied): the book starts over.
+      book.rows.clear();
+      this.stats.resyncs++;
+      this.resync.desync(book.sync, id, ResyncReason.sequenceGap);
       throw err;
     }
+    if (!book.sync.synced) {
+      // The request's first row: the book is what it makes (written whole).
+      const nb = book.rows.levelsOf(DepthSide.bid, this.snapshotBids);
+      const na = book.rows.levelsOf(DepthSide.ask, this.levels);
+      this.ctx.sink.book(id, Number.NaN, Number.NaN, Number.NaN, true, this.snapshotBids, nb, this.levels, na);
+      if (this.resync.snapshotApplied(book.sync)) this.ctx.sink.status(id, StatusCode.synced, 0);
+      return;
+    }
     const n = this.levels.length >> 1;
-    if (side === 1) this.ctx.sink.book(id, Number.NaN, Number.NaN, Number.NaN, false, this.levels, n, this.empty, 0);
+    if (side === DepthSide.bid) this.ctx.sink.book(id, Number.NaN, Number.NaN, Number.NaN, false, this.levels, n, this.empty, 0);
     else this.ctx.sink.book(id, Number.NaN, Number.NaN, Number.NaN, false, this.empty, 0, this.levels, n);
+  }
+
+  /** The book has no rows and waits for its request's first row (no ask pending). */
+  private startOver(book: Book): void {
+    book.rows.clear();
+    this.resync.reset(book.sync);
   }
 
   private onTick(r: FieldReader, isPrice: boolean): void {

@@ -82,7 +82,7 @@ export class BookResync {
 
   constructor(
     private readonly venue: string,
-    private readonly ctx: SessionContext,
+    private readonly ctx: Pick<SessionContext, 'sink' | 'log' | 'onResync'>,
     timing: BookResyncTiming = {},
   ) {
     this.minIntervalMs = timing.minResyncIntervalMs ?? DEFAULT_MIN_RESYNC_INTERVAL_MS;
