@@ -17,7 +17,7 @@ import { SymbolTable } from '../src/records/symbols.js';
 import { RecordView } from '../src/records/view.js';
 import { createRing, RingReader, RingWriter } from '../src/ring/ring.js';
 import type { RecordSink, SessionContext } from '../src/venues/contract.js';
-import { recordedSession, VENUE_CASES } from '../test/kit/venue-cases.js';
+import { RECORDED_CASES, recordedSession } from '../test/kit/venue-cases.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -89,12 +89,12 @@ let execs = 0;
 const deadline = Date.now() + seconds * 1000;
 const quiet = () => {};
 
-for (const v of VENUE_CASES) {
+for (const v of RECORDED_CASES) {
   const symbols = new SymbolTable();
   symbols.registerExchange(v.adapter.exchangeCode, v.id);
   for (const st of v.recorded.streams) symbols.intern(v.id, st.symbol);
   const view = new RecordView(symbols);
-  const budgetEnd = Date.now() + (deadline - Date.now()) / (VENUE_CASES.length - VENUE_CASES.indexOf(v));
+  const budgetEnd = Date.now() + (deadline - Date.now()) / (RECORDED_CASES.length - RECORDED_CASES.indexOf(v));
   const seen = new Set<string>();
   while (Date.now() < budgetEnd) {
     const sab = createRing(1 << (12 + int(5)));

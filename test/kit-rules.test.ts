@@ -10,9 +10,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ResyncReason, StatusCode } from '../src/records/types.js';
-import type { VenueSession } from '../src/venues/contract.js';
 import { BookResync, BookSyncState } from '../src/venues/kit/book-resync.js';
-import type { KitRuleCase, KitRuleEnv, Level } from './kit/kit-rule-case.js';
+import { deliver, type KitRuleCase, type KitRuleEnv, type Level, type RuleFrame, type RuleSession } from './kit/kit-rule-case.js';
 import { type RecordingContext, recordingContext } from './kit/recording-context.js';
 import { VENUE_CASES } from './kit/venue-cases.js';
 
@@ -27,11 +26,11 @@ const ROWS: readonly VenueRow[] = VENUE_CASES.map((c) => ({ venue: c.id, ...c.ki
 const flush = () => vi.advanceTimersByTimeAsync(0);
 
 /** Feed `frame`, expecting a plain Error naming the venue; returns the records it caused. */
-function rejected(rc: RecordingContext, s: VenueSession, row: VenueRow, frame: string) {
+function rejected(rc: RecordingContext, s: RuleSession, row: VenueRow, frame: RuleFrame) {
   const before = rc.recs.length;
   let threw: unknown;
   try {
-    s.onMessage(frame);
+    deliver(s, frame);
   } catch (err) {
     threw = err;
   }

@@ -15,7 +15,7 @@ import { type MarketRecord, StatusCode } from '../src/records/types.js';
 import { RecordView } from '../src/records/view.js';
 import { createRing, RingReader, RingWriter } from '../src/ring/ring.js';
 import type { RecordSink, SessionContext, VenueSession } from '../src/venues/contract.js';
-import { recordedSession, VENUE_CASES, type VenueCase } from './kit/venue-cases.js';
+import { RECORDED_CASES, type RecordedVenueCase, recordedSession } from './kit/venue-cases.js';
 
 const RUNS = Number(process.env.RINGFEED_PROPERTY_RUNS ?? 2000);
 const casesRun = new Map<string, number>();
@@ -62,7 +62,7 @@ function fakeContext(sink: RecordSink): SessionContext {
   };
 }
 
-function openSession(v: VenueCase, sink: RecordSink): VenueSession {
+function openSession(v: RecordedVenueCase, sink: RecordSink): VenueSession {
   const s = recordedSession(v, fakeContext(sink));
   s.addStreams(v.recorded.streams);
   return s;
@@ -123,7 +123,7 @@ function mutateAt(root: unknown, pick: number, value: unknown, del: boolean): un
   return root;
 }
 
-function frameArb(v: VenueCase): fc.Arbitrary<string> {
+function frameArb(v: RecordedVenueCase): fc.Arbitrary<string> {
   const real = fc.constantFrom(...v.recorded.frames);
   const structural = fc
     .tuple(real, fc.nat(), replacement, fc.boolean(), fc.integer({ min: 1, max: 3 }))
@@ -167,7 +167,7 @@ function nonFinite(call: { kind: string; args: unknown[] }): string | undefined 
   return undefined;
 }
 
-describe.each(VENUE_CASES)('$id session under random and mutated real frames', (v) => {
+describe.each(RECORDED_CASES)('$id session under random and mutated real frames', (v) => {
   it('real frames all parse (sanity)', () => {
     const rec: Recorded = { calls: [] };
     const s = openSession(v, recordingSink(rec));

@@ -2,11 +2,13 @@
  * A SessionContext that records everything a venue session does: records written to the sink
  * (book levels copied out of the scratch arrays), frames sent, REST URLs fetched, resyncs counted
  * and warnings logged. REST answers come from `rest` (a function of the URL; unset: never answers).
+ * `tcp` is the same recording for a TCP venue's session (bytes sent in `sentBytes`, refusals in
+ * `rejected`).
  */
 
 import { OrderBook } from '../../src/book/order-book.js';
 import { DEFAULT_LIMITS } from '../../src/engine/options.js';
-import type { SessionContext, TickerFields } from '../../src/venues/contract.js';
+import type { SessionContext, TcpSessionContext, TickerFields } from '../../src/venues/contract.js';
 
 export type Recorded =
   | { type: 'trade'; symbolId: number; seq: number; side: number; price: number; amount: number }
@@ -26,8 +28,11 @@ export type Recorded =
 
 export interface RecordingContext {
   readonly ctx: SessionContext;
+  readonly tcp: TcpSessionContext;
   readonly recs: Recorded[];
   readonly sent: string[];
+  readonly sentBytes: Buffer[];
+  readonly rejected: Array<{ channels: string[]; code: string; message: string }>;
   readonly fetched: string[];
   readonly resyncs: [number, number][];
   readonly warns: string[];
@@ -44,16 +49,19 @@ const pairs = (flat: ArrayLike<number>, n: number): [number, number][] => {
   return out;
 };
 
-export function recordingContext(): RecordingContext {
+export function recordingContext(tcpOptions: Pick<TcpSessionContext, 'clientId'> = {}): RecordingContext {
   const quiet = () => {};
   const rc: RecordingContext = {
     recs: [],
     sent: [],
+    sentBytes: [],
+    rejected: [],
     fetched: [],
     resyncs: [],
     warns: [],
     rest: undefined,
     ctx: undefined as unknown as SessionContext,
+    tcp: undefined as unknown as TcpSessionContext,
     statuses: (symbolId) =>
       rc.recs.flatMap((r) => (r.type === 'status' && r.symbolId === symbolId ? [r.code] : [])),
     consumerBook(symbolId) {
@@ -88,6 +96,16 @@ export function recordingContext(): RecordingContext {
     },
     send: (text) => rc.sent.push(text),
     onResync: (symbolId, reason) => rc.resyncs.push([symbolId, reason]),
+  };
+  const { sink, log, limits, onResync } = rc.ctx;
+  (rc as { tcp: TcpSessionContext }).tcp = {
+    ...tcpOptions,
+    sink,
+    log,
+    limits,
+    onResync,
+    send: (bytes) => rc.sentBytes.push(Buffer.from(bytes)),
+    reject: (streams, code, message) => rc.rejected.push({ channels: streams.map((s) => s.channel), code, message }),
   };
   return rc;
 }

@@ -15,6 +15,12 @@ import { createKrakenSession } from '../../src/venues/kraken/session.js';
 import { createOkxSession } from '../../src/venues/okx/session.js';
 import { venues } from '../../src/venues/registry.js';
 import { KIT_RULE_TS, type KitRuleCase, type KitRuleEnv, type Level, ruleSpec, subscribes } from './kit-rule-case.js';
+
+/** A WebSocket venue's kit rules: text frames to a `VenueSession`. */
+type SocketRules = KitRuleCase<VenueSession, string>;
+
+import { futuKitRules } from './futu-rules.js';
+import { ibKitRules } from './ib-rules.js';
 import { ccxtFrames, cryptofeedFrames, specs } from './recorded-frames.js';
 
 /** Real recorded frames for the property tests and the fuzzer. */
@@ -54,7 +60,8 @@ export interface VenueCase {
   readonly id: string;
   readonly adapter: VenueAdapter;
   readonly simulator: (typeof VENUE_SIMULATORS)[string];
-  readonly recorded: RecordedCase;
+  /** Real recorded text frames (WebSocket venues; none exist for the TCP venues). */
+  readonly recorded?: RecordedCase;
   readonly faults?: FaultCase;
   /** The kit rules (test/kit-rules.test.ts) on one symbol's book and trades. */
   kitRules(env: KitRuleEnv): KitRuleCase;
@@ -70,8 +77,11 @@ function venueCase(row: Row): VenueCase {
   return { ...row, adapter, simulator };
 }
 
+/** A venue case with recorded text frames. */
+export type RecordedVenueCase = VenueCase & { readonly recorded: RecordedCase };
+
 /** A session of `c` for its recorded frames. */
-export function recordedSession(c: VenueCase, ctx: SessionContext): VenueSession {
+export function recordedSession(c: RecordedVenueCase, ctx: SessionContext): VenueSession {
   if (c.recorded.createSession) return c.recorded.createSession(ctx);
   if (c.adapter.transport !== undefined && c.adapter.transport !== 'socket') throw new Error(`${c.id}: recorded frames are WebSocket text`);
   return c.adapter.createSession(ctx);
@@ -86,7 +96,7 @@ const binanceSymbols: Array<[string, string]> = [
 ];
 
 /** Binance spot and USD-M: snapshots by REST; USD-M also waits for a bridging diff. */
-function binanceKitRules(env: KitRuleEnv, venue: 'binance' | 'binance-usdm'): KitRuleCase {
+function binanceKitRules(env: KitRuleEnv, venue: 'binance' | 'binance-usdm'): SocketRules {
   const usdm = venue === 'binance-usdm';
   let last = 0;
   const good = (L: number) => () => Promise.resolve({ lastUpdateId: L, bids: [['100', '1']], asks: [['101', '1']] });
@@ -201,7 +211,7 @@ const ROWS: readonly Row[] = [
         ),
       ),
     },
-    kitRules: (env) => ({
+    kitRules: (env): SocketRules => ({
         open(rc) {
           const s = createCoinbaseSession(rc.ctx, env.timing);
           s.addStreams([ruleSpec('book', 'BTC/USD', 'BTC-USD'), ruleSpec('trades', 'BTC/USD', 'BTC-USD')]);
@@ -250,7 +260,7 @@ const ROWS: readonly Row[] = [
       minSinkCalls: 25,
       createSession: (ctx) => createKrakenSession(ctx, { bookDepth: 10 }),
     },
-    kitRules: (env) => ({
+    kitRules: (env): SocketRules => ({
         open(rc) {
           const s = createKrakenSession(rc.ctx, env.timing);
           s.addStreams([ruleSpec('book', 'BTC/USD', 'BTC/USD'), ruleSpec('trades', 'BTC/USD', 'BTC/USD')]);
@@ -310,7 +320,7 @@ const ROWS: readonly Row[] = [
         ['BTC/USDT:USDT', 'BTCUSDT', 'candles', '1m'],
       ]),
     },
-    kitRules: (env) => ({
+    kitRules: (env): SocketRules => ({
         open(rc) {
           const s = createBybitSession(rc.ctx, env.timing);
           s.addStreams([ruleSpec('book', 'BTC/USDT', 'BTCUSDT'), ruleSpec('trades', 'BTC/USDT', 'BTCUSDT')]);
@@ -372,7 +382,7 @@ const ROWS: readonly Row[] = [
         ]),
       ),
     },
-    kitRules: (env) => ({
+    kitRules: (env): SocketRules => ({
         open(rc) {
           const s = createOkxSession(rc.ctx, env.timing);
           s.addStreams([ruleSpec('book', 'BTC/USDT', 'BTC-USDT'), ruleSpec('trades', 'BTC/USDT', 'BTC-USDT')]);
@@ -410,6 +420,21 @@ const ROWS: readonly Row[] = [
         },
     }),
   },
+  {
+    // OpenD over TCP (protobuf bodies); no public recording of the protocol exists. The simulator
+    // lists every code but those starting 99 or ZZ.
+    id: 'futu',
+    rejection: { good: 'HK.00700', bad: 'US.ZZFOOBAR', channels: ['trades', 'book'] },
+    kitRules: futuKitRules,
+  },
+  {
+    // TWS API over TCP; no public recording of the protocol exists.
+    id: 'ib',
+    rejection: { good: 'AAPL', bad: 'FOOBAR', channels: ['trades', 'book'] },
+    kitRules: ibKitRules,
+  },
 ];
 
 export const VENUE_CASES: readonly VenueCase[] = ROWS.map(venueCase);
+/** The cases the property tests and the fuzzer run on: those with recorded frames. */
+export const RECORDED_CASES: readonly RecordedVenueCase[] = VENUE_CASES.filter((c): c is RecordedVenueCase => c.recorded !== undefined);
