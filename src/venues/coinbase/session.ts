@@ -41,6 +41,12 @@ import { emptyTickerFields } from '../kit/ticker-fields.js';
 import { channelFrame, L2_AUTH, L2_PUBLIC, parseIsoMs } from './protocol.js';
 
 /** Resync timing (`minResyncIntervalMs`, `snapshotTimeoutMs`, `now` …): see kit/book-resync.ts. */
+
+/** Ticker fields Coinbase sends as decimal strings: [ringfeed field, Coinbase key]. */
+const TICKER_FIELDS: ReadonlyArray<readonly [keyof TickerFields, string]> = [
+  ['open', 'open_24h'], ['high', 'high_24h'], ['low', 'low_24h'], ['baseVolume', 'volume_24h'], ['bidPrice', 'best_bid'], ['askPrice', 'best_ask'],
+];
+
 export interface CoinbaseSessionOptions extends BookResyncTiming {
   /** Max levels per side kept in the worker book. Default 5000. */
   maxBookLevels?: number;
@@ -420,12 +426,7 @@ export class CoinbaseSession implements VenueSession {
     const seq = this.fields.integer(p, m, 'sequence');
     const f = this.ticker;
     f.last = this.fields.decimal(p, m, 'price');
-    f.open = dec(m.open_24h);
-    f.high = dec(m.high_24h);
-    f.low = dec(m.low_24h);
-    f.baseVolume = dec(m.volume_24h);
-    f.bidPrice = dec(m.best_bid);
-    f.askPrice = dec(m.best_ask);
+    for (const [field, key] of TICKER_FIELDS) f[field] = dec(m[key]);
     // quoteVolume, mark/index/funding stay NaN (spot; the venue sends no quote volume).
     // The first ticker after a subscribe may come without `time`.
     const ts = m.time === undefined ? Number.NaN : this.time(p, m);
