@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RingfeedError } from '../src/engine/errors.js';
-import { resolveOptions } from '../src/engine/options.js';
+import { resolveOptions, resolveParser } from '../src/engine/options.js';
 
 function errorOf(fn: () => unknown): RingfeedError {
   try {
@@ -37,5 +37,17 @@ describe('engine options', () => {
     expect(err).toBeInstanceOf(RingfeedError);
     expect(err.code).toBe('ERR_BAD_OPTION');
     expect(err.message).toContain(name);
+  });
+});
+
+describe('frame parser choice (resolved on the main thread, handed to the worker)', () => {
+  it('the option wins over RINGFEED_BINANCE_PARSER, which wins over the default fast; venues without a fast parser get none', () => {
+    const json = { RINGFEED_BINANCE_PARSER: 'json' };
+    expect(resolveParser('binance', {}, {})).toBe('fast');
+    expect(resolveParser('binance-usdm', {}, json)).toBe('json');
+    expect(resolveParser('binance', { parser: 'fast' }, json)).toBe('fast');
+    expect(resolveParser('binance', { parser: 'json' }, {})).toBe('json');
+    expect(resolveParser('kraken', {}, json)).toBeUndefined();
+    expect(resolveOptions({ venues: { binance: { parser: 'json' } } }).venues.binance!.parser).toBe('json');
   });
 });

@@ -37,6 +37,7 @@ import {
   type ResolvedOptions,
   ROTATION_MARGIN_MS,
   resolveOptions,
+  resolveParser,
 } from './options.js';
 import { isCarried, planPlacement } from './placement.js';
 import { RecordDelivery } from './record-delivery.js';
@@ -410,12 +411,18 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
   }
 
-  private endpoints(adapter: VenueAdapter): Pick<ConnectionTask, 'wsUrl' | 'restUrl' | 'credentials' | 'ccxt' | 'clientId'> {
+  private endpoints(adapter: VenueAdapter): Pick<ConnectionTask, 'wsUrl' | 'restUrl' | 'credentials' | 'ccxt' | 'clientId' | 'parser'> {
     const configured = this.options.venues[adapter.id] ?? {};
     // ccxt settings: the option, else RINGFEED_CCXT_OPTIONS (checked at createEngine); the worker reads no env.
     const ccxt =
       configured.ccxt ?? (adapter.transport === 'ccxt' ? ccxtVenueOptions(ccxtExchangeId(adapter.id)) : undefined);
-    return { ...resolveEndpoints(adapter, configured, process.env), credentials: configured.credentials, ccxt, clientId: configured.clientId };
+    return {
+      ...resolveEndpoints(adapter, configured, process.env),
+      credentials: configured.credentials,
+      ccxt,
+      clientId: configured.clientId,
+      parser: resolveParser(adapter.id, configured, process.env),
+    };
   }
 
   /** Puts new streams on connections of the same venue and policy with room, or new ones. */

@@ -3,7 +3,7 @@ import { DEFAULT_MAX_LEVELS } from '../book/order-book.js';
 import { type BackoffOptions, DEFAULT_BACKOFF } from '../supervisor/backoff.js';
 import { type CircuitBreakerOptions, DEFAULT_CIRCUIT_BREAKER } from '../supervisor/circuit-breaker.js';
 import type { CcxtVenueOptions } from '../venues/ccxt/types.js';
-import type { Credentials } from '../venues/contract.js';
+import type { Credentials, FrameParser } from '../venues/contract.js';
 import { getVenue } from '../venues/registry.js';
 import type { BackpressurePolicy, ConnectionLimits } from '../worker/protocol.js';
 import { RingfeedError } from './errors.js';
@@ -25,7 +25,15 @@ export interface VenueEndpoints {
   readonly ccxt?: CcxtVenueOptions;
   /** TWS (`ib`) only: the API client id, 0..2147483647 (default 0); one per TWS connection. */
   readonly clientId?: number;
+  /**
+   * Venues with a fast frame parser (Binance spot and USD-M): `fast` (default) or `json`
+   * (`JSON.parse` for every frame, e.g. to rule the scanner out when diagnosing). Takes
+   * precedence over the `RINGFEED_BINANCE_PARSER` environment variable.
+   */
+  readonly parser?: FrameParser;
 }
+
+export const PARSER_ENV = 'RINGFEED_BINANCE_PARSER';
 
 export interface EngineOptions {
   /** Worker threads in the pool. Default: cores − 1, between 1 and 4. */
@@ -157,6 +165,29 @@ function checkCcxtOptions(value: unknown, option: string, venue: string): CcxtVe
   return structuredClone(value) as CcxtVenueOptions;
 }
 
+function checkParser(value: unknown, option: string, venue: string): FrameParser {
+  if (!hasFastParser(venue)) {
+    throw new RingfeedError('ERR_BAD_OPTION', `${option} applies to venues with a fast frame parser (binance, binance-usdm); ${venue} has none`);
+  }
+  if (value !== 'fast' && value !== 'json') throw new RingfeedError('ERR_BAD_OPTION', `${option} must be fast or json; got ${describe(value)}`);
+  return value;
+}
+
+function hasFastParser(venue: string): boolean {
+  const adapter = getVenue(venue);
+  return (adapter.transport === undefined || adapter.transport === 'socket') && adapter.fastParser === true;
+}
+
+/**
+ * The frame parser of a connection to `venue`: the option, else `RINGFEED_BINANCE_PARSER`
+ * (checked at createEngine), else fast. Undefined for venues without a fast parser. Resolved
+ * here, on the main thread: the worker reads no environment.
+ */
+export function resolveParser(venue: string, configured: VenueEndpoints, env: NodeJS.ProcessEnv): FrameParser | undefined {
+  if (!hasFastParser(venue)) return undefined;
+  return configured.parser ?? (env[PARSER_ENV] === 'json' ? 'json' : 'fast');
+}
+
 function checkClientId(value: unknown, option: string, venue: string): number {
   if (getVenue(venue).transport !== 'tcp') throw new RingfeedError('ERR_BAD_OPTION', `${option} applies to TCP venues (ib); ${venue} has no API client id`);
   return int(value, option, 0, 2147483647);
@@ -176,7 +207,7 @@ const KNOWN_OPTIONS = [
   'iteratorHighWaterMark',
   'workerMaxOldGenerationMb',
 ] as const;
-const VENUE_KEYS = ['wsUrl', 'restUrl', 'credentials', 'ccxt', 'clientId'] as const;
+const VENUE_KEYS = ['wsUrl', 'restUrl', 'credentials', 'ccxt', 'clientId', 'parser'] as const;
 const CREDENTIAL_KEYS = ['apiKey', 'secret', 'passphrase'] as const;
 
 /** Throws `ERR_BAD_OPTION` unless `value` is a plain object (or undefined) whose keys are all known. */
@@ -257,9 +288,9 @@ export function checkEnvironment(env: NodeJS.ProcessEnv): void {
     if (name.endsWith('_WS_URL')) checkWsUrl(value, `environment variable ${name}`);
     else if (name.endsWith('_REST_URL')) checkRestUrl(value, `environment variable ${name}`);
   }
-  const parser = env.RINGFEED_BINANCE_PARSER;
+  const parser = env[PARSER_ENV];
   if (parser !== undefined && parser !== '' && parser !== 'fast' && parser !== 'json') {
-    throw new RingfeedError('ERR_BAD_OPTION', `environment variable RINGFEED_BINANCE_PARSER must be fast or json; got ${describe(parser)}`);
+    throw new RingfeedError('ERR_BAD_OPTION', `environment variable ${PARSER_ENV} must be fast or json; got ${describe(parser)}`);
   }
   const ccxt = env.RINGFEED_CCXT_OPTIONS;
   if (ccxt !== undefined && ccxt !== '') {
@@ -316,6 +347,7 @@ export function resolveOptions(input: EngineOptions = {}): ResolvedOptions {
       credentials: ep.credentials === undefined ? undefined : checkCredentials(ep.credentials, `venues.${id}.credentials`),
       ccxt: ep.ccxt === undefined ? undefined : checkCcxtOptions(ep.ccxt, `venues.${id}.ccxt`, id),
       clientId: ep.clientId === undefined ? undefined : checkClientId(ep.clientId, `venues.${id}.clientId`, id),
+      parser: ep.parser === undefined ? undefined : checkParser(ep.parser, `venues.${id}.parser`, id),
     };
   }
   return {

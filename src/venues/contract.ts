@@ -41,6 +41,9 @@ export interface AdapterLog {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
+/** `fast`: a venue's own scanner of its frame shapes (falling back to JSON.parse); `json`: JSON.parse only. */
+export type FrameParser = 'fast' | 'json';
+
 /** The limits a venue session applies: the `limits.*` options of the same names. */
 export interface SessionLimits {
   /** Price levels kept per book side; beyond it the farthest level is evicted. */
@@ -65,6 +68,8 @@ export interface SessionContext {
   readonly credentials?: Credentials;
   /** The engine's `limits` a session applies (each has one default, in src/engine/options.ts). */
   readonly limits: SessionLimits;
+  /** Venues with a fast frame parser (`fastParser`): `json` turns it off (`venues.<id>.parser`). */
+  readonly parser?: FrameParser;
   /**
    * The venue refused these streams (an error ack naming them): the task writes a `rejected`
    * status record per stream, calls `removeStreams` on the session (no retry, no resubscribe)
@@ -165,6 +170,8 @@ export interface SocketVenueAdapter extends VenueCommon {
   createSession(ctx: SessionContext): VenueSession;
   /** An application-level ping the connection task sends on a timer (e.g. OKX `ping`). */
   readonly appPing?: { readonly intervalMs: number; readonly text: string };
+  /** The session has a fast frame parser that `ctx.parser === 'json'` replaces with JSON.parse (Binance). */
+  readonly fastParser?: true;
 }
 
 /** A venue spoken over a framed TCP socket (`src/worker/tcp-task.ts`); frames are Buffers. */

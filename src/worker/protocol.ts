@@ -4,7 +4,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { CcxtVenueOptions } from '../venues/ccxt/types.js';
-import type { Credentials, SessionLimits, StreamSpec } from '../venues/contract.js';
+import type { Credentials, FrameParser, SessionLimits, StreamSpec } from '../venues/contract.js';
 
 export type BackpressurePolicy = 'block' | 'drop' | 'conflate';
 
@@ -51,6 +51,8 @@ export interface ConnectionTask {
   readonly ccxt?: CcxtVenueOptions;
   /** TCP venues with API client ids (TWS): the `venues.<id>.clientId` option. */
   readonly clientId?: number;
+  /** Venues with a fast frame parser: the choice (`venues.<id>.parser`, else the env; resolved by the engine). */
+  readonly parser?: FrameParser;
 }
 
 /** Slots of the per-connection Float64Array counters shared with the main thread. */

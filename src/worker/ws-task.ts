@@ -73,6 +73,7 @@ class WsTransport implements Transport {
       onResync: () => base.countResync(),
       credentials: task.credentials,
       limits: task.limits,
+      parser: task.parser,
       reject: (streams, code, message) => this.reject(streams, code, message),
     });
   }

@@ -79,6 +79,8 @@ export const rows: BadInputRow[] = [
   option('venues.ib.wsUrl: ws://… (TWS is tcp://)', { venues: { ib: { wsUrl: 'ws://127.0.0.1:7497' } } }, 'ERR_BAD_OPTION', 'venues.ib.wsUrl', 'tcp:'),
   option('venues.binance.ccxt on a native venue', { venues: { binance: { ccxt: {} } } }, 'ERR_BAD_OPTION', 'venues.binance.ccxt', 'ccxt venues only'),
   option('venues.kucoin.ccxt.limit (unknown key)', { venues: { kucoin: { ccxt: { limit: 5 } } } }, 'ERR_BAD_OPTION', 'venues.kucoin.ccxt.limit'),
+  option('venues.binance.parser: fastest', { venues: { binance: { parser: 'fastest' } } }, 'ERR_BAD_OPTION', 'venues.binance.parser', 'fast or json'),
+  option('venues.kraken.parser (no fast parser)', { venues: { kraken: { parser: 'json' } } }, 'ERR_BAD_OPTION', 'venues.kraken.parser', 'fast frame parser'),
   option('backoff.initialMs (real key initialDelayMs)', { backoff: { initialMs: 10 } }, 'ERR_BAD_OPTION', 'backoff.initialMs', 'initialDelayMs'),
   option('backoff.multiplier: 0.5', { backoff: { multiplier: 0.5 } }, 'ERR_BAD_OPTION', 'backoff.multiplier'),
   option('backoff.maxDelayMs below initialDelayMs', { backoff: { initialDelayMs: 500, maxDelayMs: 100 } }, 'ERR_BAD_OPTION', 'backoff.maxDelayMs'),

@@ -7,7 +7,7 @@
 import type { SessionContext, SocketVenueDefinition, StreamSpec, VenueSession } from '../contract.js';
 import { parseSpotSymbol } from '../kit/symbols.js';
 import { spotListedSymbols } from './instruments.js';
-import { binanceParserFromEnv, createBinanceSession } from './session.js';
+import { createBinanceSession } from './session.js';
 import { combinedStreamUrl, SPOT_NAMING } from './streams.js';
 
 export const binance: SocketVenueDefinition = {
@@ -30,8 +30,9 @@ export const binance: SocketVenueDefinition = {
 
   /** Binance's WebSocket takes streams of unknown symbols silently: exchangeInfo tells them apart. */
   listedSymbols: spotListedSymbols,
+  fastParser: true,
 
   createSession(ctx: SessionContext): VenueSession {
-    return createBinanceSession(ctx, { parser: binanceParserFromEnv() });
+    return createBinanceSession(ctx, { parser: ctx.parser });
   },
 };

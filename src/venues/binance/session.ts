@@ -1019,14 +1019,6 @@ export class BinanceSession implements VenueSession {
   }
 }
 
-/**
- * Parser choice for sessions created by the adapters: `RINGFEED_BINANCE_PARSER=json` forces
- * `JSON.parse` (e.g. to rule the scanner out when diagnosing); anything else is the fast path.
- */
-export function binanceParserFromEnv(): 'fast' | 'json' {
-  return process.env.RINGFEED_BINANCE_PARSER === 'json' ? 'json' : 'fast';
-}
-
 export function createBinanceSession(
   ctx: SessionContext,
   options?: BinanceSessionOptions,

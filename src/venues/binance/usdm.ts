@@ -16,7 +16,7 @@ import type { SessionContext, SocketVenueDefinition, StreamSpec, VenueSession } 
 import { parseSymbol } from '../kit/symbols.js';
 import { type BinanceFlavor, USDM_DEPTH_RULE } from './flavor.js';
 import { usdmListedSymbols } from './instruments.js';
-import { binanceParserFromEnv, createBinanceSession } from './session.js';
+import { createBinanceSession } from './session.js';
 import { combinedStreamUrl, SPOT_NAMING, type StreamNaming } from './streams.js';
 
 /** Spot's stream names plus `funding`; no 1 s klines. */
@@ -60,8 +60,9 @@ export const binanceUsdm: SocketVenueDefinition = {
 
   /** Binance's WebSocket takes streams of unknown symbols silently: exchangeInfo tells them apart. */
   listedSymbols: usdmListedSymbols,
+  fastParser: true,
 
   createSession(ctx: SessionContext): VenueSession {
-    return createBinanceSession(ctx, { flavor: USDM_FLAVOR, parser: binanceParserFromEnv() });
+    return createBinanceSession(ctx, { flavor: USDM_FLAVOR, parser: ctx.parser });
   },
 };
