@@ -1,42 +1,13 @@
 /** Bybit end to end: real workers through `createEngine` against the Bybit simulator. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../src/engine/engine.js';
-import type { EngineOptions } from '../src/engine/options.js';
+import { describe, expect, it } from 'vitest';
 import type { BookRecord, MarketRecord, StatusRecord, TickerRecord } from '../src/records/types.js';
 import { ResyncReason } from '../src/records/types.js';
 import { type BybitSimulator, startBybitSimulator } from '../src/simulator/index.js';
-import { captureLogger, statuses } from './helpers/engine.js';
+import { statuses, venueRig } from './helpers/engine.js';
 import { waitFor } from './helpers/wait.js';
 
-let sim: BybitSimulator | undefined;
-let engine: Engine | undefined;
+const rig = venueRig('bybit');
 
-afterEach(async () => {
-  await engine?.close();
-  await sim?.close();
-  engine = undefined;
-  sim = undefined;
-});
-
-interface Run {
-  engine: Engine;
-  records: MarketRecord[];
-  logs: Array<Record<string, unknown>>;
-}
-
-function start(s: BybitSimulator, options: EngineOptions = {}): Run {
-  const logs: Array<Record<string, unknown>> = [];
-  engine = createEngine({
-    threads: 1,
-    ...options,
-    logger: captureLogger(logs),
-    venues: { bybit: { wsUrl: s.wsUrl, restUrl: s.restUrl } },
-    backoff: { initialDelayMs: 20, maxDelayMs: 200, multiplier: 2 },
-  });
-  const records: MarketRecord[] = [];
-  engine.onRecord((r) => records.push(r));
-  return { engine, records, logs };
-}
 
 const count = (records: MarketRecord[], type: string, symbol?: string) =>
   records.filter((r) => r.type === type && (symbol === undefined || r.symbol === symbol)).length;
@@ -62,13 +33,13 @@ function bookFrom(records: MarketRecord[], symbol: string) {
 }
 
 /** Waits until our book of `symbol` reaches the simulator's `u`, then compares all 50 levels. */
-async function expectBookMatches(records: MarketRecord[], symbol: string, native: string, category: 'spot' | 'linear') {
+async function expectBookMatches(sim: BybitSimulator, records: MarketRecord[], symbol: string, native: string, category: 'spot' | 'linear') {
   let ours = bookFrom(records, symbol);
   await waitFor(() => {
     ours = bookFrom(records, symbol);
-    return ours.seq === sim!.book(native, category).lastUpdateId;
+    return ours.seq === sim.book(native, category).lastUpdateId;
   }, `our ${symbol} book at the simulator's u`);
-  const truth = sim!.book(native, category);
+  const truth = sim.book(native, category);
   expect(ours.bids).toEqual(truth.bids);
   expect(ours.asks).toEqual(truth.asks);
   expect(truth.bids.length).toBeGreaterThan(10);
@@ -76,8 +47,8 @@ async function expectBookMatches(records: MarketRecord[], symbol: string, native
 
 describe('bybit through the engine (real workers, simulator)', () => {
   it('streams spot and linear at once on two sockets, every channel normalized', async () => {
-    sim = await startBybitSimulator({ seed: 21, ratePerStream: 40, tickerRate: 20, klineRate: 10 });
-    const { engine, records } = start(sim);
+    const sim = await startBybitSimulator({ seed: 21, ratePerStream: 40, tickerRate: 20, klineRate: 10 });
+    const { engine, records } = rig.start(sim);
     const spot = ['BTC/USDT', 'ETH/USDT'];
     const perp = 'BTC/USDT:USDT';
     engine.subscribe({ exchange: 'bybit', channels: ['trades', 'quotes', 'book', 'ticker', 'candles'], symbols: spot });
@@ -109,12 +80,12 @@ describe('bybit through the engine (real workers, simulator)', () => {
     expect(stats.integrityErrors).toBe(0);
     expect(stats.badMessages).toBe(0);
     expect(stats.resyncs).toBe(0);
-    await expectBookMatches(records, perp, 'BTCUSDT', 'linear');
+    await expectBookMatches(sim, records, perp, 'BTCUSDT', 'linear');
   });
 
   it('a skipped update id resyncs only that symbol, and its book equals the simulator afterwards', async () => {
-    sim = await startBybitSimulator({ seed: 22, ratePerStream: 40 });
-    const { engine, records, logs } = start(sim);
+    const sim = await startBybitSimulator({ seed: 22, ratePerStream: 40 });
+    const { engine, records, logs } = rig.start(sim);
     engine.subscribe({ exchange: 'bybit', channels: ['book'], symbols: ['BTC/USDT', 'ETH/USDT', 'BTC/USDT:USDT'] });
     await waitFor(
       () => ['BTC/USDT', 'ETH/USDT', 'BTC/USDT:USDT'].every((s) => synced(records, s) === 1),
@@ -132,14 +103,14 @@ describe('bybit through the engine (real workers, simulator)', () => {
     // After the resync the book is rebuilt from a fresh snapshot.
     const books = records.filter((r): r is BookRecord => r.type === 'book' && r.symbol === 'BTC/USDT');
     expect(books.filter((b) => b.snapshot)).toHaveLength(2);
-    await expectBookMatches(records, 'BTC/USDT', 'BTCUSDT', 'spot');
-    await expectBookMatches(records, 'ETH/USDT', 'ETHUSDT', 'spot');
+    await expectBookMatches(sim, records, 'BTC/USDT', 'BTCUSDT', 'spot');
+    await expectBookMatches(sim, records, 'ETH/USDT', 'ETHUSDT', 'spot');
     expect(engine.stats().reconnects).toBe(0);
   });
 
   it('rebuilds every book after the venue drops both connections', async () => {
-    sim = await startBybitSimulator({ seed: 23, ratePerStream: 40 });
-    const { engine, records } = start(sim);
+    const sim = await startBybitSimulator({ seed: 23, ratePerStream: 40 });
+    const { engine, records } = rig.start(sim);
     engine.subscribe({ exchange: 'bybit', channels: ['trades', 'book'], symbols: ['ETH/USDT', 'ETH/USDT:USDT'] });
     await waitFor(() => synced(records, 'ETH/USDT') === 1 && synced(records, 'ETH/USDT:USDT') === 1, 'both books synced');
     const before = records.length;
@@ -163,13 +134,13 @@ describe('bybit through the engine (real workers, simulator)', () => {
     await waitFor(() => count(records.slice(mark), 'trade') > 3, 'trades after the reconnect');
     expect(engine.stats().reconnects).toBe(2);
     expect(engine.stats().resyncs).toBe(0);
-    await expectBookMatches(records, 'ETH/USDT', 'ETHUSDT', 'spot');
-    await expectBookMatches(records, 'ETH/USDT:USDT', 'ETHUSDT', 'linear');
+    await expectBookMatches(sim, records, 'ETH/USDT', 'ETHUSDT', 'spot');
+    await expectBookMatches(sim, records, 'ETH/USDT:USDT', 'ETHUSDT', 'linear');
   });
 
   it('skips malformed frames with a logged error naming bybit, and refuses impossible subscriptions', async () => {
-    sim = await startBybitSimulator({ seed: 24, ratePerStream: 40 });
-    const { engine, records, logs } = start(sim);
+    const sim = await startBybitSimulator({ seed: 24, ratePerStream: 40 });
+    const { engine, records, logs } = rig.start(sim);
     expect(() => engine.subscribe({ exchange: 'bybit', channels: ['funding'], symbols: ['BTC/USDT'] })).toThrow(/funding.*BTC\/USDT/);
     expect(() => engine.subscribe({ exchange: 'bybit', channels: ['trades'], symbols: ['BTC/USD:BTC'] })).toThrow(
       expect.objectContaining({ code: 'ERR_BAD_SYMBOL' }),

@@ -1,35 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../src/engine/engine.js';
+import { describe, expect, it } from 'vitest';
 import type { BookRecord, MarketRecord, TradeRecord } from '../src/records/types.js';
 import { type CoinbaseSimulator, startCoinbaseSimulator } from '../src/simulator/index.js';
-import { captureLogger, statuses } from './helpers/engine.js';
+import { statuses, venueRig } from './helpers/engine.js';
 import { waitFor } from './helpers/wait.js';
 
 const SYMBOLS = ['BTC/USD', 'ETH/USD'];
 
-let sim: CoinbaseSimulator | undefined;
-let engine: Engine | undefined;
+const rig = venueRig('coinbase');
 
-afterEach(async () => {
-  await engine?.close();
-  await sim?.close();
-  engine = undefined;
-  sim = undefined;
-});
-
-function start(s: CoinbaseSimulator): { engine: Engine; records: MarketRecord[]; logs: Array<Record<string, unknown>> } {
-  const logs: Array<Record<string, unknown>> = [];
-  const e = createEngine({
-    threads: 1,
-    logger: captureLogger(logs),
-    venues: { coinbase: { wsUrl: s.wsUrl, restUrl: s.restUrl } },
-    backoff: { initialDelayMs: 20, maxDelayMs: 200, multiplier: 2 },
-  });
-  engine = e;
-  const records: MarketRecord[] = [];
-  e.onRecord((r) => records.push(r));
-  return { engine: e, records, logs };
-}
 
 const count = (records: MarketRecord[], type: string, symbol?: string): number =>
   records.filter((r) => r.type === type && (symbol === undefined || r.symbol === symbol)).length;
@@ -70,8 +48,8 @@ async function booksAgree(records: MarketRecord[], s: CoinbaseSimulator, symbol:
 
 describe('coinbase engine against the coinbase simulator (real workers)', () => {
   it('streams trades, tickers, quotes and books; candles are refused clearly', async () => {
-    sim = await startCoinbaseSimulator({ seed: 3, ratePerProduct: 60 });
-    const { engine: e, records } = start(sim);
+    const sim = await startCoinbaseSimulator({ seed: 3, ratePerProduct: 60 });
+    const { engine: e, records } = rig.start(sim);
     expect(() => e.subscribe({ exchange: 'coinbase', channels: ['candles'], symbols: ['BTC/USD'] })).toThrow(
       expect.objectContaining({ code: 'ERR_BAD_CHANNEL', message: expect.stringContaining('coinbase has no channel candles') }),
     );
@@ -95,8 +73,8 @@ describe('coinbase engine against the coinbase simulator (real workers)', () => 
   });
 
   it('a skipped sequence resyncs only that product, and its book equals the simulator afterwards', async () => {
-    sim = await startCoinbaseSimulator({ seed: 4, ratePerProduct: 40 });
-    const { engine: e, records, logs } = start(sim);
+    const sim = await startCoinbaseSimulator({ seed: 4, ratePerProduct: 40 });
+    const { engine: e, records, logs } = rig.start(sim);
     e.subscribe({ exchange: 'coinbase', channels: ['book'], symbols: SYMBOLS });
     await waitFor(() => statuses(records).filter((s) => s === 'synced').length === 2, 'both books synced');
     // Past the per-product resubscribe rate limit that the initial subscribe started.
@@ -113,8 +91,8 @@ describe('coinbase engine against the coinbase simulator (real workers)', () => 
   });
 
   it('reconnects after closeAll and rebuilds every book', async () => {
-    sim = await startCoinbaseSimulator({ seed: 5, ratePerProduct: 40 });
-    const { engine: e, records } = start(sim);
+    const sim = await startCoinbaseSimulator({ seed: 5, ratePerProduct: 40 });
+    const { engine: e, records } = rig.start(sim);
     e.subscribe({ exchange: 'coinbase', channels: ['trades', 'book'], symbols: SYMBOLS });
     await waitFor(() => statuses(records).filter((s) => s === 'synced').length === 2, 'both books synced');
     sim.faults.closeAll(1001);
@@ -136,8 +114,8 @@ describe('coinbase engine against the coinbase simulator (real workers)', () => 
   });
 
   it('skips a malformed frame with a clear logged error and keeps streaming', async () => {
-    sim = await startCoinbaseSimulator({ seed: 6, ratePerProduct: 60 });
-    const { engine: e, records, logs } = start(sim);
+    const sim = await startCoinbaseSimulator({ seed: 6, ratePerProduct: 60 });
+    const { engine: e, records, logs } = rig.start(sim);
     e.subscribe({ exchange: 'coinbase', channels: ['trades'], symbols: ['BTC/USD'] });
     await waitFor(() => count(records, 'trade') > 3, 'trades');
     sim.faults.malformed(2);

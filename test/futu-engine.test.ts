@@ -4,36 +4,18 @@
  * backfilled, refusals as `rejected` with the connection up, the one-minute unsubscribe queued,
  * reconnect, and a closed market that does not reconnect-storm.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine, type EngineOptions } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import type { EngineOptions } from '../src/index.js';
 import type { MarketRecord } from '../src/records/types.js';
-import { type FutuSimulator, type FutuSimulatorOptions, startFutuSimulator } from '../src/simulator/index.js';
-import { captureLogger, statuses } from './helpers/engine.js';
+import { type FutuSimulatorOptions, startFutuSimulator } from '../src/simulator/index.js';
+import { statuses, venueRig } from './helpers/engine.js';
 import { waitFor } from './helpers/wait.js';
 
-let sim: FutuSimulator | undefined;
-let engine: Engine | undefined;
-
-afterEach(async () => {
-  await engine?.close();
-  await sim?.close();
-  engine = undefined;
-  sim = undefined;
-});
+const rig = venueRig('futu');
 
 async function start(simOptions: FutuSimulatorOptions = {}, options: EngineOptions = {}) {
-  sim = await startFutuSimulator({ seed: 5, ratePerSecurity: 40, wsPort: -1, ...simOptions });
-  const logs: Array<Record<string, unknown>> = [];
-  const e = createEngine({
-    threads: 1,
-    logger: captureLogger(logs),
-    backoff: { initialDelayMs: 20, maxDelayMs: 200, multiplier: 2 },
-    ...options,
-    venues: { futu: { wsUrl: sim.wsUrl } },
-  });
-  engine = e;
-  const records: MarketRecord[] = [];
-  e.onRecord((r) => records.push(r));
+  const sim = await startFutuSimulator({ seed: 5, ratePerSecurity: 40, wsPort: -1, ...simOptions });
+  const { engine: e, records, logs } = rig.start(sim, options);
   const rejected: Array<{ code: string; message: string; symbol: string; channel: string }> = [];
   e.on('rejected', (r) => rejected.push(r));
   const states: string[] = [];

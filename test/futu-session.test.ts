@@ -1,30 +1,21 @@
 /** FutuSession without a socket: its requests, the queued unsubscribe and refusals. */
 import { describe, expect, it } from 'vitest';
-import type { StreamSpec, TcpSessionContext } from '../src/venues/contract.js';
+import type { StreamSpec, } from '../src/venues/contract.js';
 import { encodePacket, packetBody, readHeader } from '../src/venues/futu/codec.js';
 import { encode, FutuMessages as M } from '../src/venues/futu/messages.js';
 import { ProtoId } from '../src/venues/futu/protocol.js';
 import { FutuSession } from '../src/venues/futu/session.js';
 import { waitFor } from './helpers/wait.js';
+import { recordingContext } from './kit/recording-context.js';
 
 function rig(minSubscribedMs = 60_000) {
-  const sent: Buffer[] = [];
-  const rejected: Array<{ code: string; message: string; streams: readonly StreamSpec[] }> = [];
-  const nop = () => {};
-  const ctx: TcpSessionContext = {
-    sink: { trade: nop, quote: nop, ticker: nop, book: nop, candle: nop, status: nop },
-    log: { debug: nop, info: nop, warn: nop, error: nop },
-    send: (b) => sent.push(Buffer.from(b)),
-    onResync: nop,
-    reject: (streams, code, message) => rejected.push({ streams, code, message }),
-    limits: { maxBookLevels: 5000, maxBufferedUpdates: 100 },
-  };
-  const session = new FutuSession(ctx, { minSubscribedMs });
+  const rc = recordingContext();
+  const session = new FutuSession(rc.tcp, { minSubscribedMs });
   const answer = (request: Buffer, type: typeof M.QotSubResponse, value: Record<string, unknown>) => {
     const h = readHeader(request);
     session.onFrame(encodePacket(h.protoId, h.serial, encode(type, value)));
   };
-  return { session, sent, rejected, answer };
+  return { session, sent: rc.sentBytes, rejected: rc.rejected, answer };
 }
 
 const spec = (channel: StreamSpec['channel'], native = 'HK.00700'): StreamSpec => ({ channel, symbol: native, symbolId: 1, native });

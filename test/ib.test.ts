@@ -109,10 +109,7 @@ describe('session', () => {
     const decoder = twsFraming.decoder(1 << 20);
     const rejected: string[] = [];
     const ctx: TcpSessionContext = {
-      sink: rc.ctx.sink,
-      log: rc.ctx.log,
-      limits: rc.ctx.limits,
-      onResync: () => {},
+      ...rc.tcp,
       send: (b) => decoder.push(Buffer.from(b), (f) => sent.push(f)),
       reject: (streams, code, message) => rejected.push(`${code} ${streams.map((s) => s.channel).join(',')} ${message}`),
       clientId,

@@ -1,43 +1,22 @@
 /** Kraken v2 end to end: real workers through `createEngine` against the Kraken simulator. */
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createEngine, type Engine } from '../src/engine/engine.js';
+import type { Engine } from '../src/engine/engine.js';
 import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { type MarketRecord, ResyncReason, type StatusRecord } from '../src/records/types.js';
 import { type KrakenSimulator, startKrakenSimulator } from '../src/simulator/index.js';
 import type { SessionContext } from '../src/venues/contract.js';
 import { createKrakenSession } from '../src/venues/kraken/session.js';
-import { captureLogger } from './helpers/engine.js';
+import { venueRig } from './helpers/engine.js';
 import { waitFor } from './helpers/wait.js';
 
 const SYMBOLS = ['BTC/USD', 'ETH/USD'];
 /** The session's default book depth (what the engine's book should hold). */
 const DEPTH = 25;
 
-let sim: KrakenSimulator | undefined;
-let engine: Engine | undefined;
+const rig = venueRig('kraken');
 
-afterEach(async () => {
-  await engine?.close();
-  await sim?.close();
-  engine = undefined;
-  sim = undefined;
-});
-
-function start(s: KrakenSimulator): { engine: Engine; records: MarketRecord[]; logs: Array<Record<string, unknown>> } {
-  const logs: Array<Record<string, unknown>> = [];
-  const e = createEngine({
-    threads: 1,
-    logger: captureLogger(logs),
-    venues: { kraken: { wsUrl: s.wsUrl, restUrl: s.restUrl } },
-    backoff: { initialDelayMs: 20, maxDelayMs: 200, multiplier: 2 },
-  });
-  engine = e;
-  const records: MarketRecord[] = [];
-  e.onRecord((r) => records.push(r));
-  return { engine: e, records, logs };
-}
 
 const count = (records: MarketRecord[], type: string, symbol?: string): number =>
   records.filter((r) => r.type === type && (symbol === undefined || r.symbol === symbol)).length;
@@ -63,8 +42,8 @@ async function expectBookMatches(e: Engine, s: KrakenSimulator, symbol: string):
 
 describe('kraken engine against the simulator (real workers)', () => {
   it('streams trades, tickers, books and candles for every symbol', async () => {
-    sim = await startKrakenSimulator({ seed: 21, ratePerPair: 60 });
-    const { engine: e, records } = start(sim);
+    const sim = await startKrakenSimulator({ seed: 21, ratePerPair: 60 });
+    const { engine: e, records } = rig.start(sim);
     e.subscribe({ exchange: 'kraken', channels: ['trades', 'ticker', 'book', 'candles'], symbols: SYMBOLS });
     await waitFor(
       () => SYMBOLS.every((s) => ['trade', 'ticker', 'book', 'candle'].every((t) => count(records, t, s) >= 3)),
@@ -86,8 +65,8 @@ describe('kraken engine against the simulator (real workers)', () => {
   });
 
   it('catches a corrupted checksum on that message, resyncs only that symbol, and rebuilds the book', async () => {
-    sim = await startKrakenSimulator({ seed: 22, ratePerPair: 60 });
-    const { engine: e, records, logs } = start(sim);
+    const sim = await startKrakenSimulator({ seed: 22, ratePerPair: 60 });
+    const { engine: e, records, logs } = rig.start(sim);
     e.subscribe({ exchange: 'kraken', channels: ['book'], symbols: SYMBOLS });
     e.subscribe({ exchange: 'kraken', channels: ['trades'], symbols: ['ETH/USD'] });
     await waitFor(() => SYMBOLS.every((s) => statuses(records, s).length === 1), 'both books synced');
@@ -114,8 +93,8 @@ describe('kraken engine against the simulator (real workers)', () => {
   });
 
   it('a dropped update (skipSequence) fails the next checksum and resyncs that symbol', async () => {
-    sim = await startKrakenSimulator({ seed: 23, ratePerPair: 60 });
-    const { engine: e, records, logs } = start(sim);
+    const sim = await startKrakenSimulator({ seed: 23, ratePerPair: 60 });
+    const { engine: e, records, logs } = rig.start(sim);
     e.subscribe({ exchange: 'kraken', channels: ['book'], symbols: SYMBOLS });
     await waitFor(() => SYMBOLS.every((s) => statuses(records, s).length === 1), 'both books synced');
     sim.faults.skipSequence('ETH/USD');
@@ -131,8 +110,8 @@ describe('kraken engine against the simulator (real workers)', () => {
   });
 
   it('reconnects after the server closes and takes fresh snapshots', async () => {
-    sim = await startKrakenSimulator({ seed: 24, ratePerPair: 60 });
-    const { engine: e, records } = start(sim);
+    const sim = await startKrakenSimulator({ seed: 24, ratePerPair: 60 });
+    const { engine: e, records } = rig.start(sim);
     e.subscribe({ exchange: 'kraken', channels: ['book', 'trades'], symbols: SYMBOLS });
     await waitFor(() => SYMBOLS.every((s) => statuses(records, s).length === 1), 'both books synced');
     sim.faults.closeAll(1001);
@@ -147,8 +126,8 @@ describe('kraken engine against the simulator (real workers)', () => {
   });
 
   it('skips a malformed frame with a logged error naming kraken and keeps streaming', async () => {
-    sim = await startKrakenSimulator({ seed: 25, ratePerPair: 60 });
-    const { engine: e, records, logs } = start(sim);
+    const sim = await startKrakenSimulator({ seed: 25, ratePerPair: 60 });
+    const { engine: e, records, logs } = rig.start(sim);
     e.subscribe({ exchange: 'kraken', channels: ['trades'], symbols: ['BTC/USD'] });
     await waitFor(() => count(records, 'trade') > 2, 'trades');
     sim.faults.malformed(2);
@@ -161,7 +140,7 @@ describe('kraken engine against the simulator (real workers)', () => {
 
 describe('kraken simulator protocol', () => {
   it('answers pings, rejects bad requests, and its depth-10 updates verify in a session', async () => {
-    sim = await startKrakenSimulator({ seed: 26, ratePerPair: 200 });
+    const sim = await startKrakenSimulator({ seed: 26, ratePerPair: 200 });
     const frames: Array<Record<string, unknown>> = [];
     const resyncs: number[] = [];
     let books = 0;

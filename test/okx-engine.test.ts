@@ -1,41 +1,20 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../src/engine/engine.js';
+import { describe, expect, it } from 'vitest';
 import type { BookRecord, MarketRecord } from '../src/records/types.js';
 import { type OkxSimulator, startOkxSimulator } from '../src/simulator/index.js';
-import { captureLogger, statuses } from './helpers/engine.js';
+import { statuses, venueRig } from './helpers/engine.js';
 import { waitFor } from './helpers/wait.js';
 
 const SYMBOLS = ['BTC/USDT', 'ETH/USDT:USDT'];
 const INST: Record<string, string> = { 'BTC/USDT': 'BTC-USDT', 'ETH/USDT:USDT': 'ETH-USDT-SWAP' };
 
-let sim: OkxSimulator | undefined;
-let engine: Engine | undefined;
+const rig = venueRig('okx');
 
-afterEach(async () => {
-  await engine?.close();
-  await sim?.close();
-  engine = undefined;
-  sim = undefined;
-});
-
-function start(s: OkxSimulator): { engine: Engine; records: MarketRecord[] } {
-  const e = createEngine({
-    threads: 1,
-    logger: captureLogger([]),
-    venues: { okx: { wsUrl: s.wsUrl, restUrl: s.restUrl } },
-    backoff: { initialDelayMs: 20, maxDelayMs: 200, multiplier: 2 },
-  });
-  const records: MarketRecord[] = [];
-  e.onRecord((r) => records.push(r));
-  engine = e;
-  return { engine: e, records };
-}
 
 const count = (records: MarketRecord[], type: string, symbol?: string) =>
   records.filter((r) => r.type === type && (symbol === undefined || r.symbol === symbol)).length;
 
 /** Rebuild one symbol's book from the records and wait until it reaches the simulator's seqId; compare. */
-async function expectBookMatches(records: MarketRecord[], symbol: string): Promise<void> {
+async function expectBookMatches(sim: OkxSimulator, records: MarketRecord[], symbol: string): Promise<void> {
   const bids = new Map<number, number>();
   const asks = new Map<number, number>();
   let lastSeq = Number.NaN;
@@ -55,9 +34,9 @@ async function expectBookMatches(records: MarketRecord[], symbol: string): Promi
   };
   await waitFor(() => {
     apply();
-    return lastSeq === sim!.book(INST[symbol]!).lastUpdateId;
+    return lastSeq === sim.book(INST[symbol]!).lastUpdateId;
   }, `our ${symbol} book to reach the simulator's seqId`);
-  const truth = sim!.book(INST[symbol]!);
+  const truth = sim.book(INST[symbol]!);
   const sorted = (m: Map<number, number>, desc: boolean) => [...m].sort((a, b) => (desc ? b[0] - a[0] : a[0] - b[0]));
   expect(sorted(bids, true)).toEqual(truth.bids);
   expect(sorted(asks, false)).toEqual(truth.asks);
@@ -77,8 +56,8 @@ function expectCaughtAtOnce(records: MarketRecord[], symbol: string, seqAtFault:
 
 describe('okx engine against the okx simulator (real workers)', () => {
   it('streams trades, quotes, tickers, books (public socket) and candles (business socket)', async () => {
-    sim = await startOkxSimulator({ seed: 3, ratePerInstrument: 40, slowIntervalMs: 200 });
-    const { engine: e, records } = start(sim);
+    const sim = await startOkxSimulator({ seed: 3, ratePerInstrument: 40, slowIntervalMs: 200 });
+    const { engine: e, records } = rig.start(sim);
     e.subscribe({ exchange: 'okx', channels: ['trades', 'quotes', 'ticker', 'book', 'candles', 'funding'], symbols: SYMBOLS });
     await waitFor(
       () => SYMBOLS.every((s) => ['trade', 'quote', 'ticker', 'book', 'candle'].every((t) => count(records, t, s) >= 3)),
@@ -98,8 +77,8 @@ describe('okx engine against the okx simulator (real workers)', () => {
   });
 
   it('a corrupted checksum resyncs only that symbol; the other keeps flowing; the book matches afterwards', async () => {
-    sim = await startOkxSimulator({ seed: 4, ratePerInstrument: 40 });
-    const { engine: e, records } = start(sim);
+    const sim = await startOkxSimulator({ seed: 4, ratePerInstrument: 40 });
+    const { engine: e, records } = rig.start(sim);
     e.subscribe({ exchange: 'okx', channels: ['book'], symbols: SYMBOLS });
     await waitFor(() => statuses(records).filter((s) => s === 'synced').length === 2, 'both books synced');
     const seqAtFault = sim.book('BTC-USDT').lastUpdateId;
@@ -114,13 +93,13 @@ describe('okx engine against the okx simulator (real workers)', () => {
     expect(e.stats().resyncs).toBe(1);
     expect(e.stats().reconnects).toBe(0);
     expectCaughtAtOnce(records, 'BTC/USDT', seqAtFault);
-    await expectBookMatches(records, 'BTC/USDT');
-    await expectBookMatches(records, 'ETH/USDT:USDT');
+    await expectBookMatches(sim, records, 'BTC/USDT');
+    await expectBookMatches(sim, records, 'ETH/USDT:USDT');
   });
 
   it('a skipped sequence is caught on the next update and resyncs only that symbol', async () => {
-    sim = await startOkxSimulator({ seed: 5, ratePerInstrument: 40 });
-    const { engine: e, records } = start(sim);
+    const sim = await startOkxSimulator({ seed: 5, ratePerInstrument: 40 });
+    const { engine: e, records } = rig.start(sim);
     e.subscribe({ exchange: 'okx', channels: ['book', 'trades'], symbols: SYMBOLS });
     await waitFor(() => statuses(records).filter((s) => s === 'synced').length === 2, 'both books synced');
     const seqAtFault = sim.book('ETH-USDT-SWAP').lastUpdateId;
@@ -133,25 +112,25 @@ describe('okx engine against the okx simulator (real workers)', () => {
     await waitFor(() => count(records.slice(mark), 'trade', 'BTC/USDT') > 2, 'BTC trades keep flowing');
     expect(e.stats().resyncs).toBe(1);
     expectCaughtAtOnce(records, 'ETH/USDT:USDT', seqAtFault);
-    await expectBookMatches(records, 'ETH/USDT:USDT');
+    await expectBookMatches(sim, records, 'ETH/USDT:USDT');
   });
 
   it('reconnects after the server closes: books cleared and re-snapshotted', async () => {
-    sim = await startOkxSimulator({ seed: 6, ratePerInstrument: 40 });
-    const { engine: e, records } = start(sim);
+    const sim = await startOkxSimulator({ seed: 6, ratePerInstrument: 40 });
+    const { engine: e, records } = rig.start(sim);
     e.subscribe({ exchange: 'okx', channels: ['book'], symbols: ['BTC/USDT'] });
     await waitFor(() => statuses(records).includes('synced'), 'BTC synced');
     sim.faults.closeAll(1001);
     await waitFor(() => statuses(records, 'BTC/USDT').filter((s) => s === 'synced').length === 2, 'BTC synced after reconnect');
     expect(statuses(records)).toContain('disconnected');
-    await expectBookMatches(records, 'BTC/USDT');
+    await expectBookMatches(sim, records, 'BTC/USDT');
   });
 
   it('replays the recorded OKX capture through the engine; every checksum verifies', async () => {
-    sim = await startOkxSimulator({
+    const sim = await startOkxSimulator({
       replay: { ws: new URL('../../shared/fixtures/cryptofeed/OKX.ws.1.0', import.meta.url).pathname, speed: 'max' },
     });
-    const { engine: e, records } = start(sim);
+    const { engine: e, records } = rig.start(sim);
     e.subscribe({ exchange: 'okx', channels: ['book', 'trades'], symbols: ['BTC/USDT', 'UNI/USD:UNI'] });
     await waitFor(
       () => count(records, 'book', 'BTC/USDT') === 98 && count(records, 'book', 'UNI/USD:UNI') === 93,
