@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { BATCH_MAGIC, decodeBatch, encodeBatch, LAYOUT_VERSION } from '../src/fanout/batch-codec.js';
-import { recordBytes } from '../src/fanout/record-bytes.js';
 import { escapeToken, recordSubject, unescapeToken } from '../src/fanout/subjects.js';
 import { RecordType } from '../src/records/types.js';
 import type { RecordView } from '../src/records/view.js';
@@ -28,7 +27,7 @@ describe('subject tokens', () => {
 describe('batch codec', () => {
   function twoTrades(): Uint8Array {
     const parts: Uint8Array[] = [];
-    const src = new ViewSource('binance', (v: RecordView) => parts.push(recordBytes(v).slice()));
+    const src = new ViewSource('binance', (v: RecordView) => parts.push(v.bytes().slice()));
     src.trade('BTC/USDT', 11, 50_000);
     src.trade('BTC/USDT', 12, 50_001);
     const out = new Uint8Array(parts[0]!.length + parts[1]!.length);

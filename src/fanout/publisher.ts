@@ -6,7 +6,6 @@ import { RecordType } from '../records/types.js';
 import type { RecordView } from '../records/view.js';
 import { encodeBatch } from './batch-codec.js';
 import type { ResolvedPublishOptions } from './fanout-options.js';
-import { recordBytes } from './record-bytes.js';
 import { recordSubject } from './subjects.js';
 
 /** A batch is sealed at this many record bytes even below `maxBatchRecords`. */
@@ -143,7 +142,7 @@ export class Publisher {
       };
       this.pending.set(key, p);
     }
-    const bytes = recordBytes(view);
+    const bytes = view.bytes();
     if (p.used + bytes.length > p.buf.length) {
       const grown = new Uint8Array(Math.max(p.buf.length * 2, p.used + bytes.length));
       grown.set(p.buf.subarray(0, p.used));

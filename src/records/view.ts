@@ -98,6 +98,15 @@ export class RecordView {
     return this.u32[(this.o + OFF_LENGTH) >>> 2];
   }
 
+  /**
+   * The bound record's bytes in the engine's layout (a view into the ring, no copy): valid only
+   * until the view is bound again or the ring slot is released. For forwarding records as they
+   * are (the NATS publisher).
+   */
+  bytes(): Uint8Array {
+    return this.u8.subarray(this.o, this.o + this.length);
+  }
+
   /** Raw RecordType byte. */
   get typeCode(): number {
     return this.u8[this.o + OFF_TYPE];
