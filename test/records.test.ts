@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { RecordEncoder } from '../src/records/encoder.js';
+import { RecordEncoder, venueTime } from '../src/records/encoder.js';
 import { bookRecordSize, CANDLE_SIZE, QUOTE_SIZE, STATUS_SIZE, TICKER_SIZE, TRADE_SIZE } from '../src/records/layout.js';
 import { SymbolTable } from '../src/records/symbols.js';
 import type { Level, MarketRecord } from '../src/records/types.js';
@@ -100,22 +100,22 @@ describe('RecordEncoder → RecordView round trip', () => {
   });
 
   it('ticker, every field in order, NaN where missing', () => {
-    const v = [1, 2, 3, 4, 5, 6, 7, 8, Number.NaN, Number.NaN, -0.0001, 1_700_000_028_800_000];
-    expect(t.enc.ticker(t.btc, 5, 6, tickerFields(v))).toBe(true);
+    const v = [1, 2, 3, 4, 5, 6, 7, 8, Number.NaN, Number.NaN, -0.0001, 1_700_028_800_000];
+    expect(t.enc.ticker(t.btc, 1_700_000_000_005, 6, tickerFields(v))).toBe(true);
     t.enc.publish();
     expect(t.drain()).toEqual([
-      { type: 'ticker', ...base, exchangeTs: 5, seq: 6, streamSeq: 0, ...tickerFields(v) },
+      { type: 'ticker', ...base, exchangeTs: 1_700_000_000_005, seq: 6, streamSeq: 0, ...tickerFields(v) },
     ]);
   });
 
   it('candle (open and closed)', () => {
-    t.enc.candle(t.btc, 10, 11, 60, 1_700_000_040_000, 1, 2, 0.5, 1.5, 100, false);
-    t.enc.candle(t.btc, 12, 13, 3600, 1_700_000_000_000, 10, 20, 5, 15, 0, true);
+    t.enc.candle(t.btc, 1_700_000_000_010, 11, 60, 1_700_000_040_000, 1, 2, 0.5, 1.5, 100, false);
+    t.enc.candle(t.btc, 1_700_000_000_012, 13, 3600, 1_700_000_000_000, 10, 20, 5, 15, 0, true);
     t.enc.publish();
     const c = { type: 'candle', ...base } as const;
     expect(t.drain()).toEqual([
-      { ...c, exchangeTs: 10, seq: 11, streamSeq: 0, intervalSec: 60, openTs: 1_700_000_040_000, open: 1, high: 2, low: 0.5, close: 1.5, volume: 100, closed: false },
-      { ...c, exchangeTs: 12, seq: 13, streamSeq: 1, intervalSec: 3600, openTs: 1_700_000_000_000, open: 10, high: 20, low: 5, close: 15, volume: 0, closed: true },
+      { ...c, exchangeTs: 1_700_000_000_010, seq: 11, streamSeq: 0, intervalSec: 60, openTs: 1_700_000_040_000, open: 1, high: 2, low: 0.5, close: 1.5, volume: 100, closed: false },
+      { ...c, exchangeTs: 1_700_000_000_012, seq: 13, streamSeq: 1, intervalSec: 3600, openTs: 1_700_000_000_000, open: 10, high: 20, low: 5, close: 15, volume: 0, closed: true },
     ]);
   });
 
@@ -130,16 +130,32 @@ describe('RecordEncoder → RecordView round trip', () => {
     ]);
   });
 
+  it('a venue time that is not a time (before 2009: a placeholder such as year 1; over a day after receipt) is NaN', () => {
+    const year1 = Date.UTC(1, 0, 1); // Coinbase's "0001-01-01T00:00:00.000000Z"
+    const inTwoDays = base.recvTs + 2 * 86_400_000;
+    for (const ts of [year1, 0, -1, inTwoDays]) t.enc.trade(t.btc, ts, 1, Side.buy, 1, 1);
+    t.enc.trade(t.btc, base.recvTs + 3_600_000, 1, Side.buy, 1, 1); // an hour ahead (clock skew): kept
+    t.enc.candle(t.btc, 1_700_000_000_000, 1, 60, year1, 1, 1, 1, 1, 1, false);
+    const f = tickerFields([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, inTwoDays]);
+    t.enc.ticker(t.btc, 1_700_000_000_000, 1, f);
+    t.enc.publish();
+    const [a, b, c, d, skewed, candle, ticker] = t.drain();
+    expect([a, b, c, d].map((r) => r!.exchangeTs)).toEqual([Number.NaN, Number.NaN, Number.NaN, Number.NaN]);
+    expect(skewed!.exchangeTs).toBe(base.recvTs + 3_600_000);
+    expect(candle).toMatchObject({ exchangeTs: 1_700_000_000_000, openTs: Number.NaN });
+    expect(ticker).toMatchObject({ exchangeTs: 1_700_000_000_000, nextFundingTs: Number.NaN });
+  });
+
   it('status rejects unknown codes', () => {
     expect(() => t.enc.status(0, 99, 0)).toThrow(RangeError);
     expect(t.enc.recordsWritten).toBe(0);
   });
 
   it('book with no levels', () => {
-    expect(t.enc.book(t.btc, 1, Number.NaN, 2, false, [], 0, [], 0)).toBe(true);
+    expect(t.enc.book(t.btc, 1_700_000_000_001, Number.NaN, 2, false, [], 0, [], 0)).toBe(true);
     t.enc.publish();
     const [r] = t.drain();
-    expect(r).toEqual({ type: 'book', ...base, exchangeTs: 1, seq: 2, streamSeq: 0, snapshot: false, firstSeq: Number.NaN, bids: [], asks: [] });
+    expect(r).toEqual({ type: 'book', ...base, exchangeTs: 1_700_000_000_001, seq: 2, streamSeq: 0, snapshot: false, firstSeq: Number.NaN, bids: [], asks: [] });
     expect(t.writer.u32[0]).toBe(bookRecordSize(0, 0));
   });
 
@@ -281,16 +297,16 @@ function expected(op: Op, streamSeq: number, recvTs: number): MarketRecord {
   const b = { exchange: 'binance', symbol: SYMBOLS[op.sym], recvTs, streamSeq };
   switch (op.k) {
     case 'trade':
-      return { ...b, type: 'trade', exchangeTs: op.ts, seq: op.seq, side: SIDES[op.side], price: op.price, amount: op.amount };
+      return { ...b, type: 'trade', exchangeTs: venueTime(op.ts, recvTs), seq: op.seq, side: SIDES[op.side], price: op.price, amount: op.amount };
     case 'quote':
-      return { ...b, type: 'quote', exchangeTs: op.ts, seq: op.seq, bidPrice: op.v[0], bidAmount: op.v[1], askPrice: op.v[2], askAmount: op.v[3] };
+      return { ...b, type: 'quote', exchangeTs: venueTime(op.ts, recvTs), seq: op.seq, bidPrice: op.v[0], bidAmount: op.v[1], askPrice: op.v[2], askAmount: op.v[3] };
     case 'ticker':
-      return { ...b, type: 'ticker', exchangeTs: op.ts, seq: op.seq, ...tickerFields(op.v) };
+      return { ...b, type: 'ticker', exchangeTs: venueTime(op.ts, recvTs), seq: op.seq, ...tickerFields(op.v), nextFundingTs: venueTime(op.v[11]!, recvTs) };
     case 'book':
-      return { ...b, type: 'book', exchangeTs: op.ts, seq: op.seq, firstSeq: op.first, snapshot: op.snap, bids: levels(op.bids), asks: levels(op.asks) };
+      return { ...b, type: 'book', exchangeTs: venueTime(op.ts, recvTs), seq: op.seq, firstSeq: op.first, snapshot: op.snap, bids: levels(op.bids), asks: levels(op.asks) };
     case 'candle': {
       const [intervalSec, openTs, open, high, low, close, volume] = op.v;
-      return { ...b, type: 'candle', exchangeTs: op.ts, seq: op.seq, intervalSec, openTs, open, high, low, close, volume, closed: op.closed };
+      return { ...b, type: 'candle', exchangeTs: venueTime(op.ts, recvTs), seq: op.seq, intervalSec, openTs: venueTime(openTs!, recvTs), open, high, low, close, volume, closed: op.closed };
     }
     case 'status':
       return { ...b, type: 'status', exchangeTs: Number.NaN, seq: Number.NaN, status: STATUS_NAMES[op.code], detail: op.detail } as MarketRecord;

@@ -53,6 +53,16 @@ import { statusName } from './names.js';
 import type { RecordSink, TickerFields } from './sink.js';
 import { RecordType } from './types.js';
 
+/** Venue times before 2009 are placeholders (Coinbase sends year-1 dates), not times. */
+const EARLIEST_VENUE_TS = Date.UTC(2009, 0, 1);
+/** A venue time more than this after the local receive time is not a time either. */
+const MAX_VENUE_AHEAD_MS = 86_400_000;
+
+/** `ts` when it can be a venue's time of an event received at `recvTs`, else NaN (also when `ts` is NaN). */
+export function venueTime(ts: number, recvTs: number): number {
+  return ts >= EARLIEST_VENUE_TS && !(ts > recvTs + MAX_VENUE_AHEAD_MS) ? ts : Number.NaN;
+}
+
 /**
  * Writes records straight into a ring (no allocation). Every method returns false when the
  * ring has no room: then nothing was written and the stream counter did not advance, so the
@@ -118,7 +128,7 @@ export class RecordEncoder implements RecordSink {
     this.streamSeq = (this.streamSeq + 1) >>> 0;
     const f = o >>> 3;
     const f64 = this.f64;
-    f64[f + (OFF_EXCHANGE_TS >>> 3)] = exchangeTs;
+    f64[f + (OFF_EXCHANGE_TS >>> 3)] = venueTime(exchangeTs, this.recvTs);
     f64[f + (OFF_RECV_TS >>> 3)] = this.recvTs;
     f64[f + (OFF_SEQ >>> 3)] = seq;
     return o;
@@ -176,7 +186,8 @@ export class RecordEncoder implements RecordSink {
     f64[f + (TICKER_MARK_PRICE >>> 3)] = t.markPrice;
     f64[f + (TICKER_INDEX_PRICE >>> 3)] = t.indexPrice;
     f64[f + (TICKER_FUNDING_RATE >>> 3)] = t.fundingRate;
-    f64[f + (TICKER_NEXT_FUNDING_TS >>> 3)] = t.nextFundingTs;
+    // Up to 8 h ahead on every venue: a day's margin is ample.
+    f64[f + (TICKER_NEXT_FUNDING_TS >>> 3)] = venueTime(t.nextFundingTs, this.recvTs);
     return true;
   }
 
@@ -248,7 +259,7 @@ export class RecordEncoder implements RecordSink {
     const f = o >>> 3;
     const f64 = this.f64;
     f64[f + (CANDLE_INTERVAL_SEC >>> 3)] = intervalSec;
-    f64[f + (CANDLE_OPEN_TS >>> 3)] = openTs;
+    f64[f + (CANDLE_OPEN_TS >>> 3)] = venueTime(openTs, this.recvTs);
     f64[f + (CANDLE_OPEN >>> 3)] = open;
     f64[f + (CANDLE_HIGH >>> 3)] = high;
     f64[f + (CANDLE_LOW >>> 3)] = low;
