@@ -131,6 +131,31 @@ describe('binance-usdm adapter', () => {
   });
 });
 
+describe('binance-usdm: off-book trades', () => {
+  // The trade event as Binance's USD-M documentation shows it, with each `X` it names.
+  const trade = (t: number, X: unknown) =>
+    JSON.stringify({
+      stream: 'btcusdt@trade',
+      data: { e: 'trade', E: 1_700_000_000_100, T: 1_700_000_000_099, s: 'BTCUSDT', t, p: '50000.10', q: '0.002', X, m: true },
+    });
+
+  it.each(['fast', 'json'] as const)('%s parser: only MARKET trades are trades; insurance-fund, ADL and NA fills are counted and dropped', (parser) => {
+    const h = harness(() => new Promise(() => {}));
+    const s = usdm(h, parser);
+    s.addStreams([spec('trades', 'BTC/USDT:USDT', 1)]);
+    s.onMessage(trade(1, 'MARKET'));
+    s.onMessage(trade(2, 'INSURANCE_FUND'));
+    s.onMessage(trade(3, 'ADL'));
+    s.onMessage(trade(4, 'NA'));
+    s.onMessage(trade(5, 'MARKET'));
+    s.onMessage(trade(3, 'MARKET')); // already seen (dropped off-book): a duplicate, not a trade
+    expect(h.of('trade').map((r) => r.seq)).toEqual([1, 5]);
+    expect(s.stats.offBookTrades).toBe(3);
+    expect(s.stats.duplicates).toBe(1);
+    expect(() => s.onMessage(trade(6, 7))).toThrow(/binance-usdm: .*X.* is not a string/);
+  });
+});
+
 // ─── cryptofeed replay ─────────────────────────────────────────────────────────────────────
 
 async function replayFutures(parser: 'fast' | 'json') {

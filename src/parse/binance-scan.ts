@@ -27,7 +27,7 @@ export const T_ABSENT = 0;
 export const T_NUMBER = 1;
 /** A string of the form `-?digits(.digits)?` (`val` holds its numeric value). */
 export const T_DECIMAL = 2;
-/** Any other string (value not converted). */
+/** Any other string (`val` holds the index of its first character in the text). */
 export const T_STRING = 3;
 export const T_TRUE = 4;
 export const T_FALSE = 5;
@@ -49,7 +49,8 @@ export const S_A = 9; // A ask qty
 export const S_U = 10; // U first update id
 export const S_u = 11; // u last update id
 export const S_pu = 12; // pu previous u (USD-M)
-const SLOTS = 13;
+export const S_X = 13; // X trade kind (USD-M: MARKET, INSURANCE_FUND, ADL, NA)
+const SLOTS = 14;
 
 const KEY_SLOT = new Int8Array(128).fill(-1);
 KEY_SLOT[69] = S_E; // E
@@ -64,6 +65,7 @@ KEY_SLOT[66] = S_B; // B
 KEY_SLOT[65] = S_A; // A
 KEY_SLOT[85] = S_U; // U
 KEY_SLOT[117] = S_u; // u
+KEY_SLOT[88] = S_X; // X
 
 const PREFIX = '{"stream":"';
 const DATA = '","data":{';
@@ -174,6 +176,7 @@ export class BinanceScanner {
           this.val[slot] = out.value;
         } else {
           this.type[slot] = T_STRING;
+          this.val[slot] = s;
         }
       }
       return j + 1;

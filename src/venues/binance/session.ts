@@ -62,11 +62,13 @@ import {
   S_t,
   S_U,
   S_u,
+  S_X,
   T_ABSENT,
   T_DECIMAL,
   T_FALSE,
   T_LEVELS,
   T_NUMBER,
+  T_STRING,
   T_TRUE,
 } from '../../parse/binance-scan.js';
 import { ResyncReason, Side, StatusCode } from '../../records/types.js';
@@ -113,6 +115,8 @@ export interface BinanceSessionStats extends SessionStats {
   bufferOverflows: number;
   /** Frames handled by the scanner without `JSON.parse`. */
   fastPath: number;
+  /** USD-M trades that are not market trades (insurance fund, auto-deleveraging, `NA`): dropped. */
+  offBookTrades: number;
 }
 
 /** A buffered depth diff (levels copied out of the scratch arrays). */
@@ -176,7 +180,15 @@ interface PendingRequest {
 }
 
 export class BinanceSession implements VenueSession {
-  readonly stats: BinanceSessionStats = sessionStats('droppedBeforeSnapshot', 'snapshotRequests', 'snapshotFailures', 'staleSnapshots', 'bufferOverflows', 'fastPath');
+  readonly stats: BinanceSessionStats = sessionStats(
+    'droppedBeforeSnapshot',
+    'snapshotRequests',
+    'snapshotFailures',
+    'staleSnapshots',
+    'bufferOverflows',
+    'fastPath',
+    'offBookTrades',
+  );
 
   private readonly streams = new Map<string, StreamState>();
   /** Stream-name hash → state for the scanner path (null: hash collision, use JSON.parse). */
@@ -462,6 +474,8 @@ export class BinanceSession implements VenueSession {
       case K_AGG_TRADES: {
         const idSlot = st.kind === K_TRADES ? S_t : S_a;
         const m = ty[S_m];
+        // USD-M names the trade's kind; anything but a market trade is the JSON path's to decide.
+        if (ty[S_X] !== T_ABSENT && !(ty[S_X] === T_STRING && text.startsWith('MARKET"', v[S_X]))) return false;
         if (
           ty[idSlot] !== T_NUMBER ||
           ty[S_T] !== T_NUMBER ||
@@ -568,6 +582,14 @@ export class BinanceSession implements VenueSession {
     const amount = this.fields.size(st, d, 'q');
     const m = d.m;
     if (typeof m !== 'boolean') throw this.badField(st, d, 'm', 'is not a boolean');
+    const kind = d.X;
+    if (kind !== undefined && kind !== 'MARKET') {
+      if (typeof kind !== 'string') throw this.badField(st, d, 'X', 'is not a string');
+      // Insurance-fund and auto-deleveraging fills (and `NA`) are not market trades.
+      this.stats.offBookTrades++;
+      if (id > st.last) st.last = id;
+      return;
+    }
     this.emitTrade(st, id, ts, price, amount, m);
   }
 
