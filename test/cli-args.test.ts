@@ -129,12 +129,15 @@ describe('endpoints from --url / --rest-url', () => {
     expect(cliEndpoints('ws://127.0.0.1:1', 'http://127.0.0.1:2')).toEqual({ wsUrl: 'ws://127.0.0.1:1', restUrl: 'http://127.0.0.1:2' });
     expect(cliEndpoints(undefined, 'http://127.0.0.1:2')).toEqual({ restUrl: 'http://127.0.0.1:2' });
     expect(cliEndpoints(undefined, undefined)).toEqual({});
+    expect(cliEndpoints('tcp://127.0.0.1:11111', undefined, { transport: 'tcp' })).toEqual({ wsUrl: 'tcp://127.0.0.1:11111' });
   });
 
   it('bad URLs name the CLI option', () => {
     expect(badOption(() => cliEndpoints('ftp://x', undefined)).message).toBe('--url must use ws: or wss:; got ftp:');
     expect(badOption(() => cliEndpoints('ws://127.0.0.1:1', 'ws://x')).message).toBe('--rest-url must use http: or https:; got ws:');
     expect(badOption(() => cliEndpoints('not a url', undefined)).message).toMatch(/^--url is not a valid URL/);
+    expect(badOption(() => cliEndpoints('tcp://127.0.0.1:1', undefined)).message).toBe('--url must use ws: or wss:; got tcp:');
+    expect(badOption(() => cliEndpoints('ws://127.0.0.1:1', undefined, { transport: 'tcp' })).message).toBe('--url must use tcp:; got ws:');
   });
 });
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../src/simulator/index.js';
 import { VENUE_SIMULATORS } from '../src/simulator/venues.js';
+import { deleteStream, SHARED_NATS, uniqueNames } from './helpers/nats-server.js';
 
 // The built CLI, as users run it (`npm test` builds first).
 const MAIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
@@ -115,6 +116,60 @@ describe('ringfeed stream for a ccxt venue against ringfeed simulate --replay-cc
     const { code, stderr } = await cli(['stream', 'kucoin', 'trades', 'BTC/USDT', '--ccxt-options', '{nope', '--seconds', '1'], 15_000);
     expect(code).toBe(2);
     expect(stderr).toContain('--ccxt-options is not valid JSON');
+  });
+});
+
+describe('ringfeed simulate --venue futu, then stream futu --url tcp://', () => {
+  it('prints the TCP endpoint and the futu-api WebSocket port; stream takes the tcp:// URL', async () => {
+    const sim = spawn(process.execPath, [MAIN, 'simulate', '--venue', 'futu', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const first = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: sim.stdout }).once('line', resolve);
+        sim.once('exit', (code) => reject(new Error(`simulate exited with ${code}`)));
+      });
+      const m = /^simulator listening: (tcp:\/\/127\.0\.0\.1:\d+) and ws:\/\/127\.0\.0\.1:(\d+) \(OpenD's WebSocket port, for futu-api\)$/.exec(first);
+      expect(m, first).not.toBeNull();
+      expect(first).not.toContain('http:');
+      const { code, stdout, stderr } = await cli(['stream', 'futu', 'trades', 'HK.00700', '--url', m![1]!, '--seconds', '2'], 25_000);
+      expect(code, stderr).toBe(0);
+      const trades = stdout.trimEnd().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'trade');
+      expect(trades.length).toBeGreaterThan(0);
+      expect(trades.every((r) => r.exchange === 'futu' && r.symbol === 'HK.00700')).toBe(true);
+    } finally {
+      sim.kill('SIGTERM');
+    }
+  });
+
+  it('refuses a tcp:// --url for a WebSocket venue, naming the option', async () => {
+    expectNamedError(await cli(['stream', 'binance', 'trades', 'BTC/USDT', '--url', 'tcp://127.0.0.1:1', '--seconds', '1'], 15_000), '--url', 'ws:');
+  });
+});
+
+describe('ringfeed stream --publish, then ringfeed listen --from all', () => {
+  it('every record stream printed is in JetStream, and listen reads them back', async () => {
+    const sim = await startSimulator({ port: 0, seed: 5, ratePerStream: 50 });
+    const names = uniqueNames('cli-stream');
+    try {
+      const streamed = await cli(
+        ['stream', 'binance', 'trades', 'BTC/USDT', '--url', sim.wsUrl, '--publish', SHARED_NATS, '--stream', names.stream, '--prefix', names.prefix, '--seconds', '2'],
+        25_000,
+      );
+      expect(streamed.code, streamed.stderr).toBe(0);
+      const printed = streamed.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+      expect(printed.filter((r) => r.type === 'trade').length).toBeGreaterThan(10);
+      const listened = await cli(
+        ['listen', SHARED_NATS, '--stream', names.stream, '--prefix', names.prefix, '--from', 'all', '--seconds', '2', '--json'],
+        25_000,
+      );
+      expect(listened.code, listened.stderr).toBe(0);
+      const summary = JSON.parse(lastLine(listened.stdout));
+      // `messages` counts market records, as run's summary does (statuses are not messages).
+      expect(summary.messages).toBe(printed.filter((r) => r.type !== 'status').length);
+      expect(summary.gaps).toBe(0);
+    } finally {
+      await sim.close();
+      await deleteStream(SHARED_NATS, names.stream);
+    }
   });
 });
 

@@ -6,11 +6,16 @@ import { badArgument, port } from './args.js';
  * The endpoints `--url` / `--rest-url` configure, checked and named as CLI options; nothing
  * else. With `--url` alone the engine takes the REST base from the same origin (http/https),
  * so REST requests never go to the venue's production host; with neither, the engine uses
- * `RINGFEED_<VENUE>_WS_URL` / `_REST_URL`, else the live venue.
+ * `RINGFEED_<VENUE>_WS_URL` / `_REST_URL`, else the live venue. A TCP venue's `--url` is
+ * `tcp://host:port` (the same endpoint `--host`/`--port` spell in parts).
  */
-export function cliEndpoints(url: string | undefined, restUrl: string | undefined): Pick<VenueEndpoints, 'wsUrl' | 'restUrl'> {
+export function cliEndpoints(
+  url: string | undefined,
+  restUrl: string | undefined,
+  adapter?: Pick<VenueAdapter, 'transport'>,
+): Pick<VenueEndpoints, 'wsUrl' | 'restUrl'> {
   return {
-    ...(url === undefined ? {} : { wsUrl: checkWsUrl(url, '--url') }),
+    ...(url === undefined ? {} : { wsUrl: checkWsUrl(url, '--url', adapter?.transport === 'tcp') }),
     ...(restUrl === undefined ? {} : { restUrl: checkRestUrl(restUrl, '--rest-url') }),
   };
 }

@@ -8,7 +8,7 @@ import { RingfeedError } from '../engine/errors.js';
 import type { SubscriptionRejection } from '../engine/events.js';
 import { checkPolicy } from '../engine/options.js';
 import { CCXT_REPLAY_CHANNEL, type CcxtReplay, loadCcxtFixture, startCcxtReplay } from '../simulator/ccxt/replay.js';
-import { venueSimulator } from '../simulator/index.js';
+import { type VenueSimulator, venueSimulator } from '../simulator/index.js';
 import type { StateChange } from '../supervisor/connection-supervisor.js';
 import { CCXT_OPTIONS_ENV } from '../venues/ccxt/types.js';
 import { getVenue, venues } from '../venues/registry.js';
@@ -35,7 +35,8 @@ Usage:
 Options (run, stream):
   --seconds N        stop after N seconds, 0 to 2147483 (default 0 = until Ctrl-C)
   --json             run: print only the final JSON summary (last line of stdout)
-  --url URL          venue WebSocket base URL (else RINGFEED_<VENUE>_WS_URL, else live venue;
+  --url URL          venue WebSocket base URL, tcp://host:port for futu and ib (else
+                     RINGFEED_<VENUE>_WS_URL, else live venue;
                      run without --url starts the embedded simulator)
   --rest-url URL     venue REST base URL (default with --url: the same host and port over
                      http/https; else RINGFEED_<VENUE>_REST_URL, else live venue)
@@ -168,7 +169,7 @@ async function run(args: Args): Promise<void> {
   const defaults = simulatorFor(venue);
   const channels = arg.listOption(args.channels ?? defaults.channels, '--channels');
   const symbols = arg.listOption(args.symbols ?? defaults.symbols, '--symbols');
-  let endpoints = cliEndpoints(args.url, args['rest-url']);
+  let endpoints = cliEndpoints(args.url, args['rest-url'], getVenue(venue));
   const simulator = endpoints.wsUrl === undefined ? await spawnSimulator(venue, rate) : undefined;
   if (simulator !== undefined) endpoints = { wsUrl: simulator.wsUrl, restUrl: simulator.restUrl };
   const engine = createEngine({ logger: logger(level), policy, venues: { [venue]: endpoints } });
@@ -233,7 +234,7 @@ async function stream(args: Args, positionals: string[], given: ReadonlySet<stri
     port: given.has('port') ? args.port : undefined,
     url: args.url,
   });
-  const endpoints = tcp ?? cliEndpoints(args.url, args['rest-url']);
+  const endpoints = tcp ?? cliEndpoints(args.url, args['rest-url'], getVenue(venue, via));
   if (args['ccxt-options'] !== undefined) {
     // Worker threads read it from their (copied) environment when the ccxt task starts.
     process.env[CCXT_OPTIONS_ENV] = arg.ccxtOptions(args['ccxt-options']);
@@ -241,10 +242,15 @@ async function stream(args: Args, positionals: string[], given: ReadonlySet<stri
   // TWS (ib): the API client id this connection presents; refused for venues without one.
   const clientId = args['client-id'] === undefined ? undefined : arg.clientId(args['client-id']);
   const engine: Engine = createEngine({ logger: logger(level), policy, venues: { [venue]: { ...endpoints, clientId } } });
+  const stopFanout = await startFanout(engine, args).catch(async (err: unknown) => {
+    await engine.close();
+    throw err;
+  });
   const rejections = reportRejections(engine);
   try {
     engine.subscribe({ exchange: venue, channels: channels as never, symbols, via });
   } catch (err) {
+    await stopFanout();
     await engine.close();
     throw err;
   }
@@ -252,6 +258,7 @@ async function stream(args: Args, positionals: string[], given: ReadonlySet<stri
     process.stdout.write(`${JSON.stringify(record)}\n`);
   });
   await untilStopped(seconds, rejections.allRefused);
+  await stopFanout();
   await engine.close();
   if (rejections.all) process.exitCode = 1;
 }
@@ -300,6 +307,14 @@ async function simulateCcxt(args: Args, file: string): Promise<void> {
   await serveUntilStopped(replay);
 }
 
+/** What `simulate` prints: a TCP venue has no REST; Futu's also speaks OpenD's WebSocket port (`futu-api`). */
+function listening(sim: VenueSimulator): string {
+  if (!sim.wsUrl.startsWith('tcp:')) return `simulator listening: ${sim.wsUrl} (REST ${sim.restUrl})`;
+  const host = new URL(sim.wsUrl).hostname;
+  const ws = sim.wsPort === undefined || sim.wsPort < 0 ? '' : ` and ws://${host}:${sim.wsPort} (OpenD's WebSocket port, for futu-api)`;
+  return `simulator listening: ${sim.wsUrl}${ws}`;
+}
+
 async function simulate(args: Args): Promise<void> {
   if (args['replay-ccxt'] !== undefined) return simulateCcxt(args, args['replay-ccxt']);
   const simulator = simulatorFor(args.venue);
@@ -323,8 +338,8 @@ async function simulate(args: Args): Promise<void> {
   };
   await assertCanListen(options.host, options.port);
   const sim = await simulator.start(options);
-  const address = { wsUrl: sim.wsUrl, restUrl: sim.restUrl };
-  process.stdout.write(`${args.announce ? JSON.stringify(address) : `simulator listening: ${sim.wsUrl} (REST ${sim.restUrl})`}\n`);
+  const address = { wsUrl: sim.wsUrl, restUrl: sim.restUrl, ...(sim.wsPort === undefined || sim.wsPort < 0 ? {} : { wsPort: sim.wsPort }) };
+  process.stdout.write(`${args.announce ? JSON.stringify(address) : listening(sim)}\n`);
   await serveUntilStopped(sim);
 }
 

@@ -10,6 +10,8 @@ import { startOkxSimulator } from './okx/server.js';
 export interface VenueSimulator {
   readonly wsUrl: string;
   readonly restUrl: string;
+  /** A second port speaking the venue's WebSocket framing (Futu: OpenD's, for `futu-api`); -1 or absent: none. */
+  readonly wsPort?: number;
   close(): Promise<void>;
 }
 
