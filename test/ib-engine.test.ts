@@ -69,4 +69,36 @@ describe('ib venue against the TWS simulator', () => {
     await waitFor(same('CASH:EUR.USD@IDEALPRO', 'EUR'), "the engine's EUR.USD book to equal the simulator's");
     expect(engine.book('ib', 'AAPL')!.levels('bids')).toHaveLength(10);
   });
+
+  it('one engine holds one TWS connection (one client id): a subscribe that would open a second is refused, naming why', async () => {
+    const { sim, engine, records } = await start();
+    engine.subscribe({ exchange: 'ib', channels: ['trades'], symbols: ['AAPL'] });
+    await waitFor(() => of(records, 'trade', 'AAPL').length > 0, 'AAPL trades');
+    const refused = (f: () => unknown) => {
+      try {
+        f();
+      } catch (err) {
+        return err as Error & { code?: string };
+      }
+      throw new Error('the subscribe was not refused');
+    };
+    const byPolicy = refused(() => engine.subscribe({ exchange: 'ib', channels: ['quotes'], symbols: ['MSFT'], policy: 'drop' }));
+    expect(byPolicy.code).toBe('ERR_BAD_OPTION');
+    expect(byPolicy.message).toMatch(/^ib: one engine opens at most 1 connection .*clientId.*policy 'drop'.*runs 'block'/);
+    // The same policy shares the one connection.
+    engine.subscribe({ exchange: 'ib', channels: ['quotes'], symbols: ['MSFT'] });
+    await waitFor(() => of(records, 'quote', 'MSFT').length > 0, 'MSFT quotes on the same connection');
+    expect(engine.stats().connections).toHaveLength(1);
+    expect(sim.stats.duplicateClientIds).toBe(0);
+  });
+
+  it('streams that do not fit one connection are refused at subscribe, and nothing is opened', async () => {
+    sim = await startIbSimulator({ rate: 50 });
+    const engine = createEngine({ threads: 1, maxStreamsPerConnection: 2, logger: captureLogger([]), venues: { ib: { wsUrl: sim.wsUrl, clientId: 7 } } });
+    engines.push(engine);
+    expect(() => engine.subscribe({ exchange: 'ib', channels: ['trades', 'quotes', 'book'], symbols: ['AAPL'] })).toThrow(
+      /at most 2 per connection, maxStreamsPerConnection/,
+    );
+    expect(engine.stats().connections).toHaveLength(0);
+  });
 });

@@ -438,6 +438,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       (s) => adapter.connectionKey?.(s) ?? '',
       max,
     );
+    if (adapter.maxConnections !== undefined && same.length + plan.toOpen.length > adapter.maxConnections) {
+      throw tooManyConnections(adapter, policy, same[0]?.policy, max);
+    }
     const placed = new Map(plan.onOpen);
     for (const [conn, batch] of plan.onOpen) conn.supervisor.addStreams(batch);
     for (const { key, streams: batch } of plan.toOpen) placed.set(this.openConnection(adapter, policy, key, batch), batch);
@@ -509,4 +512,20 @@ export class Engine extends EventEmitter<EngineEvents> {
 export function createEngine(options?: EngineOptions & { logger?: Logger }): Engine {
   const { logger, ...rest } = checkOptionsObject(options) as EngineOptions & { logger?: Logger };
   return new Engine(rest, logger);
+}
+
+/**
+ * A venue that knows a connection by its client id (TWS) cannot take a second one from the
+ * same engine: say why this subscribe would need one.
+ */
+function tooManyConnections(adapter: VenueAdapter, policy: BackpressurePolicy, open: BackpressurePolicy | undefined, max: number): RingfeedError {
+  const n = adapter.maxConnections ?? 1;
+  const why =
+    open !== undefined && open !== policy
+      ? `this subscribe asks for policy '${policy}' and the open connection runs '${open}' (a connection has one policy); subscribe with policy '${open}'`
+      : `the streams would not fit (at most ${max} per connection, maxStreamsPerConnection)`;
+  return new RingfeedError(
+    'ERR_BAD_OPTION',
+    `${adapter.id}: one engine opens at most ${n} connection${n === 1 ? '' : 's'} to this venue (it knows a connection by its client id, venues.${adapter.id}.clientId); ${why}, or run another engine with another client id`,
+  );
 }

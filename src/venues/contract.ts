@@ -149,6 +149,11 @@ export interface VenueCommon {
   /** Largest number of streams one socket may carry on this venue. */
   readonly maxStreamsPerConnection?: number;
   /**
+   * Connections one engine may open to this venue (TWS: one per client id, a second with the same
+   * id is refused with error 326). A subscribe that would need more throws `ERR_BAD_OPTION`.
+   */
+  readonly maxConnections?: number;
+  /**
    * Candle intervals the venue offers (`1m`, `1h` …), checked at `subscribe` (`ERR_BAD_INTERVAL`
    * lists them). Undefined: the interval's form is checked, the venue decides in the worker (ccxt).
    */

@@ -94,6 +94,27 @@ export const rows: BadInputRow[] = [
   refused('subscribe', 'interval: 60 (a number)', (e) => sub(e, { ...good, channels: ['candles'], interval: 60 }), 'ERR_BAD_INTERVAL', 'subscribe.interval'),
   refused('subscribe', 'interval without the candles channel', (e) => sub(e, { ...good, interval: '1m' }), 'ERR_BAD_OPTION', 'subscribe.interval', 'candles'),
   refused('subscribe', "policy: 'fast'", (e) => sub(e, { ...good, policy: 'fast' }), 'ERR_BAD_OPTION', 'subscribe.policy'),
+  {
+    group: 'subscribe',
+    input: "ib: a second TWS connection (a subscribe with another policy than the open connection's)",
+    expect: "ERR_BAD_OPTION naming the one connection per client id / the policies",
+    async run() {
+      // Its own engine: the first subscribe opens the one ib connection (to a port nothing serves).
+      const engine = createEngine({ threads: 1, logger: silentLogger(), venues: { ib: { wsUrl: 'tcp://127.0.0.1:1' } } });
+      try {
+        sub(engine, { exchange: 'ib', channels: ['trades'], symbols: ['AAPL'] });
+        await expectRingfeedError(
+          () => sub(engine, { exchange: 'ib', channels: ['quotes'], symbols: ['AAPL'], policy: 'drop' }),
+          'ERR_BAD_OPTION',
+          'at most 1 connection',
+          'venues.ib.clientId',
+          "policy 'drop'",
+        );
+      } finally {
+        await engine.close();
+      }
+    },
+  },
   refused('handlers', "onView('notafunction')", (e) => e.onView('notafunction' as never), 'ERR_BAD_OPTION', 'onView(handler)'),
   refused('handlers', 'onRecord(undefined)', (e) => e.onRecord(undefined as never), 'ERR_BAD_OPTION', 'onRecord(handler)'),
   refused('handlers', "onRecord(fn, { types: ['trades'] }) (plural)", (e) => e.onRecord(() => {}, { types: ['trades' as never] }), 'ERR_BAD_OPTION', '"trades"', 'did you mean "trade"'),

@@ -18,6 +18,8 @@ export const ib: TcpVenueDefinition = {
   /** The TWS API has no REST side; the origin is never contacted. */
   defaultRestUrl: 'http://127.0.0.1:7497',
   maxConnectionAgeMs: 0,
+  /** TWS knows an API connection by its client id: a second one with the same id gets error 326. */
+  maxConnections: 1,
   /** reqRealTimeBars has one bar size. */
   candleIntervals: ['5s'],
   framing: lengthPrefixed({ headerBytes: 4, lengthAt: 0 }),
