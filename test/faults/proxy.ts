@@ -4,7 +4,8 @@
  *
  * Server → client traffic of a WebSocket connection (after the `101` upgrade answer) is cut at
  * WebSocket frame boundaries, so that a crafted frame can be injected between two real frames
- * and slicing can split frames deliberately. Plain HTTP (REST) is passed through byte for byte.
+ * and slicing can split frames deliberately. Plain HTTP (REST) is passed through byte for byte,
+ * and so is everything with `raw` (a TCP venue's own protocol: Futu OpenD, TWS).
  */
 import net from 'node:net';
 
@@ -39,6 +40,8 @@ export interface FaultProxy {
   readonly port: number;
   readonly wsUrl: string;
   readonly restUrl: string;
+  /** The same port as a TCP venue's endpoint. */
+  readonly tcpUrl: string;
   readonly toxics: ProxyToxics;
   set(toxics: Partial<ProxyToxics>): void;
   /** Reset every live connection (TCP RST). */
@@ -224,7 +227,7 @@ interface Link {
   upHeaderBuf: Buffer;
 }
 
-export async function startFaultProxy(opts: { targetPort: number; targetHost?: string; seed?: number }): Promise<FaultProxy> {
+export async function startFaultProxy(opts: { targetPort: number; targetHost?: string; seed?: number; raw?: boolean }): Promise<FaultProxy> {
   const targetHost = opts.targetHost ?? '127.0.0.1';
   const toxics: ProxyToxics = { ...NO_TOXICS };
   const links = new Set<Link>();
@@ -268,14 +271,14 @@ export async function startFaultProxy(opts: { targetPort: number; targetHost?: s
         counters.bytesDown += n;
       }),
       cutter: undefined,
-      headerSeen: false,
+      headerSeen: opts.raw === true,
       headerBuf: Buffer.alloc(0),
       upCutter: undefined,
       upHeaderBuf: Buffer.alloc(0),
     };
     links.add(link);
     client.on('data', (d: Buffer) => {
-      watchUp(link, d);
+      if (opts.raw !== true) watchUp(link, d);
       link.up.write(d);
     });
     upstream.on('data', (d: Buffer) => onDown(link, d));
@@ -344,6 +347,7 @@ export async function startFaultProxy(opts: { targetPort: number; targetHost?: s
     port,
     wsUrl: `ws://127.0.0.1:${port}`,
     restUrl: `http://127.0.0.1:${port}`,
+    tcpUrl: `tcp://127.0.0.1:${port}`,
     toxics,
     set(next) {
       Object.assign(toxics, next);

@@ -52,14 +52,18 @@ async function attachRig<S extends RigSimulator>(
   engineOptions: EngineOptions,
   opts: { direct?: boolean; keepRecords?: boolean },
 ): Promise<Rig<S>> {
-  const proxy = await startFaultProxy({ targetPort: Number(new URL(sim.wsUrl).port), seed });
+  // A TCP venue's simulator (tcp://) speaks its own protocol: the proxy passes it through raw.
+  const tcp = sim.wsUrl.startsWith('tcp:');
+  const proxy = await startFaultProxy({ targetPort: Number(new URL(sim.wsUrl).port), seed, raw: tcp });
   const logs: Array<Record<string, unknown>> = [];
-  const target = opts.direct ? sim : proxy;
+  const endpoint = opts.direct
+    ? { wsUrl: sim.wsUrl, restUrl: sim.restUrl }
+    : { wsUrl: tcp ? proxy.tcpUrl : proxy.wsUrl, restUrl: proxy.restUrl };
   const engine = createEngine({
     threads: 1,
     ...engineOptions,
     logger: captureLogger(logs, 'warn'),
-    venues: { [venue]: { wsUrl: target.wsUrl, restUrl: target.restUrl } },
+    venues: { [venue]: endpoint },
     backoff: { initialDelayMs: 20, maxDelayMs: 200, multiplier: 2, ...engineOptions.backoff },
   });
   const records: MarketRecord[] = [];

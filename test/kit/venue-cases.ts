@@ -424,12 +424,14 @@ const ROWS: readonly Row[] = [
     // OpenD over TCP (protobuf bodies); no public recording of the protocol exists. The simulator
     // lists every code but those starting 99 or ZZ.
     id: 'futu',
+    faults: { seed: 16, rate: 40, symbols: ['HK.00700', 'US.AAPL'] },
     rejection: { good: 'HK.00700', bad: 'US.ZZFOOBAR', channels: ['trades', 'book'] },
     kitRules: futuKitRules,
   },
   {
     // TWS API over TCP; no public recording of the protocol exists.
     id: 'ib',
+    faults: { seed: 17, rate: 40, symbols: ['AAPL', 'MSFT'] },
     rejection: { good: 'AAPL', bad: 'FOOBAR', channels: ['trades', 'book'] },
     kitRules: ibKitRules,
   },
