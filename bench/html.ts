@@ -123,8 +123,40 @@ function row(scenario: string, name: string, m: Measurement, sustainable: number
   return `<tr>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
 }
 
+/** Per-venue rows of a scenario holding several venues (`details.venues`, the mixed-venues scenario). */
+interface VenueRow {
+  readonly venue: string;
+  readonly streams: number;
+  readonly offeredMsgsPerSec: number | null;
+  readonly deliveredMsgsPerSec: number;
+  readonly recvToConsumeUs: { p50: number; p99: number } | null;
+  readonly exchangeToConsumeUs: { p50: number; p99: number } | null;
+  readonly workerCpuUsPerMsg: number | null;
+  readonly workerBusyUsPerMsg: number | null;
+  readonly simCpuPct: number;
+  readonly dropped: number;
+  readonly tradeIdHoles: number;
+  readonly recvDistribution: Distribution;
+}
+
+export function venueTable(rows: readonly VenueRow[]): string {
+  const head = ['venue', 'streams', 'offered/s', 'delivered/s', 'recv→consume p50 / p99 µs', 'venue time→consume p50 / p99 µs', 'worker CPU µs/msg', 'worker busy µs/msg', 'simulator CPU %', 'drops', 'trade-id holes'];
+  const pair = (l: { p50: number; p99: number } | null) => (l ? `${fmt(l.p50)} / ${fmt(l.p99)}` : '-');
+  const body = rows.map((r) =>
+    [r.venue, fmt(r.streams), fmt(r.offeredMsgsPerSec), fmt(r.deliveredMsgsPerSec), pair(r.recvToConsumeUs), pair(r.exchangeToConsumeUs), fmt(r.workerCpuUsPerMsg, 2), fmt(r.workerBusyUsPerMsg, 2), fmt(r.simCpuPct), fmt(r.dropped), fmt(r.tradeIdHoles)],
+  );
+  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${body
+    .map((cells) => `<tr>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+}
+
 function scenarioSection(s: ScenarioReport): string {
   const rows = s.details.parserRows as Array<{ message: string; ns: Record<string, number> }> | undefined;
+  const venues = s.details.venues as VenueRow[] | undefined;
+  if (venues && venues.length > 0) {
+    const svg = latencySvg(`${s.name}: recv → consume latency per venue`, venues.map((v) => ({ name: v.venue, points: v.recvDistribution })));
+    return `<section><h2>${esc(s.name)}</h2><p>${esc(s.description)}</p>${venueTable(venues)}${svg}</section>`;
+  }
   const svg =
     rows && rows.length > 0
       ? barsSvg(`${s.name}: ns per message`, rows)

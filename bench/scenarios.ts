@@ -1,10 +1,11 @@
 /**
- * The four scenarios. Each runs ringfeed and then every peer on the same offered load (same
+ * The steady, ramp, heavy-books and parsers scenarios (mixed-venues is in mixed-venues.ts). Each runs ringfeed and then every peer on the same offered load (same
  * simulator options and seed, fresh simulator per phase) and returns its report section.
  */
 import { fmt, log, tableRow } from './console.js';
 import type { Lab, PhaseOptions } from './lab.js';
 import { HEAVY_SYMBOLS, heavyBooksLoad, MIX_CHANNELS, MIX_SYMBOLS, mixedLoad } from './load.js';
+import type { MixedConfig } from './mixed-venues.js';
 import { type RampPlan, type RampResult, rampSearch } from './ramp.js';
 import { buildScenario } from './report.js';
 import type { Measurement, Policy, ScenarioReport, TargetKind } from './types.js';
@@ -16,6 +17,7 @@ export interface BenchConfig {
   readonly ramp: { seconds: number; warmupSeconds: number; plan: RampPlan };
   readonly heavy: { seconds: number; warmupSeconds: number; diffsPerSymbolPerSec: number };
   readonly parsers: { runs: number; runMs: number };
+  readonly mixed: MixedConfig;
 }
 
 export function benchConfig(quick: boolean): BenchConfig {
@@ -27,6 +29,7 @@ export function benchConfig(quick: boolean): BenchConfig {
         ramp: { seconds: 2.5, warmupSeconds: 1, plan: { start: 5_000, factor: 2, maxSteps: 6, bisections: 1, floor: 600 } },
         heavy: { seconds: 6, warmupSeconds: 1, diffsPerSymbolPerSec: 200 },
         parsers: { runs: 3, runMs: 40 },
+        mixed: { seconds: 12, warmupSeconds: 1.5, binanceMsgsPerSec: 6_000, futuEventsPerSecurity: 400, futuPushMs: 10, ibStepsPerContract: 300 },
       }
     : {
         quick,
@@ -35,6 +38,7 @@ export function benchConfig(quick: boolean): BenchConfig {
         ramp: { seconds: 8, warmupSeconds: 2, plan: { start: 5_000, factor: 2, maxSteps: 8, bisections: 2, floor: 300 } },
         heavy: { seconds: 30, warmupSeconds: 2, diffsPerSymbolPerSec: 200 },
         parsers: { runs: 7, runMs: 150 },
+        mixed: { seconds: 30, warmupSeconds: 3, binanceMsgsPerSec: 6_000, futuEventsPerSecurity: 400, futuPushMs: 10, ibStepsPerContract: 300 },
       };
 }
 

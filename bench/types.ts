@@ -110,3 +110,56 @@ export interface PhaseResult {
   /** Target-specific counters (e.g. ccxt conflated updates). */
   readonly extra: Record<string, number>;
 }
+
+/** The venues the `mixed-venues` scenario holds in one engine, each on its own simulator process. */
+export type MixedVenue = 'binance' | 'futu' | 'ib';
+
+/** What the mixed-venues target is asked to run: per venue, its endpoint and streams. */
+export interface MixedSpec {
+  readonly policy: Policy;
+  readonly channels: readonly Channel[];
+  readonly venues: ReadonlyArray<{
+    readonly venue: MixedVenue;
+    readonly wsUrl: string;
+    readonly restUrl: string;
+    readonly symbols: readonly string[];
+  }>;
+}
+
+/** One venue's figures inside the mixed-venues window. */
+export interface VenueResult {
+  readonly venue: MixedVenue;
+  /** Data records of this venue consumed in the window. */
+  readonly messages: number;
+  /** Socket read → consumption, µs (the consumer's clock on the record's receive time). */
+  readonly recvToConsumeUs: LatencyUs | null;
+  /**
+   * Venue event time → consumption, µs; null when the venue's times are not usable (none, or
+   * whole seconds only: IB's tick-by-tick times).
+   */
+  readonly exchangeToConsumeUs: LatencyUs | null;
+  /** Of the records carrying a venue time, the share that are whole seconds (1 = second resolution). */
+  readonly wholeSecondShare: number | null;
+  readonly recvDistribution: Distribution;
+  readonly tradeIdHoles: number;
+  readonly connections: number;
+  readonly dropped: number;
+  readonly resyncs: number;
+  readonly reconnects: number;
+  readonly badMessages: number;
+  /** Event-loop busy time of the venue's worker thread in the window, µs (null: not attributed). */
+  readonly workerBusyUs: number | null;
+  /** CPU time (user + system) of the venue's worker thread in the window, µs (null: not attributed). */
+  readonly workerCpuUs: number | null;
+}
+
+/** What the mixed-venues target returns after `finish`. */
+export interface MixedResult {
+  readonly total: PhaseResult;
+  readonly venues: readonly VenueResult[];
+  /** CPU time of the main (consumer) thread in the window, µs; null where /proc is not readable. */
+  readonly mainThreadCpuUs: number | null;
+  /** How worker time was attributed to venues, or why it was not. */
+  readonly attribution: string;
+  readonly threads: number;
+}

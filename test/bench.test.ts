@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { advantage, GATE_RULES, gate } from '../bench/gate.js';
 import { buildHtml, percentileX } from '../bench/html.js';
+import { buildMixedScenario, type MixedConfig, type VenueRow } from '../bench/mixed-venues.js';
 import { judgeStep, nextRate, type RampPlan, type RampStep } from '../bench/ramp.js';
 import { buildReport, buildScenario, ratiosVsRingfeed, reportFileName, validateReport } from '../bench/report.js';
-import type { Measurement, Report } from '../bench/types.js';
+import type { Measurement, MixedResult, Report, VenueResult } from '../bench/types.js';
 
 function m(over: Partial<Measurement> = {}): Measurement {
   return {
@@ -186,5 +187,79 @@ describe('ramp search', () => {
     const found = await rampSearch(plan, at(30_000));
     expect(found.lowerBound).toBe(false);
     expect(found.best!.requested).toBeCloseTo(Math.sqrt(20_000 * 40_000));
+  });
+});
+
+describe('mixed-venues report', () => {
+  const config: MixedConfig = { seconds: 10, warmupSeconds: 1, binanceMsgsPerSec: 6000, futuEventsPerSecurity: 400, futuPushMs: 10, ibStepsPerContract: 300 };
+  const lat = { p50: 80, p95: 200, p99: 1000, p999: 3000, max: 5000 };
+  const venue = (v: VenueResult['venue'], over: Partial<VenueResult> = {}): VenueResult => ({
+    venue: v,
+    messages: 10_000,
+    recvToConsumeUs: lat,
+    exchangeToConsumeUs: lat,
+    wholeSecondShare: 0.001,
+    recvDistribution: m().distribution,
+    tradeIdHoles: 0,
+    connections: 1,
+    dropped: 0,
+    resyncs: 0,
+    reconnects: 0,
+    badMessages: 0,
+    workerBusyUs: 120_000,
+    workerCpuUs: 100_000,
+    ...over,
+  });
+  const result = (venues: VenueResult[], attribution = 'ok'): MixedResult => ({
+    total: {
+      messages: 30_000,
+      seconds: 10,
+      cpuUs: 600_000,
+      rssMb: 150,
+      drops: 0,
+      gaps: 0,
+      tradeIdHoles: 0,
+      latencyUs: lat,
+      recvToConsumeUs: lat,
+      distribution: m().distribution,
+      levelsPerBookMsg: 0,
+      extra: { integrityErrors: 0 },
+    },
+    venues,
+    mainThreadCpuUs: 240_000,
+    attribution,
+    threads: 3,
+  });
+  const sims = { binance: { framesPerSec: 1000, cpuPct: 10 }, futu: { framesPerSec: 500, cpuPct: 5 }, ib: { framesPerSec: null, cpuPct: 5 } };
+
+  it('reports per-venue rate, latency and worker CPU; no top-level venue-time latency; IB whole seconds are not usable', () => {
+    const ib = venue('ib', { exchangeToConsumeUs: null, wholeSecondShare: 1 });
+    const s = buildMixedScenario(config, result([venue('binance'), venue('futu'), ib]), sims);
+    const r = buildReport({ createdAt: new Date('2026-12-03T00:00:00Z'), commit: 'abc1234', commitDirty: false, node: 'v20', cpus: 2, cpuModel: 'x', quick: true }, [s]);
+    expect(validateReport(JSON.parse(JSON.stringify(r)))).toEqual([]);
+    expect(s).toMatchObject({ name: 'mixed-venues', streams: 27, deliveredMsgsPerSec: 3000, cpuUsPerMsg: 20, latencyUs: null, peers: [] });
+    expect(s.recvToConsumeUs).toEqual(lat);
+    expect(JSON.parse(JSON.stringify(s)).offeredMsgsPerSec).toBeNull(); // IB's simulator counts nothing it sends
+    expect(s.description).toMatch(/ringfeed only/);
+    expect(s.details.mainThreadCpuUsPerMsg).toBe(8);
+    const rows = s.details.venues as VenueRow[];
+    expect(rows.map((v) => [v.venue, v.deliveredMsgsPerSec, v.workerCpuUsPerMsg, v.workerBusyUsPerMsg, v.offeredMsgsPerSec])).toEqual([
+      ['binance', 1000, 10, 12, 1000],
+      ['futu', 1000, 10, 12, 500],
+      ['ib', 1000, 10, 12, null],
+    ]);
+    expect(rows[2]!.exchangeTime).toMatch(/whole seconds .*not usable/);
+    expect(gate(r, r).checks.some((c) => c.scenario === 'mixed-venues')).toBe(false);
+
+    const html = buildHtml(r);
+    expect(html).toContain('recv → consume latency per venue');
+    expect(html.match(/<polyline /g)).toHaveLength(3);
+    expect(html).toMatch(/<td>ib<\/td><td>9<\/td><td>-<\/td>/);
+  });
+
+  it('says why worker CPU could not be attributed', () => {
+    const s = buildMixedScenario(config, result(['binance', 'futu', 'ib'].map((v) => venue(v as VenueResult['venue'], { workerCpuUs: null })), 'no /proc/self/task'), sims);
+    expect((s.details.venues as VenueRow[]).every((v) => v.workerCpuUsPerMsg === null && v.workerBusyUsPerMsg === 12)).toBe(true);
+    expect(s.description).toMatch(/Worker CPU attribution: no \/proc\/self\/task/);
   });
 });
