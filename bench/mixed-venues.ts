@@ -48,6 +48,16 @@ function simStart(venue: MixedVenue, c: MixedConfig): VenueStart {
 
 type SimStats = { framesSent: number | null; framesDropped: number; cpuUs: number };
 
+/** A venue simulator's figures over the window. */
+export interface SimFigures {
+  /** Frames sent per second (null: the simulator does not count them). */
+  readonly framesPerSec: number | null;
+  /** Frames it could not send (backpressure), counted as drops. */
+  readonly framesDropped?: number;
+  /** Process CPU, % of one core. */
+  readonly cpuPct: number;
+}
+
 /** Per venue in the report's `details.venues`. */
 export interface VenueRow {
   readonly venue: MixedVenue;
@@ -93,7 +103,7 @@ const perMsg = (us: number | null, messages: number): number | null => (us === n
 export function buildMixedScenario(
   c: MixedConfig,
   result: MixedResult,
-  sims: Readonly<Record<MixedVenue, { framesPerSec: number | null; cpuPct: number }>>,
+  sims: Readonly<Record<MixedVenue, SimFigures>>,
 ): ScenarioReport {
   const rows: VenueRow[] = result.venues.map((v) => ({
     venue: v.venue,
@@ -117,7 +127,7 @@ export function buildMixedScenario(
   const streams = rows.reduce((n, r) => n + r.streams, 0);
   const counted = rows.every((r) => r.offeredMsgsPerSec !== null);
   const offered = counted ? rows.reduce((n, r) => n + (r.offeredMsgsPerSec ?? 0), 0) : Number.NaN;
-  const simDropped = 0;
+  const simDropped = VENUES.reduce((n, v) => n + (sims[v].framesDropped ?? 0), 0);
   const base = toMeasurement(result.total, streams, offered, simDropped);
   // The engine's one exchange→consume histogram mixes venues whose times are not comparable
   // (IB's whole seconds): the scenario's `latencyUs` is null; per-venue figures are in details.
@@ -173,10 +183,11 @@ export async function mixedVenues(c: MixedConfig, notes: string[]): Promise<Scen
         const a = s0[i]!;
         const b = s1[i]!;
         const framesPerSec = a.framesSent === null || b.framesSent === null ? null : (b.framesSent - a.framesSent) / elapsed;
-        if (b.framesDropped > a.framesDropped) notes.push(`mixed-venues: the ${v} simulator could not send ${b.framesDropped - a.framesDropped} frames`);
-        return [v, { framesPerSec, cpuPct: ((b.cpuUs - a.cpuUs) / 1e6 / elapsed) * 100 }];
+        const framesDropped = b.framesDropped - a.framesDropped;
+        if (framesDropped > 0) notes.push(`mixed-venues: the ${v} simulator could not send ${framesDropped} frames`);
+        return [v, { framesPerSec, framesDropped, cpuPct: ((b.cpuUs - a.cpuUs) / 1e6 / elapsed) * 100 }];
       }),
-    ) as Record<MixedVenue, { framesPerSec: number | null; cpuPct: number }>;
+    ) as Record<MixedVenue, SimFigures>;
     const report = buildMixedScenario(c, result, simFigures);
     const simCpu = VENUES.map((v) => simFigures[v].cpuPct).reduce((a, b) => a + b, 0);
     const mainCpu = report.details.mainThreadCpuUsPerMsg as number | null;
