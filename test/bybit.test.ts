@@ -248,6 +248,18 @@ describe('bybit adapter', () => {
     h.feed({ topic: 'publicTrade.ETHUSDT', ts: 1, type: 'snapshot', data: [] });
     expect(h.session.stats.unknownStream).toBe(1);
   });
+
+  it('trades: block trades (BT) are off the book, dropped and counted; a seq that is not a finite number is refused', () => {
+    const h = harness();
+    h.session.addStreams([spec('trades', 'BTC/USDT')]);
+    const trade = (i: string, seq: number, BT: boolean) => ({ T: 1_786_538_700_833, s: 'BTCUSDT', S: 'Sell', v: '0.5', p: '64104.5', i, seq, BT, RPI: false });
+    h.feed({ topic: 'publicTrade.BTCUSDT', ts: 1, type: 'snapshot', data: [trade('a', 10, false), trade('b', 11, true), trade('c', 12, false)] });
+    expect(h.of('trade').map((t) => t.seq)).toEqual([10, 12]);
+    expect(h.session.stats.offBookTrades).toBe(1);
+    const text = JSON.stringify({ topic: 'publicTrade.BTCUSDT', ts: 2, type: 'snapshot', data: [trade('d', 13, false)] }).replace('"seq":13', '"seq":1e999');
+    expect(() => h.feed(text)).toThrow(/bybit: malformed publicTrade\.BTCUSDT frame: field "seq" is not a finite number/);
+    expect(h.of('trade')).toHaveLength(2);
+  });
 });
 
 // ─── ccxt recorded v5 frames ───────────────────────────────────────────────────────────────

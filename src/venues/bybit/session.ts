@@ -59,6 +59,8 @@ export interface BybitSessionStats extends SessionStats {
   /** Unsubscribe + subscribe pairs sent to rebuild a book. */
   resubscribes: number;
   pongs: number;
+  /** Block trades (`BT: true`, negotiated off the book): dropped, as Binance USD-M's off-book fills. */
+  offBookTrades: number;
 }
 
 
@@ -118,7 +120,13 @@ function topicType(topic: string): number {
 }
 
 export class BybitSession implements VenueSession {
-  readonly stats: BybitSessionStats = sessionStats('deltasWhileUnsynced', 'tickerDeltasWithoutSnapshot', 'resubscribes', 'pongs');
+  readonly stats: BybitSessionStats = sessionStats(
+    'deltasWhileUnsynced',
+    'tickerDeltasWithoutSnapshot',
+    'resubscribes',
+    'pongs',
+    'offBookTrades',
+  );
 
   private readonly topics = new Map<string, TopicState>();
   private readonly pending = new Map<string, { op: string; args: readonly string[] }>();
@@ -405,6 +413,10 @@ export class BybitSession implements VenueSession {
       const S = t.S;
       const id = t.i as string;
       const seq = typeof t.seq === 'number' ? t.seq : Number.NaN;
+      if (t.BT === true) {
+        this.stats.offBookTrades++;
+        continue;
+      }
       // Several trades of one match share a cross sequence; trade ids are not ordered (UUIDs on
       // linear), so dedupe by sequence and by the ids already emitted at the latest sequence.
       const key = Number.isNaN(seq) ? ts : seq;
@@ -429,6 +441,8 @@ export class BybitSession implements VenueSession {
     this.fields.size(topic, t, 'v');
     if (t.S !== 'Buy' && t.S !== 'Sell') throw this.badField(topic, t, 'S', 'is not Buy or Sell');
     if (typeof t.i !== 'string') throw this.badField(topic, t, 'i', 'is not a string');
+    if (t.seq !== undefined && !(typeof t.seq === 'number' && Number.isFinite(t.seq))) throw this.badField(topic, t, 'seq', 'is not a finite number');
+    if (t.BT !== undefined && typeof t.BT !== 'boolean') throw this.badField(topic, t, 'BT', 'is not a boolean');
   }
 
   private onTicker(st: TopicState, msg: Obj): void {
