@@ -27,7 +27,7 @@ describe('codec', () => {
     expect(() => new FieldReader().reset(twsMessage(['1', 'x1'])).skip(1) ?? 0).not.toThrow();
     const bad = new FieldReader().reset(twsMessage(['1', 'x1']));
     bad.skip(1);
-    expect(() => bad.int('reqId')).toThrow('ib: field reqId is not a number: "x1"');
+    expect(() => bad.int('reqId')).toThrow('ib: field reqId is not a finite number: "x1"');
     expect(messageId(Buffer.from([0, 0, 0, 2, 0x41, 0]))).toBeNaN();
   });
 
@@ -142,7 +142,8 @@ describe('session', () => {
     expect(rc.consumerBook(1).levels('bids')).toEqual([[190.4, 500]]);
     expect(rc.consumerBook(1).levels('asks')).toEqual([[190.6, 200]]);
     s.onFrame(twsMessage([58, 1, 2, 1])); // market data type: not ours to read, ignored
-    expect(() => s.onFrame(twsMessage([99, 2, 2, 1700000000, 'abc', 300, 0, '', '']))).toThrow(/field price is not a number/);
+    expect(() => s.onFrame(twsMessage([99, 2, 2, 1700000000, 'abc', 300, 0, '', '']))).toThrow(/field price is not a finite number/);
+    expect(() => s.onFrame(twsMessage([99, 2, 2, 1700000000, '-Infinity', 300, 0, '', '']))).toThrow(/field price is not a finite number: "-Infinity"/);
     s.onDisconnect();
   });
 

@@ -43,3 +43,13 @@ export function int64(v: Int64 | undefined | null): number {
 export function encode(t: protobuf.Type, value: Record<string, unknown>): Uint8Array {
   return t.encode(t.fromObject(value)).finish();
 }
+
+/** `body` decoded as `t`; a body that is not one (truncated, wrong wire types) is an Error naming futu and the message. */
+export function decode(t: protobuf.Type, body: Uint8Array): unknown {
+  try {
+    return t.decode(body);
+  } catch (err) {
+    const detail = (err as Error).message || (err as Error).constructor.name;
+    throw new Error(`futu: ${t.fullName.replace(/^\./, '')} does not decode: ${detail}`);
+  }
+}

@@ -26,7 +26,7 @@ import { BookResync, type BookResyncTiming, BookSyncState } from '../kit/book-re
 import { emptyTickerFields } from '../kit/ticker-fields.js';
 import type { RejectionCode } from '../rejection.js';
 import { encodePacket, packetBody, readHeader } from './codec.js';
-import { encode, int64, FutuMessages as M } from './messages.js';
+import { decode, encode, int64, FutuMessages as M } from './messages.js';
 import {
   FUTU_CANDLE_INTERVALS,
   type FutuSecurity,
@@ -226,16 +226,16 @@ export class FutuSession implements TcpSession<Buffer> {
     const body = packetBody(frame, header);
     switch (header.protoId) {
       case ProtoId.QotUpdateTicker:
-        this.onTickers(M.QotUpdateTicker.decode(body) as unknown as PushOf<TickerS2C>);
+        this.onTickers(decode(M.QotUpdateTicker, body) as unknown as PushOf<TickerS2C>);
         return;
       case ProtoId.QotUpdateOrderBook:
-        this.onOrderBook(M.QotUpdateOrderBook.decode(body) as unknown as PushOf<OrderBookS2C>);
+        this.onOrderBook(decode(M.QotUpdateOrderBook, body) as unknown as PushOf<OrderBookS2C>);
         return;
       case ProtoId.QotUpdateBasicQot:
-        this.onBasicQot(M.QotUpdateBasicQot.decode(body) as unknown as PushOf<BasicQotS2C>);
+        this.onBasicQot(decode(M.QotUpdateBasicQot, body) as unknown as PushOf<BasicQotS2C>);
         return;
       case ProtoId.QotUpdateKL:
-        this.onKLines(M.QotUpdateKL.decode(body) as unknown as PushOf<KLS2C>);
+        this.onKLines(decode(M.QotUpdateKL, body) as unknown as PushOf<KLS2C>);
         return;
       default:
         this.onResponse(header.protoId, header.serial, body);
@@ -364,26 +364,26 @@ export class FutuSession implements TcpSession<Buffer> {
     this.pending.delete(serial);
     switch (protoId) {
       case ProtoId.InitConnect:
-        this.onInitConnect(M.InitConnectResponse.decode(body) as unknown as Answer<{ keepAliveInterval?: number; connID?: unknown }>);
+        this.onInitConnect(decode(M.InitConnectResponse, body) as unknown as Answer<{ keepAliveInterval?: number; connID?: unknown }>);
         return;
       case ProtoId.GetGlobalState:
-        this.onGlobalState(M.GetGlobalStateResponse.decode(body) as unknown as Answer<Record<string, number>>);
+        this.onGlobalState(decode(M.GetGlobalStateResponse, body) as unknown as Answer<Record<string, number>>);
         return;
       case ProtoId.QotSub: {
-        const answer = M.QotSubResponse.decode(body) as unknown as Answer<unknown>;
+        const answer = decode(M.QotSubResponse, body) as unknown as Answer<unknown>;
         if (pending.kind === 'sub') this.onSubscribed(pending, answer);
         else this.acked(answer, pending.what);
         return;
       }
       case ProtoId.QotRegQotPush: {
-        const answer = M.QotRegQotPushResponse.decode(body) as unknown as Answer<unknown>;
+        const answer = decode(M.QotRegQotPushResponse, body) as unknown as Answer<unknown>;
         this.acked(answer, 'RegQotPush');
         const sync = pending.kind === 'other' && pending.book !== undefined ? this.securities.get(pending.book)?.sync : undefined;
         if (answer.retType !== 0 && sync !== undefined) this.resync.askRejected(sync);
         return;
       }
       case ProtoId.QotGetTicker:
-        this.onBackfill(serial, M.QotGetTickerResponse.decode(body) as unknown as Answer<TickerS2C>);
+        this.onBackfill(serial, decode(M.QotGetTickerResponse, body) as unknown as Answer<TickerS2C>);
         return;
       default:
         this.stats.unknownStream++;

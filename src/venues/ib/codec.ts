@@ -160,12 +160,13 @@ export class FieldReader {
     if (start === end) return Number.NaN;
     if (end - start > 40) throw this.bad(what, start, end);
     const v = Number(this.buf.toString('latin1', start, end));
-    if (Number.isNaN(v)) throw this.bad(what, start, end);
-    return v >= 1.7976931348623157e308 ? Number.NaN : v;
+    // Infinity, 1e999 and the like are not prices or sizes; only Double.MAX_VALUE means unset.
+    if (!Number.isFinite(v)) throw this.bad(what, start, end);
+    return v === Number.MAX_VALUE ? Number.NaN : v;
   }
 
   private bad(what: string, start: number, end: number): Error {
     const preview = this.buf.toString('utf8', start, Math.min(end, start + 24));
-    return new Error(`ib: field ${what} is not a number: ${JSON.stringify(preview)}`);
+    return new Error(`ib: field ${what} is not a finite number: ${JSON.stringify(preview)}`);
   }
 }
