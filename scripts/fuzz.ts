@@ -1,12 +1,15 @@
 /**
  * Coverage-less mutation fuzzer over the venue parsers (every venue in test/kit/venue-cases.ts) and
- * the record encoder → ring → reader path. Not coverage-guided: see scripts/README.md.
+ * the record encoder → ring → reader path. Not coverage-guided: see scripts/README.md. WebSocket
+ * venues mutate recorded text frames; TCP venues (Futu, IB) frames captured from their simulators
+ * at start (test/kit/captured-frames.ts), reframed after the mutation or with the framing broken.
  *
  *   npx tsx scripts/fuzz.ts --seconds 60 [--seed 1]
  *
  * A crash is: an exception other than a plain Error naming the venue, a non-finite price or
  * amount written as a valid record, or a record that does not read back intact. Each crash is
- * written to /tmp/ringfeed-fuzz-<venue>-<n>.txt (the exact input, one frame per line).
+ * written to /tmp/ringfeed-fuzz-<venue>-<n>.txt (the exact input, one frame per line; binary
+ * frames in hex, after the captured session they follow).
  */
 
 import { writeFileSync } from 'node:fs';
@@ -16,23 +19,18 @@ import { RecordEncoder } from '../src/records/encoder.js';
 import { SymbolTable } from '../src/records/symbols.js';
 import { RecordView } from '../src/records/view.js';
 import { createRing, RingReader, RingWriter } from '../src/ring/ring.js';
-import type { RecordSink, SessionContext } from '../src/venues/contract.js';
-import { RECORDED_CASES, recordedSession } from '../test/kit/venue-cases.js';
+import { mulberry32 } from '../src/simulator/kit/rng.js';
+import type { RecordSink, SessionContext, StreamSpec } from '../src/venues/contract.js';
+import { capturedSession, captureFrames, mutateCaptured } from '../test/kit/captured-frames.js';
+import { CAPTURED_CASES, RECORDED_CASES, recordedSession } from '../test/kit/venue-cases.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 }
 const seconds = arg('seconds', 30);
-let state = arg('seed', Date.now() % 1e9) >>> 0;
-const seed0 = state;
-function rnd(): number {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const seed0 = arg('seed', Date.now() % 1e9) >>> 0;
+const rnd = mulberry32(seed0);
 const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
 const int = (n: number) => Math.floor(rnd() * n);
 
@@ -89,18 +87,58 @@ let execs = 0;
 const deadline = Date.now() + seconds * 1000;
 const quiet = () => {};
 
-for (const v of RECORDED_CASES) {
+/** One venue to fuzz: its streams, a session on a sink, the next mutated frame. */
+interface Target {
+  readonly id: string;
+  readonly exchangeCode: number;
+  readonly streams: readonly StreamSpec[];
+  /** Frames each session is fed first (TCP: the captured session). */
+  readonly warm: readonly Buffer[];
+  open(ctx: SessionContext): { feed(frame: string | Buffer): void; close(): void };
+  mutate(): string | Buffer;
+}
+
+const targets: Target[] = RECORDED_CASES.map((v) => ({
+  id: v.id,
+  exchangeCode: v.adapter.exchangeCode,
+  streams: v.recorded.streams,
+  warm: [],
+  open(ctx) {
+    const s = recordedSession(v, ctx);
+    s.addStreams(v.recorded.streams);
+    return { feed: (f) => s.onMessage(f as string), close: () => s.onDisconnect() };
+  },
+  mutate: () => mutate(v.recorded.frames),
+}));
+for (const v of CAPTURED_CASES) {
+  const frames = await captureFrames(v);
+  targets.push({
+    id: v.id,
+    exchangeCode: v.adapter.exchangeCode,
+    streams: v.captured.streams,
+    warm: frames,
+    open(ctx) {
+      const s = capturedSession(v, ctx.sink);
+      return { feed: (f) => s.onFrame(f as Buffer), close: () => s.onDisconnect() };
+    },
+    mutate: () => mutateCaptured(v.captured, frames, rnd),
+  });
+}
+
+const show = (f: string | Buffer) => (typeof f === 'string' ? f : f.toString('hex'));
+
+for (const v of targets) {
   const symbols = new SymbolTable();
-  symbols.registerExchange(v.adapter.exchangeCode, v.id);
-  for (const st of v.recorded.streams) symbols.intern(v.id, st.symbol);
+  symbols.registerExchange(v.exchangeCode, v.id);
+  for (const st of v.streams) symbols.intern(v.id, st.symbol);
   const view = new RecordView(symbols);
-  const budgetEnd = Date.now() + (deadline - Date.now()) / (RECORDED_CASES.length - RECORDED_CASES.indexOf(v));
+  const budgetEnd = Date.now() + (deadline - Date.now()) / (targets.length - targets.indexOf(v));
   const seen = new Set<string>();
   while (Date.now() < budgetEnd) {
     const sab = createRing(1 << (12 + int(5)));
     const writer = new RingWriter(sab);
     const reader = new RingReader(sab);
-    const encoder = new RecordEncoder(writer, v.adapter.exchangeCode);
+    const encoder = new RecordEncoder(writer, v.exchangeCode);
     const policy = new PolicySink(encoder, 'block');
     let badNumber: string | undefined;
     const check = (kind: string, nums: number[]) => {
@@ -128,8 +166,7 @@ for (const v of RECORDED_CASES) {
       send: quiet,
       onResync: quiet,
     };
-    const session = recordedSession(v, ctx);
-    session.addStreams(v.recorded.streams);
+    const session = v.open(ctx);
     const input: string[] = [];
     let expected = 0;
     let read = 0;
@@ -143,13 +180,18 @@ for (const v of RECORDED_CASES) {
       }
       reader.release();
     };
+    for (const f of v.warm) {
+      session.feed(f);
+      while (!policy.flush()) drain();
+      drain();
+    }
     for (let i = 0; i < 16; i++) {
-      const frame = mutate(v.recorded.frames);
-      input.push(frame);
+      const frame = v.mutate();
+      input.push(show(frame));
       execs++;
       let problem: string | undefined;
       try {
-        session.onMessage(frame);
+        session.feed(frame);
       } catch (err) {
         // A record larger than half of a deliberately small ring (4–64 KiB here, 4 MiB by default)
         // is the configuration error the engine logs ("raise ringBytes"), not a parser bug.
@@ -177,6 +219,7 @@ for (const v of RECORDED_CASES) {
         break;
       }
     }
+    session.close();
   }
 }
 

@@ -3,6 +3,8 @@
  * random and mutated real messages through the venue session with a recording sink, and through
  * the real encoder + ring (every record read back). Case counts are printed at the end.
  * Mutations include non-finite numbers ("Infinity", 1e999): they must be rejected, never written.
+ * WebSocket venues use recorded text frames; TCP venues (Futu, IB) binary frames captured from
+ * their simulators (test/kit/captured-frames.ts), mutated inside and outside their framing.
  */
 
 import fc from 'fast-check';
@@ -14,8 +16,10 @@ import { SymbolTable } from '../src/records/symbols.js';
 import { type MarketRecord, StatusCode } from '../src/records/types.js';
 import { RecordView } from '../src/records/view.js';
 import { createRing, RingReader, RingWriter } from '../src/ring/ring.js';
-import type { RecordSink, SessionContext, VenueSession } from '../src/venues/contract.js';
-import { RECORDED_CASES, type RecordedVenueCase, recordedSession } from './kit/venue-cases.js';
+import { mulberry32 } from '../src/simulator/kit/rng.js';
+import type { RecordSink, SessionContext, StreamSpec } from '../src/venues/contract.js';
+import { type CapturedVenueCase, capturedSession, captureFrames, mutateCaptured } from './kit/captured-frames.js';
+import { CAPTURED_CASES, RECORDED_CASES, type RecordedVenueCase, recordedSession } from './kit/venue-cases.js';
 
 const RUNS = Number(process.env.RINGFEED_PROPERTY_RUNS ?? 2000);
 const casesRun = new Map<string, number>();
@@ -35,7 +39,7 @@ interface Recorded {
 
 function recordingSink(rec: Recorded): RecordSink {
   const push = (kind: string) => (...args: unknown[]) => {
-    const copy = args.map((a) => (ArrayBuffer.isView(a) ? Array.from(a as Float64Array) : typeof a === 'object' && a ? { ...a } : a));
+    const copy = args.map((a) => (ArrayBuffer.isView(a) || Array.isArray(a) ? Array.from(a as ArrayLike<number>) : typeof a === 'object' && a ? { ...a } : a));
     rec.calls.push({ kind, args: copy });
   };
   return {
@@ -62,11 +66,59 @@ function fakeContext(sink: RecordSink): SessionContext {
   };
 }
 
-function openSession(v: RecordedVenueCase, sink: RecordSink): VenueSession {
-  const s = recordedSession(v, fakeContext(sink));
-  s.addStreams(v.recorded.streams);
-  return s;
+/** What a property run needs of a venue: real frames, mutations of them, a session on a sink. */
+interface PropertyCase<F extends string | Buffer> {
+  readonly id: string;
+  readonly exchangeCode: number;
+  readonly streams: readonly StreamSpec[];
+  readonly frames: readonly F[];
+  /** Frames every session is fed first (TCP: the captured session, handshake and books). */
+  readonly warm: readonly F[];
+  readonly minSinkCalls: number;
+  /** Session sequences to try (captured sessions are longer to replay). */
+  readonly runs: number;
+  readonly arb: fc.Arbitrary<F>;
+  open(sink: RecordSink): { feed(frame: F): void; close(): void };
 }
+
+function recordedCase(v: RecordedVenueCase): PropertyCase<string> {
+  return {
+    id: v.id,
+    exchangeCode: v.adapter.exchangeCode,
+    streams: v.recorded.streams,
+    frames: v.recorded.frames,
+    warm: [],
+    minSinkCalls: v.recorded.minSinkCalls ?? 50,
+    runs: RUNS,
+    arb: frameArb(v),
+    open(sink) {
+      const s = recordedSession(v, fakeContext(sink));
+      s.addStreams(v.recorded.streams);
+      return { feed: (f) => s.onMessage(f), close: () => s.onDisconnect() };
+    },
+  };
+}
+
+function capturedCase(v: CapturedVenueCase, frames: readonly Buffer[]): PropertyCase<Buffer> {
+  return {
+    id: v.id,
+    exchangeCode: v.adapter.exchangeCode,
+    streams: v.captured.streams,
+    frames,
+    warm: frames,
+    minSinkCalls: v.captured.minSinkCalls,
+    runs: Math.max(200, RUNS / 4),
+    arb: fc.oneof(
+      { arbitrary: fc.constantFrom(...frames), weight: 1 },
+      { arbitrary: fc.nat().map((seed) => mutateCaptured(v.captured, frames, mulberry32(seed))), weight: 6 },
+    ),
+    open(sink) {
+      const s = capturedSession(v, sink);
+      return { feed: (f) => s.onFrame(f), close: () => s.onDisconnect() };
+    },
+  };
+}
+
 
 // ─── mutations ────────────────────────────────────────────────────────────────────────────
 
@@ -167,36 +219,43 @@ function nonFinite(call: { kind: string; args: unknown[] }): string | undefined 
   return undefined;
 }
 
-describe.each(RECORDED_CASES)('$id session under random and mutated real frames', (v) => {
+const CASES: readonly PropertyCase<string | Buffer>[] = [
+  ...RECORDED_CASES.map(recordedCase),
+  ...(await Promise.all(CAPTURED_CASES.map(async (v) => capturedCase(v, await captureFrames(v))))),
+] as readonly PropertyCase<string | Buffer>[];
+
+describe.each(CASES)('$id session under random and mutated real frames', (v) => {
   it('real frames all parse (sanity)', () => {
     const rec: Recorded = { calls: [] };
-    const s = openSession(v, recordingSink(rec));
+    const s = v.open(recordingSink(rec));
     const errors: string[] = [];
-    for (const f of v.recorded.frames) {
+    for (const f of v.frames) {
       try {
-        s.onMessage(f);
+        s.feed(f);
       } catch (err) {
         errors.push((err as Error).message);
       }
     }
+    s.close();
     expect(errors).toEqual([]);
-    expect(rec.calls.length).toBeGreaterThan(v.recorded.minSinkCalls ?? 50);
-    counted(`${v.id}: real frames`, v.recorded.frames.length);
+    expect(rec.calls.length).toBeGreaterThan(v.minSinkCalls);
+    counted(`${v.id}: real frames`, v.frames.length);
   });
 
   it('never throws anything but a plain Error naming the venue; bad frames write nothing; numbers finite', () => {
     let cases = 0;
     let bad = 0;
     fc.assert(
-      fc.property(fc.array(frameArb(v), { minLength: 1, maxLength: 20 }), (frames) => {
+      fc.property(fc.array(v.arb, { minLength: 1, maxLength: 20 }), (frames) => {
         cases++;
         const rec: Recorded = { calls: [] };
-        const s = openSession(v, recordingSink(rec));
+        const s = v.open(recordingSink(rec));
+        for (const f of v.warm) s.feed(f);
         for (const f of frames) {
           const before = rec.calls.length;
           let threw: unknown;
           try {
-            s.onMessage(f);
+            s.feed(f);
           } catch (err) {
             threw = err;
           }
@@ -212,9 +271,9 @@ describe.each(RECORDED_CASES)('$id session under random and mutated real frames'
           }
           for (const c of rec.calls.slice(before)) expect(nonFinite(c)).toBeUndefined();
         }
-        s.onDisconnect();
+        s.close();
       }),
-      { numRuns: RUNS, seed: 42 },
+      { numRuns: v.runs, seed: 42 },
     );
     counted(`${v.id}: session sequences (≤20 frames each)`, cases);
     counted(`${v.id}: rejected frames seen`, bad);
@@ -225,17 +284,17 @@ describe.each(RECORDED_CASES)('$id session under random and mutated real frames'
     let cases = 0;
     let records = 0;
     fc.assert(
-      fc.property(fc.array(frameArb(v), { minLength: 1, maxLength: 40 }), fc.constantFrom(4096, 8192, 65536), (frames, cap) => {
+      fc.property(fc.array(v.arb, { minLength: 1, maxLength: 40 }), fc.constantFrom(4096, 8192, 65536), (frames, cap) => {
         cases++;
         const symbols = new SymbolTable();
-        symbols.registerExchange(v.adapter.exchangeCode, v.id);
-        for (const st of v.recorded.streams) symbols.intern(v.id, st.symbol);
+        symbols.registerExchange(v.exchangeCode, v.id);
+        for (const st of v.streams) symbols.intern(v.id, st.symbol);
         const sab = createRing(cap);
         const writer = new RingWriter(sab);
         const reader = new RingReader(sab);
-        const encoder = new RecordEncoder(writer, v.adapter.exchangeCode);
+        const encoder = new RecordEncoder(writer, v.exchangeCode);
         const sink = new PolicySink(encoder, 'block');
-        const s = openSession(v, sink);
+        const s = v.open(sink);
         const view = new RecordView(symbols);
         const out: MarketRecord[] = [];
         const drain = () => {
@@ -246,40 +305,43 @@ describe.each(RECORDED_CASES)('$id session under random and mutated real frames'
           }
           reader.release();
         };
-        for (const f of frames) {
+        for (const f of [...v.warm, ...frames]) {
           encoder.recvTs = 1;
           try {
-            s.onMessage(f);
+            s.feed(f);
           } catch {
             sink.status(0, 8, 1);
           }
           while (!sink.flush()) drain();
           drain();
         }
+        s.close();
         expect(out.map((r) => r.streamSeq)).toEqual(out.map((_, i) => i));
         for (const r of out) {
           expect(r.exchange).toBe(v.id);
-          if (r.type !== 'status') expect(v.recorded.streams.some((st) => st.symbol === r.symbol)).toBe(true);
+          if (r.type !== 'status') expect(v.streams.some((st) => st.symbol === r.symbol)).toBe(true);
         }
         expect(encoder.recordsWritten).toBe(out.length);
         records += out.length;
       }),
-      { numRuns: Math.max(200, RUNS / 4), seed: 43 },
+      { numRuns: Math.max(200, v.runs / 4), seed: 43 },
     );
     counted(`${v.id}: encoder+ring sequences`, cases);
     counted(`${v.id}: records read back`, records);
   });
+});
 
+describe.each(RECORDED_CASES.map(recordedCase))('$id session under hostile JSON keys', (v) => {
   it('__proto__ / constructor / prototype keys change nothing', () => {
     let cases = 0;
     const keys = ['__proto__', 'constructor', 'prototype'];
     fc.assert(
-      fc.property(fc.constantFrom(...v.recorded.frames), fc.constantFrom(...keys), fc.nat(), (frame, key, pick) => {
+      fc.property(fc.constantFrom(...v.frames), fc.constantFrom(...keys), fc.nat(), (frame, key, pick) => {
         cases++;
         const clean: Recorded = { calls: [] };
         const dirty: Recorded = { calls: [] };
-        const a = openSession(v, recordingSink(clean));
-        const b = openSession(v, recordingSink(dirty));
+        const a = v.open(recordingSink(clean));
+        const b = v.open(recordingSink(dirty));
         const evil = `{"${key}":{"polluted":"yes","prototype":{"polluted":"yes"}},`;
         // Insert the hostile key into a pseudo-random object of the frame (as raw JSON text).
         const opens = [...frame.matchAll(/\{/g)].map((m) => m.index!);
@@ -288,12 +350,12 @@ describe.each(RECORDED_CASES)('$id session under random and mutated real frames'
         let cleanErr: string | undefined;
         let dirtyErr: string | undefined;
         try {
-          a.onMessage(frame);
+          a.feed(frame);
         } catch (err) {
           cleanErr = (err as Error).message;
         }
         try {
-          b.onMessage(hostile);
+          b.feed(hostile);
         } catch (err) {
           dirtyErr = (err as Error).message;
         }

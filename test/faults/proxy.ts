@@ -8,6 +8,7 @@
  * and so is everything with `raw` (a TCP venue's own protocol: Futu OpenD, TWS).
  */
 import net from 'node:net';
+import { mulberry32 } from '../../src/simulator/kit/rng.js';
 
 export interface ProxyToxics {
   /** Added one-way delay per chunk, ms (both directions). */
@@ -233,14 +234,7 @@ export async function startFaultProxy(opts: { targetPort: number; targetHost?: s
   const links = new Set<Link>();
   const counters: ProxyStats = { accepted: 0, refused: 0, active: 0, bytesUp: 0, bytesDown: 0, resets: 0, injected: 0, clientCloseCodes: [] };
   let refuseUntil = 0;
-  let seed = (opts.seed ?? 1) >>> 0;
-  const rng = () => {
-    seed = (seed + 0x6d2b79f5) >>> 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = mulberry32(opts.seed ?? 1);
 
   const kill = (link: Link) => {
     link.up.clear();

@@ -11,6 +11,7 @@ import { USDM_FLAVOR } from '../../src/venues/binance/usdm.js';
 import { createBybitSession } from '../../src/venues/bybit/session.js';
 import { createCoinbaseSession } from '../../src/venues/coinbase/session.js';
 import type { Channel, SessionContext, StreamSpec, VenueAdapter, VenueSession } from '../../src/venues/contract.js';
+import { encodePacket, packetBody, readHeader } from '../../src/venues/futu/codec.js';
 import { createKrakenSession } from '../../src/venues/kraken/session.js';
 import { createOkxSession } from '../../src/venues/okx/session.js';
 import { venues } from '../../src/venues/registry.js';
@@ -19,6 +20,7 @@ import { KIT_RULE_TS, type KitRuleCase, type KitRuleEnv, type Level, ruleSpec, s
 /** A WebSocket venue's kit rules: text frames to a `VenueSession`. */
 type SocketRules = KitRuleCase<VenueSession, string>;
 
+import type { CapturedCase, CapturedVenueCase } from './captured-frames.js';
 import { futuKitRules } from './futu-rules.js';
 import { ibKitRules } from './ib-rules.js';
 import { ccxtFrames, cryptofeedFrames, specs } from './recorded-frames.js';
@@ -63,6 +65,8 @@ export interface VenueCase {
   /** Real recorded text frames (WebSocket venues; none exist for the TCP venues). */
   readonly recorded?: RecordedCase;
   readonly faults?: FaultCase;
+  /** TCP venues: frames captured from the simulator instead (test/kit/captured-frames.ts). */
+  readonly captured?: CapturedCase;
   /** The kit rules (test/kit-rules.test.ts) on one symbol's book and trades. */
   kitRules(env: KitRuleEnv): KitRuleCase;
   readonly rejection: RejectionCase;
@@ -425,6 +429,21 @@ const ROWS: readonly Row[] = [
     // lists every code but those starting 99 or ZZ.
     id: 'futu',
     faults: { seed: 16, rate: 40, symbols: ['HK.00700', 'US.AAPL'] },
+    captured: {
+      streams: specs(
+        (['trades', 'quotes', 'ticker', 'book', 'candles'] as const).flatMap((ch) =>
+          ['HK.00700', 'US.AAPL'].map((sym): [string, string, Channel, string?] => [sym, sym, ch, ch === 'candles' ? '1m' : undefined]),
+        ),
+      ),
+      frames: 300,
+      rate: 200,
+      payload: (frame) => packetBody(frame),
+      reframe: (frame, payload) => {
+        const { protoId, serial } = readHeader(frame);
+        return encodePacket(protoId, serial, payload);
+      },
+      minSinkCalls: 100,
+    },
     rejection: { good: 'HK.00700', bad: 'US.ZZFOOBAR', channels: ['trades', 'book'] },
     kitRules: futuKitRules,
   },
@@ -432,11 +451,38 @@ const ROWS: readonly Row[] = [
     // TWS API over TCP; no public recording of the protocol exists.
     id: 'ib',
     faults: { seed: 17, rate: 40, symbols: ['AAPL', 'MSFT'] },
+    captured: {
+      streams: specs(
+        (['trades', 'quotes', 'ticker', 'book', 'candles'] as const).flatMap((ch) =>
+          ['AAPL', 'CASH:EUR.USD@IDEALPRO'].map((sym): [string, string, Channel, string?] => [
+            sym,
+            venues.ib!.nativeSymbol(sym),
+            ch,
+            ch === 'candles' ? '5s' : undefined,
+          ]),
+        ),
+      ),
+      frames: 400,
+      rate: 200,
+      payload: (frame) => frame.subarray(4),
+      reframe: (_frame, payload) => Buffer.concat([lengthOf(payload), payload]),
+      fieldSeparator: 0,
+      minSinkCalls: 100,
+    },
     rejection: { good: 'AAPL', bad: 'FOOBAR', channels: ['trades', 'book'] },
     kitRules: ibKitRules,
   },
 ];
 
+/** A TWS frame's 4-byte big-endian length. */
+function lengthOf(payload: Buffer): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(payload.length);
+  return b;
+}
+
 export const VENUE_CASES: readonly VenueCase[] = ROWS.map(venueCase);
 /** The cases the property tests and the fuzzer run on: those with recorded frames. */
 export const RECORDED_CASES: readonly RecordedVenueCase[] = VENUE_CASES.filter((c): c is RecordedVenueCase => c.recorded !== undefined);
+/** The TCP cases the property tests and the fuzzer run on: frames captured from their simulators. */
+export const CAPTURED_CASES: readonly CapturedVenueCase[] = VENUE_CASES.filter((c): c is CapturedVenueCase => c.captured !== undefined);
