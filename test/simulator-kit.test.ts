@@ -1,22 +1,20 @@
 /**
  * The venue-server base, for every venue simulator: a taken port is refused (never shared), and
- * the common faults (closeAll, raw, stall → burst) behave the same on every venue.
+ * the common faults (closeAll, raw, stall → burst) behave the same on every WebSocket venue of
+ * the venue-cases table (the TCP venues' simulators have their own faults, in their tests and
+ * the fault-proxy scenarios).
  */
 import { connect as connectTcp } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startReplayServer } from '../src/simulator/ccxt/replay-server.js';
-import {
-  startBybitSimulator,
-  startCoinbaseSimulator,
-  startKrakenSimulator,
-  startOkxSimulator,
-  startSimulator,
-  VENUE_SIMULATORS,
-} from '../src/simulator/index.js';
+import { DEFAULT_LIMITS } from '../src/engine/options.js';
+import { VENUE_SIMULATORS } from '../src/simulator/index.js';
 import { readClientRequest } from '../src/simulator/kit/client-request.js';
 import type { BaseStats, CommonFaults } from '../src/simulator/kit/venue-server.js';
+import type { RecordSink, SocketVenueAdapter, StreamSpec, VenueSession } from '../src/venues/contract.js';
 import { waitFor } from './helpers/wait.js';
+import { VENUE_CASES } from './kit/venue-cases.js';
 
 interface KitSimulator {
   readonly wsUrl: string;
@@ -25,65 +23,80 @@ interface KitSimulator {
   close(): Promise<void>;
 }
 
+/**
+ * The WebSocket rows of the venue-cases table. A client is the venue's own session: its
+ * `connectUrl` and open messages subscribe trades of the row's listed symbol, and a data frame
+ * is one the session turns into a trade.
+ */
 interface VenueRow {
   readonly venue: string;
+  readonly adapter: SocketVenueAdapter;
+  readonly stream: StreamSpec;
   start(): Promise<KitSimulator>;
-  /** Where a client connects, and what it sends to get a steady flow of data frames. */
-  url(sim: KitSimulator): string;
-  subscribe?: string;
-  isData(text: string): boolean;
 }
 
 const RATE = 200;
-const ROWS: readonly VenueRow[] = [
-  {
-    venue: 'binance',
-    start: () => startSimulator({ ratePerStream: RATE }),
-    url: (sim) => `${sim.wsUrl}/stream?streams=btcusdt@trade`,
-    isData: (t) => t.includes('"stream":"btcusdt@trade"'),
-  },
-  {
-    venue: 'kraken',
-    start: () => startKrakenSimulator({ ratePerPair: RATE }),
-    url: (sim) => sim.wsUrl,
-    subscribe: '{"method":"subscribe","params":{"channel":"trade","symbol":["BTC/USD"]}}',
-    isData: (t) => t.includes('"channel":"trade","type":"update"'),
-  },
-  {
-    venue: 'okx',
-    start: () => startOkxSimulator({ ratePerInstrument: RATE }),
-    url: (sim) => `${sim.wsUrl}/ws/v5/public`,
-    subscribe: '{"op":"subscribe","args":[{"channel":"trades","instId":"BTC-USDT"}]}',
-    isData: (t) => t.startsWith('{"arg":{"channel":"trades"'),
-  },
-  {
-    venue: 'bybit',
-    start: () => startBybitSimulator({ ratePerStream: RATE }),
-    url: (sim) => `${sim.wsUrl}/v5/public/spot`,
-    subscribe: '{"op":"subscribe","args":["publicTrade.BTCUSDT"]}',
-    isData: (t) => t.includes('"topic":"publicTrade.BTCUSDT"'),
-  },
-  {
-    venue: 'coinbase',
-    start: () => startCoinbaseSimulator({ ratePerProduct: RATE, tradeShare: 0.5 }),
-    url: (sim) => sim.wsUrl,
-    subscribe: '{"type":"subscribe","product_ids":["BTC-USD"],"channels":["matches"]}',
-    isData: (t) => t.includes('"type":"match"'),
-  },
-];
+const ROWS: readonly VenueRow[] = VENUE_CASES.flatMap((c) => {
+  const adapter = c.adapter;
+  if (adapter.transport !== undefined && adapter.transport !== 'socket') return [];
+  const symbol = c.rejection.good;
+  return [
+    {
+      venue: c.id,
+      adapter,
+      stream: { channel: 'trades', symbol, symbolId: 1, native: adapter.nativeSymbol(symbol) },
+      async start() {
+        const sim = await c.simulator.start({ port: 0, rate: RATE });
+        if (!('faults' in sim && 'stats' in sim)) throw new Error(`${c.id}: its simulator is not on the venue-server base`);
+        return sim as unknown as KitSimulator;
+      },
+    },
+  ];
+});
 
 /** A client that records every text message with its arrival time, and how the socket closed. */
 class Recorder {
-  readonly messages: { at: number; text: string }[] = [];
+  readonly messages: { at: number; text: string; data: boolean }[] = [];
   closed: { code: number; reason: string } | undefined;
-  constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => this.messages.push({ at: performance.now(), text: data.toString() }));
+  private trades = 0;
+  private readonly session: VenueSession;
+  constructor(
+    readonly ws: WebSocket,
+    row: VenueRow,
+  ) {
+    const quiet = () => {};
+    const sink: RecordSink = { trade: () => this.trades++, quote: quiet, ticker: quiet, book: quiet, candle: quiet, status: quiet };
+    const log = { debug: quiet, info: quiet, warn: quiet, error: quiet };
+    this.session = row.adapter.createSession({
+      limits: DEFAULT_LIMITS,
+      sink,
+      log,
+      restUrl: 'http://127.0.0.1:1',
+      fetchJson: () => new Promise(() => {}),
+      send: (text) => ws.send(text),
+      onResync: quiet,
+    });
+    this.session.addStreams([row.stream]);
+    ws.on('open', () => {
+      for (const m of this.session.openMessages([row.stream])) ws.send(m);
+    });
+    ws.on('message', (raw) => {
+      const text = raw.toString();
+      const before = this.trades;
+      try {
+        this.session.onMessage(text);
+      } catch {
+        // Not the venue's frame (a raw fault): recorded, not data.
+      }
+      this.messages.push({ at: performance.now(), text, data: this.trades > before });
+    });
     ws.on('close', (code, reason) => {
       this.closed = { code, reason: reason.toString() };
+      this.session.onDisconnect();
     });
   }
-  data(row: VenueRow): { at: number; text: string }[] {
-    return this.messages.filter((m) => row.isData(m.text));
+  data(): { at: number; text: string }[] {
+    return this.messages.filter((m) => m.data);
   }
 }
 
@@ -99,15 +112,14 @@ async function started<T extends { close(): Promise<void> }>(p: Promise<T>): Pro
 }
 
 async function connect(row: VenueRow, sim: KitSimulator): Promise<Recorder> {
-  const ws = new WebSocket(row.url(sim));
-  const rec = new Recorder(ws);
+  const ws = new WebSocket(row.adapter.connectUrl(sim.wsUrl, [row.stream]));
+  const rec = new Recorder(ws, row);
   open.push({ close: async () => ws.terminate() });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
-  if (row.subscribe) ws.send(row.subscribe);
-  await waitFor(() => rec.data(row).length > 0, `${row.venue}: a first data frame`);
+  await waitFor(() => rec.data().length > 0, `${row.venue}: a first data frame`);
   return rec;
 }
 
@@ -188,13 +200,13 @@ describe.each(ROWS)('simulator kit: common faults, $venue', (row) => {
     const stallMs = 400;
     const stallAt = performance.now();
     sim.faults.stall(stallMs);
-    await waitFor(() => rec.data(row).some((m) => m.at >= stallAt + stallMs), `${row.venue}: data after the stall`, 5000);
-    const data = rec.data(row);
+    await waitFor(() => rec.data().some((m) => m.at >= stallAt + stallMs), `${row.venue}: data after the stall`, 5000);
+    const data = rec.data();
     // Frames already on the wire when the stall began may still land in its first moments.
     const during = data.filter((m) => m.at > stallAt + 100 && m.at < stallAt + stallMs - 20);
     expect(during).toEqual([]);
     const first = data.find((m) => m.at >= stallAt + stallMs - 20)!;
-    await waitFor(() => rec.data(row).filter((m) => m.at >= first.at && m.at < first.at + 50).length >= 5, `${row.venue}: the burst`, 2000);
+    await waitFor(() => rec.data().filter((m) => m.at >= first.at && m.at < first.at + 50).length >= 5, `${row.venue}: the burst`, 2000);
     expect(sim.stats().framesDropped).toBe(0);
   });
 });
