@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { OrderBook } from '../src/book/order-book.js';
 import { IB_SIM_CONTRACTS } from '../src/simulator/ib/contracts.js';
 import { ContractMarket } from '../src/simulator/ib/market.js';
-import type { StreamSpec, TcpSessionContext } from '../src/venues/contract.js';
+import type { StreamSpec } from '../src/venues/contract.js';
 import { FieldReader, handshake, messageId } from '../src/venues/ib/codec.js';
 import { canonicalSymbol, parseContractSpec } from '../src/venues/ib/contract-spec.js';
 import { DepthBook } from '../src/venues/ib/depth-book.js';
@@ -104,17 +104,15 @@ describe('session', () => {
   const stream = (channel: StreamSpec['channel'], symbolId = 1): StreamSpec => ({ channel, symbol: 'AAPL', symbolId, native: 'STK:AAPL@SMART/USD' });
 
   function session(clientId = 9) {
-    const rc = recordingContext();
-    const sent: string[][] = [];
-    const decoder = twsFraming.decoder(1 << 20);
-    const rejected: string[] = [];
-    const ctx: TcpSessionContext = {
-      ...rc.tcp,
-      send: (b) => decoder.push(Buffer.from(b), (f) => sent.push(f)),
-      reject: (streams, code, message) => rejected.push(`${code} ${streams.map((s) => s.channel).join(',')} ${message}`),
-      clientId,
+    const rc = recordingContext({ clientId });
+    /** The messages the session sent, as TWS fields. */
+    const sent = (): string[][] => {
+      const out: string[][] = [];
+      const decoder = twsFraming.decoder(1 << 20);
+      for (const b of rc.sentBytes) decoder.push(b, (f) => out.push(f));
+      return out;
     };
-    return { s: createIbSession(ctx, { perSecond: 1000 }), sent, rc, rejected };
+    return { s: createIbSession(rc.tcp, { perSecond: 1000 }), sent, rc };
   }
 
   it('handshake, startApi with the client id, then contract details, then the data requests', async () => {
@@ -123,18 +121,18 @@ describe('session', () => {
     expect(Buffer.from(open[0]!).subarray(8).toString()).toBe('v176..193');
     s.addStreams([stream('trades'), stream('book')]);
     s.onFrame(twsMessage([193, '20261202 15:00:00 UTC']));
-    await waitFor(() => sent.length === 1, 'startApi');
-    expect(sent[0]).toEqual(['71', '2', '9', '']);
+    await waitFor(() => sent().length === 1, 'startApi');
+    expect(sent()[0]).toEqual(['71', '2', '9', '']);
     s.onFrame(twsMessage([9, 1, 1]));
-    await waitFor(() => sent.length === 2, 'contract details');
-    expect(sent[1]!.slice(0, 14)).toEqual(['9', '8', '1', '', 'AAPL', 'STK', '', '0', '', '', 'SMART', '', 'USD', '']);
+    await waitFor(() => sent().length === 2, 'contract details');
+    expect(sent()[1]!.slice(0, 14)).toEqual(['9', '8', '1', '', 'AAPL', 'STK', '', '0', '', '', 'SMART', '', 'USD', '']);
     // contract data (v193: lastTradeDate after the month) with conId 265598, then its end
     s.onFrame(twsMessage([10, 1, 'AAPL', 'STK', '', '', 0, '', 'SMART', 'USD', 'AAPL', 'NMS', 'NMS', 265598, 0.01, '']));
     s.onFrame(twsMessage([52, 1, 1]));
-    await waitFor(() => sent.length === 4, 'the two data requests');
-    expect(sent[2]!.slice(0, 3)).toEqual(['97', '2', '265598']);
-    expect(sent[2]![14]).toBe('AllLast');
-    expect(sent[3]!.slice(0, 4)).toEqual(['10', '5', '3', '265598']);
+    await waitFor(() => sent().length === 4, 'the two data requests');
+    expect(sent()[2]!.slice(0, 3)).toEqual(['97', '2', '265598']);
+    expect(sent()[2]![14]).toBe('AllLast');
+    expect(sent()[3]!.slice(0, 4)).toEqual(['10', '5', '3', '265598']);
     s.onFrame(twsMessage([99, 2, 2, 1700000000, 190.5, 300, 0, 'NASDAQ', '']));
     expect(rc.recs.find((r) => r.type === 'trade')).toMatchObject({ symbolId: 1, price: 190.5, amount: 300 });
     s.onFrame(twsMessage([12, 1, 3, 0, 0, 1, 190.4, 500]));
