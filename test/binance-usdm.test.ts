@@ -1,95 +1,31 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OrderBook } from '../src/book/order-book.js';
 import { createEngine, type Engine } from '../src/engine/engine.js';
-import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import type { MarketRecord } from '../src/records/types.js';
 import { ResyncReason, StatusCode } from '../src/records/types.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
 import { type BinanceSession, createBinanceSession } from '../src/venues/binance/session.js';
 import { USDM_FLAVOR } from '../src/venues/binance/usdm.js';
 
-import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
+import type { Channel, StreamSpec, TickerFields } from '../src/venues/contract.js';
 import { getVenue, socketVenue, } from '../src/venues/registry.js';
 import { captureLogger } from './helpers/engine.js';
 import { waitFor } from './helpers/wait.js';
+import { type RecordingContext, rebuildBook, recordingContext } from './kit/recording-context.js';
 
 /** The adapters as registered (exchange code and endpoint variables are assigned there). */
 const binanceUsdm = socketVenue('binance-usdm');
 
 const fixture = (rel: string): string => readFileSync(new URL(`../../shared/fixtures/${rel}`, import.meta.url), 'utf8');
 
-// ─── fake context ──────────────────────────────────────────────────────────────────────────
-
-type Rec = { type: string; symbolId: number; [k: string]: unknown };
-
-interface H {
-  ctx: SessionContext;
-  recs: Rec[];
-  warns: string[];
-  resyncs: [number, number][];
-  fetched: string[];
-  of(type: string, symbolId?: number): Rec[];
-}
-
-const lv = (flat: ArrayLike<number>, n: number): number[][] => {
-  const out: number[][] = [];
-  for (let i = 0; i < n; i++) out.push([flat[2 * i], flat[2 * i + 1]]);
-  return out;
-};
-
-function harness(fetchJson: (url: string) => Promise<unknown>): H {
-  const recs: Rec[] = [];
-  const warns: string[] = [];
-  const resyncs: [number, number][] = [];
-  const fetched: string[] = [];
-  const ctx: SessionContext = {
-    limits: DEFAULT_LIMITS,
-    restUrl: 'https://fapi.binance.com',
-    sink: {
-      trade: (symbolId, ts, seq, side, price, amount) => recs.push({ type: 'trade', symbolId, ts, seq, side, price, amount }),
-      quote: (symbolId, ts, seq, bid, bidAmount, ask, askAmount) =>
-        recs.push({ type: 'quote', symbolId, ts, seq, bid, bidAmount, ask, askAmount }),
-      ticker: (symbolId, ts, seq, fields: TickerFields) => recs.push({ type: 'ticker', symbolId, ts, seq, fields: { ...fields } }),
-      book: (symbolId, ts, firstSeq, seq, snapshot, bids, nb, asks, na) =>
-        recs.push({ type: 'book', symbolId, ts, firstSeq, seq, snapshot, bids: lv(bids, nb), asks: lv(asks, na) }),
-      candle: (symbolId, ts, seq, intervalSec, openTs, o, h, l, c, v, closed) =>
-        recs.push({ type: 'candle', symbolId, ts, seq, intervalSec, openTs, o, h, l, c, v, closed }),
-      status: (symbolId, code, detail) => recs.push({ type: 'status', symbolId, code, detail }),
-    },
-    log: { debug: () => {}, info: () => {}, warn: (m) => warns.push(m), error: (m) => warns.push(m) },
-    fetchJson: (url) => {
-      fetched.push(url);
-      return fetchJson(url);
-    },
-    send: () => {},
-    onResync: (symbolId, reason) => resyncs.push([symbolId, reason]),
-  };
-  return {
-    ctx,
-    recs,
-    warns,
-    resyncs,
-    fetched,
-    of: (type, symbolId) => recs.filter((r) => r.type === type && (symbolId === undefined || r.symbolId === symbolId)),
-  };
-}
+/** A recording context on USD-M's REST base; `rest` answers the snapshot fetches. */
+const harness = (rest: (url: string) => Promise<unknown>) => recordingContext({ restUrl: 'https://fapi.binance.com', rest });
+type H = RecordingContext;
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
 
 function spec(channel: Channel, symbol: string, symbolId: number, interval?: string): StreamSpec {
   return { channel, symbol, symbolId, native: binanceUsdm.nativeSymbol(symbol), interval };
-}
-
-function rebuild(books: Rec[]): OrderBook {
-  const book = new OrderBook();
-  for (const r of books) {
-    const b = (r.bids as number[][]).flat();
-    const a = (r.asks as number[][]).flat();
-    if (r.snapshot) book.applySnapshot(b, b.length / 2, a, a.length / 2);
-    else book.applyDelta(b, b.length / 2, a, a.length / 2);
-  }
-  return book;
 }
 
 function usdm(h: H, parser: 'fast' | 'json' = 'fast', extra = {}): BinanceSession {
@@ -230,7 +166,7 @@ describe('binance-usdm: replay of cryptofeed BINANCE_FUTURES.ws.1.0 + http.0.0',
       for (let i = 1; i < deltas.length; i++) expect(byU.get(deltas[i].seq as number)!.pu).toBe(deltas[i - 1].seq);
       expect(h.of('status', sid)).toEqual([{ type: 'status', symbolId: sid, code: StatusCode.synced, detail: L }]);
       const worker = session.book(sid)!;
-      const consumer = rebuild(books);
+      const consumer = rebuildBook(books);
       expect(worker.levels('bids')).toEqual(consumer.levels('bids'));
       expect(worker.levels('asks')).toEqual(consumer.levels('asks'));
       expect(worker.isCrossed()).toBe(false);
@@ -351,7 +287,7 @@ describe('binance-usdm: ccxt USD-M cases (ccxt-ws/binance.json)', () => {
           const got = h.of('candle');
           expect(got.length).toBe(expected.length);
           got.forEach((k, i) => {
-            expect([k.openTs, k.o, k.h, k.l, k.c, k.v]).toEqual(expected[i].at(-1));
+            expect([k.openTs, k.open, k.high, k.low, k.close, k.volume]).toEqual(expected[i].at(-1));
             expect(k.intervalSec).toBe(60);
           });
           break;
@@ -361,7 +297,7 @@ describe('binance-usdm: ccxt USD-M cases (ccxt-ws/binance.json)', () => {
           const expected = (e ?? (c.parsedResponses!.at(-1) as typeof e))!;
           const limit = (c.input[1] as number | undefined) ?? Number.POSITIVE_INFINITY;
           const books = h.of('book');
-          const consumer = rebuild(books);
+          const consumer = rebuildBook(books);
           // ccxt trims to the requested depth (5 in one case); compare that many levels.
           expect(consumer.levels('bids').slice(0, limit)).toEqual(expected.bids);
           expect(consumer.levels('asks').slice(0, limit)).toEqual(expected.asks);

@@ -1,147 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { OrderBook } from '../src/book/order-book.js';
-import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { ResyncReason, StatusCode } from '../src/records/types.js';
 
 import { type BinanceSession, createBinanceSession } from '../src/venues/binance/session.js';
-import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
+import type { Channel, StreamSpec } from '../src/venues/contract.js';
 import { isValidSymbol, parseSymbol } from '../src/venues/kit/symbols.js';
 import { getVenue, socketVenue, venues } from '../src/venues/registry.js';
+import { rebuildBook, recordingContext } from './kit/recording-context.js';
 
 /** The adapters as registered (exchange code and endpoint variables are assigned there). */
 const binance = socketVenue('binance');
 
 const FIXTURES = '/work/shared/fixtures';
 
-// ─── fake context ──────────────────────────────────────────────────────────────────────────
-
-type Rec =
-  | { type: 'trade'; symbolId: number; ts: number; seq: number; side: number; price: number; amount: number }
-  | {
-      type: 'quote';
-      symbolId: number;
-      ts: number;
-      seq: number;
-      bid: number;
-      bidAmount: number;
-      ask: number;
-      askAmount: number;
-    }
-  | { type: 'ticker'; symbolId: number; ts: number; seq: number; fields: TickerFields }
-  | {
-      type: 'book';
-      symbolId: number;
-      ts: number;
-      firstSeq: number;
-      seq: number;
-      snapshot: boolean;
-      bids: [number, number][];
-      asks: [number, number][];
-    }
-  | {
-      type: 'candle';
-      symbolId: number;
-      ts: number;
-      seq: number;
-      intervalSec: number;
-      openTs: number;
-      o: number;
-      h: number;
-      l: number;
-      c: number;
-      v: number;
-      closed: boolean;
-    }
-  | { type: 'status'; symbolId: number; code: number; detail: number };
-
-const levels = (flat: ArrayLike<number>, n: number): [number, number][] => {
-  const out: [number, number][] = [];
-  for (let i = 0; i < n; i++) out.push([flat[2 * i], flat[2 * i + 1]]);
-  return out;
-};
-
-interface Harness {
-  ctx: SessionContext;
-  recs: Rec[];
-  warns: string[];
-  resyncs: [number, number][];
-  fetched: string[];
-  of<T extends Rec['type']>(type: T, symbolId?: number): Extract<Rec, { type: T }>[];
-}
-
-function harness(fetchJson: (url: string) => Promise<unknown>): Harness {
-  const recs: Rec[] = [];
-  const warns: string[] = [];
-  const resyncs: [number, number][] = [];
-  const fetched: string[] = [];
-  const ctx: SessionContext = {
-    limits: DEFAULT_LIMITS,
-    restUrl: 'https://api.binance.com',
-    sink: {
-      trade: (symbolId, ts, seq, side, price, amount) =>
-        recs.push({ type: 'trade', symbolId, ts, seq, side, price, amount }),
-      quote: (symbolId, ts, seq, bid, bidAmount, ask, askAmount) =>
-        recs.push({ type: 'quote', symbolId, ts, seq, bid, bidAmount, ask, askAmount }),
-      ticker: (symbolId, ts, seq, fields) =>
-        recs.push({ type: 'ticker', symbolId, ts, seq, fields: { ...fields } }),
-      book: (symbolId, ts, firstSeq, seq, snapshot, bids, nb, asks, na) =>
-        recs.push({
-          type: 'book',
-          symbolId,
-          ts,
-          firstSeq,
-          seq,
-          snapshot,
-          bids: levels(bids, nb),
-          asks: levels(asks, na),
-        }),
-      candle: (symbolId, ts, seq, intervalSec, openTs, o, h, l, c, v, closed) =>
-        recs.push({ type: 'candle', symbolId, ts, seq, intervalSec, openTs, o, h, l, c, v, closed }),
-      status: (symbolId, code, detail) => recs.push({ type: 'status', symbolId, code, detail }),
-    },
-    log: {
-      debug: () => {},
-      info: () => {},
-      warn: (msg) => warns.push(msg),
-      error: (msg) => warns.push(msg),
-    },
-    fetchJson: (url) => {
-      fetched.push(url);
-      return fetchJson(url);
-    },
-    send: () => {},
-    onResync: (symbolId, reason) => resyncs.push([symbolId, reason]),
-  };
-  return {
-    ctx,
-    recs,
-    warns,
-    resyncs,
-    fetched,
-    of: <T extends Rec['type']>(type: T, symbolId?: number) =>
-      recs.filter(
-        (r) => r.type === type && (symbolId === undefined || r.symbolId === symbolId),
-      ) as Extract<Rec, { type: T }>[],
-  };
-}
+/** A recording context on Binance's REST base; `rest` answers the snapshot fetches. */
+const harness = (rest: (url: string) => Promise<unknown>) => recordingContext({ restUrl: 'https://api.binance.com', rest });
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
 
 function spec(channel: Channel, symbol: string, symbolId: number, interval?: string): StreamSpec {
   return { channel, symbol, symbolId, native: binance.nativeSymbol(symbol), interval };
-}
-
-/** Rebuild a consumer-side book from emitted book records (snapshot + deltas). */
-function rebuild(recs: Extract<Rec, { type: 'book' }>[]): OrderBook {
-  const book = new OrderBook();
-  for (const r of recs) {
-    const b = r.bids.flat();
-    const a = r.asks.flat();
-    if (r.snapshot) book.applySnapshot(b, r.bids.length, a, r.asks.length);
-    else book.applyDelta(b, r.bids.length, a, r.asks.length);
-  }
-  return book;
 }
 
 // ─── adapter surface ───────────────────────────────────────────────────────────────────────
@@ -301,7 +179,7 @@ describe('binance: replay of cryptofeed BINANCE.ws.1.0 + BINANCE.http.0.0', () =
       ]);
       // The worker book equals what a consumer rebuilds from the records, and is not crossed.
       const worker = session.book(sid)!;
-      const consumer = rebuild(books);
+      const consumer = rebuildBook(books);
       expect(worker.levels('bids')).toEqual(consumer.levels('bids'));
       expect(worker.levels('asks')).toEqual(consumer.levels('asks'));
       expect(worker.isCrossed()).toBe(false);
@@ -436,7 +314,7 @@ describe('binance: ccxt spot cases (ccxt-ws/binance.json)', () => {
         expect(got.length).toBe(expected.length);
         got.forEach((k, i) => {
           // ccxt returns the cached candle list; its last entry is the update just received.
-          expect([k.openTs, k.o, k.h, k.l, k.c, k.v]).toEqual(expected[i].at(-1));
+          expect([k.openTs, k.open, k.high, k.low, k.close, k.volume]).toEqual(expected[i].at(-1));
           expect(k.intervalSec).toBe(60);
           expect(k.closed).toBe(false);
         });
@@ -448,9 +326,9 @@ describe('binance: ccxt spot cases (ccxt-ws/binance.json)', () => {
         // ccxt resolved once (first frame); the second frame is a newer update, also emitted.
         expect(got.length).toBe(2);
         const e = expected[0][symbol];
-        expect(got[0].bid).toBe(e.bid);
+        expect(got[0].bidPrice).toBe(e.bid);
         expect(got[0].bidAmount).toBe(e.bidVolume);
-        expect(got[0].ask).toBe(e.ask);
+        expect(got[0].askPrice).toBe(e.ask);
         expect(got[0].askAmount).toBe(e.askVolume);
         expect(got[0].ts).toBeNaN(); // spot bookTicker has no event time (ccxt: null)
         expect(got[1].seq).toBe(got[0].seq + 1);
@@ -464,7 +342,7 @@ describe('binance: ccxt spot cases (ccxt-ws/binance.json)', () => {
           timestamp: number;
         };
         const books = h.of('book');
-        const consumer = rebuild(books);
+        const consumer = rebuildBook(books);
         expect(consumer.levels('bids')).toEqual(e.bids);
         expect(consumer.levels('asks')).toEqual(e.asks);
         expect(session.book(7)!.levels('bids')).toEqual(e.bids);
@@ -771,7 +649,7 @@ describe('binance: normalization and malformed frames', () => {
     session.onMessage(wrap('btcusdt@kline_1m', k(1999, 0, false))); // older
     session.onMessage(wrap('btcusdt@kline_1m', k(60_000, 0, true)));
     session.onMessage(wrap('btcusdt@kline_1m', k(60_000, 60_000, false))); // same E, next candle
-    expect(h.of('candle').map((c) => [c.ts, c.openTs, c.closed, c.o, c.h, c.l, c.c, c.v])).toEqual([
+    expect(h.of('candle').map((c) => [c.ts, c.openTs, c.closed, c.open, c.high, c.low, c.close, c.volume])).toEqual([
       [2000, 0, false, 1, 3, 0.5, 2, 9],
       [60_000, 0, true, 1, 3, 0.5, 2, 9],
       [60_000, 60_000, false, 1, 3, 0.5, 2, 9],
