@@ -11,132 +11,38 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { ResyncReason, Side, StatusCode } from '../src/records/types.js';
 import { bybitPublicUrl } from '../src/venues/bybit/adapter.js';
 
 import { type BybitSession, type BybitSessionOptions, createBybitSession } from '../src/venues/bybit/session.js';
 import { topicOf } from '../src/venues/bybit/topics.js';
-import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
-import { getVenue, socketVenue, } from '../src/venues/registry.js';
+import type { Channel, StreamSpec } from '../src/venues/contract.js';
+import { getVenue, socketVenue } from '../src/venues/registry.js';
+import { feedFrames, type Recorded, type RecordingContext, rebuildBook, recordingContext } from './kit/recording-context.js';
 
 /** The adapters as registered (exchange code and endpoint variables are assigned there). */
 const bybit = socketVenue('bybit');
 
-// ─── fake context ──────────────────────────────────────────────────────────────────────────
+// ─── recording context ─────────────────────────────────────────────────────────────────────
 
-type Rec =
-  | { type: 'trade'; symbolId: number; ts: number; seq: number; side: number; price: number; amount: number }
-  | { type: 'quote'; symbolId: number; ts: number; seq: number; bid: number; bidAmount: number; ask: number; askAmount: number }
-  | { type: 'ticker'; symbolId: number; ts: number; seq: number; fields: TickerFields }
-  | {
-      type: 'book';
-      symbolId: number;
-      ts: number;
-      firstSeq: number;
-      seq: number;
-      snapshot: boolean;
-      bids: [number, number][];
-      asks: [number, number][];
-    }
-  | {
-      type: 'candle';
-      symbolId: number;
-      ts: number;
-      intervalSec: number;
-      openTs: number;
-      o: number;
-      h: number;
-      l: number;
-      c: number;
-      v: number;
-      closed: boolean;
-    }
-  | { type: 'status'; symbolId: number; code: number; detail: number };
+type Harness = RecordingContext & { session: BybitSession; feed(...frames: unknown[]): void };
 
-const levels = (flat: ArrayLike<number>, n: number): [number, number][] => {
-  const out: [number, number][] = [];
-  for (let i = 0; i < n; i++) out.push([flat[2 * i], flat[2 * i + 1]]);
-  return out;
-};
-
-interface Harness {
-  session: BybitSession;
-  recs: Rec[];
-  sent: string[];
-  warns: string[];
-  resyncs: [number, number][];
-  of<T extends Rec['type']>(type: T): Extract<Rec, { type: T }>[];
-  feed(...frames: unknown[]): void;
-}
-
+/** A Bybit session on the kit's recording context (Bybit fetches nothing: a fetch would fail). */
 function harness(options?: BybitSessionOptions): Harness {
-  const recs: Rec[] = [];
-  const sent: string[] = [];
-  const warns: string[] = [];
-  const resyncs: [number, number][] = [];
-  const ctx: SessionContext = {
-    limits: DEFAULT_LIMITS,
-    restUrl: 'https://api.bybit.com',
-    sink: {
-      trade: (symbolId, ts, seq, side, price, amount) => recs.push({ type: 'trade', symbolId, ts, seq, side, price, amount }),
-      quote: (symbolId, ts, seq, bid, bidAmount, ask, askAmount) =>
-        recs.push({ type: 'quote', symbolId, ts, seq, bid, bidAmount, ask, askAmount }),
-      ticker: (symbolId, ts, seq, fields) => recs.push({ type: 'ticker', symbolId, ts, seq, fields: { ...fields } }),
-      book: (symbolId, ts, firstSeq, seq, snapshot, bids, nb, asks, na) =>
-        recs.push({ type: 'book', symbolId, ts, firstSeq, seq, snapshot, bids: levels(bids, nb), asks: levels(asks, na) }),
-      candle: (symbolId, ts, _seq, intervalSec, openTs, o, h, l, c, v, closed) =>
-        recs.push({ type: 'candle', symbolId, ts, intervalSec, openTs, o, h, l, c, v, closed }),
-      status: (symbolId, code, detail) => recs.push({ type: 'status', symbolId, code, detail }),
-    },
-    log: {
-      debug: () => {},
-      info: () => {},
-      warn: (msg) => warns.push(msg),
-      error: (msg) => warns.push(msg),
-    },
-    fetchJson: () => Promise.reject(new Error('bybit needs no REST')),
-    send: (text) => sent.push(text),
-    onResync: (symbolId, reason) => resyncs.push([symbolId, reason]),
-  };
-  const session = createBybitSession(ctx, options);
-  return {
-    session,
-    recs,
-    sent,
-    warns,
-    resyncs,
-    of: <T extends Rec['type']>(type: T) => recs.filter((r): r is Extract<Rec, { type: T }> => r.type === type),
-    feed: (...frames) => {
-      for (const f of frames) session.onMessage(typeof f === 'string' ? f : JSON.stringify(f));
-    },
-  };
+  const rc = recordingContext({ restUrl: 'https://api.bybit.com', rest: () => Promise.reject(new Error('bybit needs no REST')) });
+  const session = createBybitSession(rc.ctx, options);
+  return Object.assign(rc, { session, feed: (...frames: unknown[]) => feedFrames(session, ...frames) });
 }
 
 function spec(channel: Channel, symbol: string, symbolId = 1, interval?: string): StreamSpec {
   return { channel, symbol, symbolId, native: bybit.nativeSymbol(symbol), interval };
 }
 
-/** Book as maps, rebuilt from book records. */
-function rebuild(recs: Rec[]): { bids: [number, number][]; asks: [number, number][]; seq: number } {
-  const bids = new Map<number, number>();
-  const asks = new Map<number, number>();
-  let seq = Number.NaN;
-  for (const r of recs) {
-    if (r.type !== 'book') continue;
-    if (r.snapshot) {
-      bids.clear();
-      asks.clear();
-    }
-    for (const [p, q] of r.bids) q === 0 ? bids.delete(p) : bids.set(p, q);
-    for (const [p, q] of r.asks) q === 0 ? asks.delete(p) : asks.set(p, q);
-    seq = r.seq;
-  }
-  return {
-    bids: [...bids].sort((a, b) => b[0] - a[0]),
-    asks: [...asks].sort((a, b) => a[0] - b[0]),
-    seq,
-  };
+/** The consumer's book rebuilt from the book records, as level lists, and the last book seq. */
+function rebuild(recs: Recorded[]): { bids: [number, number][]; asks: [number, number][]; seq: number } {
+  const book = rebuildBook(recs);
+  const books = recs.filter((r) => r.type === 'book');
+  return { bids: book.levels('bids'), asks: book.levels('asks'), seq: books.at(-1)?.seq ?? Number.NaN };
 }
 
 const book = (topic: string, type: 'snapshot' | 'delta', u: number, b: [string, string][], a: [string, string][], ts = 1000 + u) => ({
@@ -332,7 +238,7 @@ describe('bybit: ccxt v5 cases (ccxt-ws/bybit.json)', () => {
         expect(quotes.length).toBeGreaterThanOrEqual(responses.length);
         responses.forEach((resp, i) => {
           const t = Object.values(resp as Record<string, Record<string, number>>)[0]!;
-          expect(quotes[i]).toMatchObject({ ts: t.timestamp, bid: t.bid, bidAmount: t.bidVolume, ask: t.ask, askAmount: t.askVolume });
+          expect(quotes[i]).toMatchObject({ ts: t.timestamp, bidPrice: t.bid, bidAmount: t.bidVolume, askPrice: t.ask, askAmount: t.askVolume });
         });
         break;
       }
@@ -371,7 +277,7 @@ describe('bybit: ccxt v5 cases (ccxt-ws/bybit.json)', () => {
       case 'watchOHLCV': {
         h.feed(...c.messages);
         const candles = h.of('candle');
-        expect(candles.map((k) => [k.openTs, k.o, k.h, k.l, k.c, k.v])).toEqual(responses.map((r) => (r as unknown[])[0]));
+        expect(candles.map((k) => [k.openTs, k.open, k.high, k.low, k.close, k.volume])).toEqual(responses.map((r) => (r as unknown[])[0]));
         expect(candles.every((k) => k.intervalSec === 60 && !k.closed)).toBe(true);
         break;
       }
@@ -567,7 +473,7 @@ describe('bybit: order book rules', () => {
     h.feed(book(Q, 'snapshot', 5, [['100', '1']], [['101', '2']])); // 3-second re-push, same u
     h.feed(book(Q, 'delta', 6, [['100', '0'], ['100.5', '3']], []));
     h.feed(book(Q, 'snapshot', 7, [], [['101', '2']])); // empty bid side
-    expect(h.of('quote').map((q) => [q.seq, q.bid, q.bidAmount, q.ask, q.askAmount])).toEqual([
+    expect(h.of('quote').map((q) => [q.seq, q.bidPrice, q.bidAmount, q.askPrice, q.askAmount])).toEqual([
       [5, 100, 1, 101, 2],
       [6, 100.5, 3, 101, 2],
       [7, Number.NaN, Number.NaN, 101, 2],
