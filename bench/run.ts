@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --out DIR] [-- --only steady,ramp,heavy-books,parsers,mixed-venues] [-- --no-ccxt]`
+ * `npm run bench [-- --quick] [-- --out DIR] [-- --only steady,ramp,heavy-books,parsers,mixed-venues,fanout] [-- --no-ccxt]`
  *
  * Starts the simulator in its own process, runs ringfeed and the peers (each in its own process)
  * on the same loads, prints a table as it goes, and writes `<out>/<UTC date>-<sha>.json`,
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { log, tableHeader } from './console.js';
 import { buildHtml } from './html.js';
+import { fanout } from './fanout.js';
 import { Lab } from './lab.js';
 import { mixedVenues } from './mixed-venues.js';
 import { buildReport, reportFileName } from './report.js';
@@ -20,7 +21,7 @@ import { benchConfig, heavyBooks, parsers, ramp, steady } from './scenarios.js';
 import type { ScenarioReport } from './types.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const SCENARIOS = ['steady', 'ramp', 'heavy-books', 'mixed-venues', 'parsers'] as const;
+const SCENARIOS = ['steady', 'ramp', 'heavy-books', 'mixed-venues', 'fanout', 'parsers'] as const;
 
 function git(args: string[]): string | undefined {
   try {
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
     if (only.includes('ramp')) add(await ramp(lab, cfg, notes));
     if (only.includes('heavy-books')) add(await heavyBooks(lab, cfg, notes));
     if (only.includes('mixed-venues')) add(await mixedVenues(cfg.mixed, notes));
+    if (only.includes('fanout')) add(await fanout(cfg.fanout, notes));
   } finally {
     await lab.close();
   }

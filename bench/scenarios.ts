@@ -5,6 +5,7 @@
 import { fmt, log, tableRow } from './console.js';
 import type { Lab, PhaseOptions } from './lab.js';
 import { HEAVY_SYMBOLS, heavyBooksLoad, MIX_CHANNELS, MIX_SYMBOLS, mixedLoad } from './load.js';
+import type { FanoutConfig } from './fanout.js';
 import type { MixedConfig } from './mixed-venues.js';
 import { type RampPlan, type RampResult, rampSearch } from './ramp.js';
 import { buildScenario } from './report.js';
@@ -18,7 +19,11 @@ export interface BenchConfig {
   readonly heavy: { seconds: number; warmupSeconds: number; diffsPerSymbolPerSec: number };
   readonly parsers: { runs: number; runMs: number };
   readonly mixed: MixedConfig;
+  readonly fanout: FanoutConfig;
 }
+
+/** NATS with JetStream for the fanout scenario (RINGFEED_BENCH_NATS, else the local server). */
+const BENCH_NATS = process.env.RINGFEED_BENCH_NATS ?? 'nats://127.0.0.1:4222';
 
 export function benchConfig(quick: boolean): BenchConfig {
   return quick
@@ -30,6 +35,7 @@ export function benchConfig(quick: boolean): BenchConfig {
         heavy: { seconds: 6, warmupSeconds: 1, diffsPerSymbolPerSec: 200 },
         parsers: { runs: 3, runMs: 40 },
         mixed: { seconds: 12, warmupSeconds: 1.5, binanceMsgsPerSec: 6_000, futuEventsPerSecurity: 400, futuPushMs: 10, ibStepsPerContract: 300 },
+        fanout: { seconds: 8, warmupSeconds: 1.5, msgsPerSec: 20_000, listeners: 8, servers: BENCH_NATS },
       }
     : {
         quick,
@@ -39,6 +45,7 @@ export function benchConfig(quick: boolean): BenchConfig {
         heavy: { seconds: 30, warmupSeconds: 2, diffsPerSymbolPerSec: 200 },
         parsers: { runs: 7, runMs: 150 },
         mixed: { seconds: 30, warmupSeconds: 3, binanceMsgsPerSec: 6_000, futuEventsPerSecurity: 400, futuPushMs: 10, ibStepsPerContract: 300 },
+        fanout: { seconds: 30, warmupSeconds: 3, msgsPerSec: 20_000, listeners: 8, servers: BENCH_NATS },
       };
 }
 

@@ -7,12 +7,18 @@ import { serve } from './ipc.js';
 import type { Target } from './targets/target.js';
 import type { TargetKind } from './types.js';
 
-/** `ringfeed-mixed`: one engine on several venues at once (the mixed-venues scenario's spec and result). */
-const LOADERS: Record<TargetKind | 'ringfeed-mixed', () => Promise<Target<never, unknown>>> = {
+/**
+ * `ringfeed-mixed`: one engine on several venues at once (the mixed-venues scenario's spec and
+ * result); `fanout-publisher` / `fanout-listener`: the fanout scenario's processes.
+ */
+type HostedTarget = Target<never, unknown> & { drain?(expected: never): Promise<unknown> };
+const LOADERS: Record<TargetKind | 'ringfeed-mixed' | 'fanout-publisher' | 'fanout-listener', () => Promise<HostedTarget>> = {
   ringfeed: async () => (await import('./targets/ringfeed.js')).ringfeedTarget(),
   naive: async () => (await import('./peers/naive.js')).naiveTarget(),
   ccxt: async () => (await import('./peers/ccxt.js')).ccxtTarget(),
   'ringfeed-mixed': async () => (await import('./targets/ringfeed-mixed.js')).ringfeedMixedTarget(),
+  'fanout-publisher': async () => (await import('./targets/fanout-publisher.js')).fanoutPublisherTarget(),
+  'fanout-listener': async () => (await import('./targets/fanout-listener.js')).fanoutListenerTarget(),
 };
 
 const kind = process.argv[2] as keyof typeof LOADERS;
@@ -27,4 +33,8 @@ serve({
   start: (spec) => target.start(spec as never),
   mark: () => target.mark(),
   finish: () => target.finish(),
+  drain: (expected) => {
+    if (!target.drain) throw new Error(`${kind} has no drain`);
+    return target.drain(expected as never);
+  },
 });

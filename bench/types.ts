@@ -163,3 +163,49 @@ export interface MixedResult {
   readonly attribution: string;
   readonly threads: number;
 }
+
+/** The fanout scenario's publisher: an engine on the simulator publishing to NATS JetStream. */
+export interface FanoutPublisherSpec extends PhaseSpec {
+  readonly servers: string;
+  readonly stream: string;
+  readonly prefix: string;
+}
+
+export interface FanoutPublisherResult {
+  readonly seconds: number;
+  /** Publisher process CPU in the window (engine and publishing). */
+  readonly cpuUs: number;
+  readonly rssMb: number;
+  /** Records the engine consumed in the window. */
+  readonly consumed: number;
+  /** Records JetStream acknowledged in the window. */
+  readonly ackedInWindow: number;
+  /** Since start, after the close flushed the publisher. */
+  readonly recordsTotal: number;
+  readonly ackedTotal: number;
+  readonly dropped: number;
+  readonly batches: number;
+  readonly recordsPerBatch: number;
+}
+
+export interface FanoutListenerSpec {
+  readonly servers: string;
+  readonly stream: string;
+  readonly prefix: string;
+}
+
+/** A listener's window figures. */
+export interface FanoutListenerWindow {
+  readonly seconds: number;
+  readonly cpuUs: number;
+  readonly rssMb: number;
+  readonly recordsInWindow: number;
+  /** Publisher receive time → listener handler. */
+  readonly latencyUs: LatencyUs;
+}
+
+/** A listener's totals once the publisher has closed. */
+export interface FanoutListenerDrain {
+  readonly recordsTotal: number;
+  readonly gaps: number;
+}

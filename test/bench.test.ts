@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { advantage, GATE_RULES, gate } from '../bench/gate.js';
 import { buildHtml, percentileX } from '../bench/html.js';
+import { buildFanoutScenario, type FanoutConfig, type ListenerRow } from '../bench/fanout.js';
 import { buildMixedScenario, type MixedConfig, type VenueRow } from '../bench/mixed-venues.js';
 import { judgeStep, nextRate, type RampPlan, type RampStep } from '../bench/ramp.js';
 import { buildReport, buildScenario, ratiosVsRingfeed, reportFileName, validateReport } from '../bench/report.js';
@@ -261,5 +262,32 @@ describe('mixed-venues report', () => {
     const s = buildMixedScenario(config, result(['binance', 'futu', 'ib'].map((v) => venue(v as VenueResult['venue'], { workerCpuUs: null })), 'no /proc/self/task'), sims);
     expect((s.details.venues as VenueRow[]).every((v) => v.workerCpuUsPerMsg === null && v.workerBusyUsPerMsg === 12)).toBe(true);
     expect(s.description).toMatch(/Worker CPU attribution: no \/proc\/self\/task/);
+  });
+});
+
+describe('fanout report', () => {
+  const config: FanoutConfig = { seconds: 10, warmupSeconds: 1, msgsPerSec: 20_000, listeners: 2, servers: 'nats://127.0.0.1:4222' };
+  const lat = (p99: number) => ({ p50: 500, p95: 900, p99, p999: p99 * 2, max: p99 * 3 });
+  const pub = { seconds: 10, cpuUs: 3_000_000, rssMb: 140, consumed: 200_000, ackedInWindow: 199_000, recordsTotal: 260_000, ackedTotal: 260_000, dropped: 0, batches: 20_000, recordsPerBatch: 13 };
+  const listener = (records: number, total: number, p99: number) => ({
+    window: { seconds: 10, cpuUs: 900_000, rssMb: 90, recordsInWindow: records, latencyUs: lat(p99) },
+    drain: { recordsTotal: total, gaps: 0 },
+  });
+
+  it('reports per-listener rate and CPU, publisher CPU per record, the worst listener latency and loss against what JetStream acknowledged', () => {
+    const s = buildFanoutScenario(config, 20_100, pub, [listener(200_000, 260_000, 1500), listener(199_000, 259_990, 2500)]);
+    const r = buildReport({ createdAt: new Date('2026-12-03T00:00:00Z'), commit: 'abc1234', commitDirty: false, node: 'v20', cpus: 2, cpuModel: 'x', quick: true }, [s]);
+    expect(validateReport(JSON.parse(JSON.stringify(r)))).toEqual([]);
+    expect(s).toMatchObject({ name: 'fanout', deliveredMsgsPerSec: 20_000, cpuUsPerMsg: 15, offeredMsgsPerSec: 20_100, peers: [] });
+    expect(s.latencyUs!.p99).toBe(2500);
+    expect(s.drops).toBe(10);
+    expect(s.details.lost).toBe(10);
+    const rows = s.details.listeners as ListenerRow[];
+    expect(rows.map((l) => [l.deliveredRecordsPerSec, l.cpuUsPerRecord, l.lost])).toEqual([
+      [20_000, 4.5, 0],
+      [19_900, 900_000 / 199_000, 10],
+    ]);
+    expect(gate(r, r).checks.some((c) => c.scenario === 'fanout')).toBe(false);
+    expect(buildHtml(r)).toContain('fanout');
   });
 });
