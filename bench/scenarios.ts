@@ -3,9 +3,9 @@
  * simulator options and seed, fresh simulator per phase) and returns its report section.
  */
 import { fmt, log, tableRow } from './console.js';
+import type { FanoutConfig } from './fanout.js';
 import type { Lab, PhaseOptions } from './lab.js';
 import { HEAVY_SYMBOLS, heavyBooksLoad, MIX_CHANNELS, MIX_SYMBOLS, mixedLoad } from './load.js';
-import type { FanoutConfig } from './fanout.js';
 import type { MixedConfig } from './mixed-venues.js';
 import { type RampPlan, type RampResult, rampSearch } from './ramp.js';
 import { buildScenario } from './report.js';

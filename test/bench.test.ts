@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { buildFanoutScenario, type FanoutConfig, type ListenerRow } from '../bench/fanout.js';
 import { advantage, GATE_RULES, gate } from '../bench/gate.js';
 import { buildHtml, percentileX } from '../bench/html.js';
-import { buildFanoutScenario, type FanoutConfig, type ListenerRow } from '../bench/fanout.js';
 import { buildMixedScenario, type MixedConfig, type VenueRow } from '../bench/mixed-venues.js';
 import { judgeStep, nextRate, type RampPlan, type RampStep } from '../bench/ramp.js';
 import { buildReport, buildScenario, ratiosVsRingfeed, reportFileName, validateReport } from '../bench/report.js';

@@ -7,8 +7,8 @@
 import { connect as connectTcp } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startReplayServer } from '../src/simulator/ccxt/replay-server.js';
 import { DEFAULT_LIMITS } from '../src/engine/options.js';
+import { startReplayServer } from '../src/simulator/ccxt/replay-server.js';
 import { VENUE_SIMULATORS } from '../src/simulator/index.js';
 import { readClientRequest } from '../src/simulator/kit/client-request.js';
 import type { BaseStats, CommonFaults } from '../src/simulator/kit/venue-server.js';

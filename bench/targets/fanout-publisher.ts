@@ -4,8 +4,8 @@
  * publisher's cost (engine and publishing together, as a user runs it).
  */
 import { pino } from 'pino';
-import { createEngine, type Engine } from '../../src/index.js';
 import type { Publisher } from '../../src/fanout/publisher.js';
+import { createEngine, type Engine } from '../../src/index.js';
 import { until, Window } from '../measure.js';
 import type { FanoutPublisherResult, FanoutPublisherSpec } from '../types.js';
 import type { Target } from './target.js';
