@@ -82,6 +82,8 @@ export interface RecordingOptions {
   clientId?: number;
   /** The initial `rest`. */
   rest?: (url: string) => Promise<unknown>;
+  /** Record types this session must never write: the sink throws an Error naming the type. */
+  refuse?: readonly Recorded['type'][];
 }
 
 export interface RecordingContext {
@@ -130,9 +132,9 @@ export function rebuildBook(records: readonly Recorded[]): OrderBook {
   return book;
 }
 
-/** A sink that pushes every call onto `recs`. */
-export function recordingSink(recs: Recorded[]): RecordSink {
-  return {
+/** A sink that pushes every call onto `recs`; a call of a `refuse`d type throws instead. */
+export function recordingSink(recs: Recorded[], refuse: readonly Recorded['type'][] = []): RecordSink {
+  const sink: RecordSink = {
     trade: (symbolId, ts, seq, side, price, amount) => recs.push({ type: 'trade', symbolId, ts, seq, side, price, amount }),
     quote: (symbolId, ts, seq, bidPrice, bidAmount, askPrice, askAmount) =>
       recs.push({ type: 'quote', symbolId, ts, seq, bidPrice, bidAmount, askPrice, askAmount }),
@@ -143,6 +145,12 @@ export function recordingSink(recs: Recorded[]): RecordSink {
       recs.push({ type: 'book', symbolId, ts, firstSeq, seq, snapshot, bids: pairs(bids, nb), asks: pairs(asks, na) }),
     status: (symbolId, code, detail) => recs.push({ type: 'status', symbolId, code, detail }),
   };
+  for (const type of refuse) {
+    sink[type] = () => {
+      throw new Error(`recording context: this session must not write a ${type} record`);
+    };
+  }
+  return sink;
 }
 
 export function recordingContext(options: RecordingOptions = {}): RecordingContext {
@@ -157,7 +165,7 @@ export function recordingContext(options: RecordingOptions = {}): RecordingConte
     };
   const ctx: SessionContext = {
     limits: options.limits ?? DEFAULT_LIMITS,
-    sink: recordingSink(recs),
+    sink: recordingSink(recs, options.refuse),
     log: { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') },
     restUrl: options.restUrl ?? 'http://127.0.0.1:1',
     fetchJson: (url) => {
