@@ -1,13 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { ResyncReason, Side, StatusCode } from '../src/records/types.js';
 
 import { channelFrame, parseIsoMs } from '../src/venues/coinbase/protocol.js';
 import { type CoinbaseSession, createCoinbaseSession } from '../src/venues/coinbase/session.js';
-import type { Channel, Credentials, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
-import { getVenue, socketVenue, } from '../src/venues/registry.js';
+import type { Channel, Credentials, StreamSpec } from '../src/venues/contract.js';
+import { getVenue, socketVenue } from '../src/venues/registry.js';
+import { type RecordingContext, recordingContext } from './kit/recording-context.js';
 
 /** The adapters as registered (exchange code and endpoint variables are assigned there). */
 const coinbase = socketVenue('coinbase');
@@ -15,74 +15,27 @@ const coinbase = socketVenue('coinbase');
 const fixture = (name: string): string =>
   readFileSync(new URL(`../../shared/fixtures/${name}`, import.meta.url), 'utf8');
 
-// ─── fake context ──────────────────────────────────────────────────────────────────────────
+// ─── recording context ─────────────────────────────────────────────────────────────────────
 
-type Rec =
-  | { type: 'trade'; symbolId: number; ts: number; seq: number; side: number; price: number; amount: number }
-  | { type: 'quote'; symbolId: number; ts: number; seq: number; bid: number; bidAmount: number; ask: number; askAmount: number }
-  | { type: 'ticker'; symbolId: number; ts: number; seq: number; fields: TickerFields }
-  | { type: 'book'; symbolId: number; ts: number; snapshot: boolean; bids: [number, number][]; asks: [number, number][] }
-  | { type: 'status'; symbolId: number; code: number; detail: number };
+type Harness = RecordingContext;
 
-const levels = (flat: ArrayLike<number>, n: number): [number, number][] => {
-  const out: [number, number][] = [];
-  for (let i = 0; i < n; i++) out.push([flat[2 * i], flat[2 * i + 1]]);
-  return out;
-};
-
-interface Harness {
-  ctx: SessionContext;
-  recs: Rec[];
-  sent: string[];
-  logs: string[];
-  resyncs: [number, number][];
-  of<T extends Rec['type']>(type: T, symbolId?: number): Extract<Rec, { type: T }>[];
-}
-
-function harness(credentials?: Credentials): Harness {
-  const recs: Rec[] = [];
-  const sent: string[] = [];
-  const logs: string[] = [];
-  const resyncs: [number, number][] = [];
-  const log = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
-    logs.push(`${level} ${msg} ${JSON.stringify(fields ?? {})}`);
-  const ctx: SessionContext = {
-    limits: DEFAULT_LIMITS,
+/** The kit's recording context for a Coinbase session (no REST here, and Coinbase has no candles). */
+const harness = (credentials?: Credentials): Harness =>
+  recordingContext({
     restUrl: 'https://api.exchange.coinbase.com',
     credentials,
-    sink: {
-      trade: (symbolId, ts, seq, side, price, amount) => recs.push({ type: 'trade', symbolId, ts, seq, side, price, amount }),
-      quote: (symbolId, ts, seq, bid, bidAmount, ask, askAmount) =>
-        recs.push({ type: 'quote', symbolId, ts, seq, bid, bidAmount, ask, askAmount }),
-      ticker: (symbolId, ts, seq, fields) => recs.push({ type: 'ticker', symbolId, ts, seq, fields: { ...fields } }),
-      book: (symbolId, ts, _firstSeq, _seq, snapshot, bids, nb, asks, na) =>
-        recs.push({ type: 'book', symbolId, ts, snapshot, bids: levels(bids, nb), asks: levels(asks, na) }),
-      candle: () => {
-        throw new Error('no candles on coinbase');
-      },
-      status: (symbolId, code, detail) => recs.push({ type: 'status', symbolId, code, detail }),
-    },
-    log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
-    fetchJson: () => Promise.reject(new Error('no REST in these tests')),
-    send: (text) => sent.push(text),
-    onResync: (symbolId, reason) => resyncs.push([symbolId, reason]),
-  };
-  return {
-    ctx,
-    recs,
-    sent,
-    logs,
-    resyncs,
-    of: (type, symbolId) =>
-      recs.filter((r) => r.type === type && (symbolId === undefined || r.symbolId === symbolId)) as never,
-  };
-}
+    rest: () => Promise.reject(new Error('no REST in these tests')),
+    refuse: ['candle'],
+  });
+
+/** Every log line as text: level, message and fields. */
+const logText = (h: Harness): string[] => h.logs.map((l) => `${l.level} ${l.msg} ${JSON.stringify(l.fields ?? {})}`);
 
 function spec(channel: Channel, symbol: string, symbolId: number): StreamSpec {
   return { channel, symbol, symbolId, native: coinbase.nativeSymbol(symbol) };
 }
 
-const statusCodes = (h: Harness, symbolId: number) => h.of('status', symbolId).map((s) => s.code);
+const statusCodes = (h: Harness, symbolId: number) => h.statuses(symbolId);
 
 const snapshot = (product: string, bids: [string, string][], asks: [string, string][]) =>
   JSON.stringify({ type: 'snapshot', product_id: product, bids, asks, time: '2024-01-02T03:04:05.678901Z' });
@@ -197,8 +150,8 @@ describe('coinbase subscribe frames', () => {
     s.onMessage(match('BTC-USD', 53));
     const resub = JSON.parse(h.sent[1]!);
     expect(resub).toMatchObject({ type: 'subscribe', channels: [{ name: 'level2', product_ids: ['BTC-USD'] }], key: 'key-1' });
-    for (const text of [...h.sent, ...h.logs]) expect(text).not.toContain(secret);
-    expect(h.logs.join('\n')).not.toContain('very-secret');
+    for (const text of [...h.sent, ...logText(h)]) expect(text).not.toContain(secret);
+    expect(logText(h).join('\n')).not.toContain('very-secret');
   });
 
   it('unsubscribes only the wire channels no remaining stream needs', () => {
@@ -267,7 +220,7 @@ describe('coinbase normalization', () => {
     expect(tickers[0]!.fields).toMatchObject({ last: 100, open: 90, high: 110, low: 80, baseVolume: 1000, bidPrice: 99.5, askPrice: 100.5 });
     expect(tickers[0]!.fields.quoteVolume).toBeNaN();
     expect(tickers[1]!.ts).toBeNaN();
-    expect(h.of('quote')[0]).toMatchObject({ bid: 99.5, bidAmount: 2, ask: 100.5, askAmount: 3, seq: 5 });
+    expect(h.of('quote')[0]).toMatchObject({ bidPrice: 99.5, bidAmount: 2, askPrice: 100.5, askAmount: 3, seq: 5 });
   });
 
   it('throws clear errors naming the venue and product for malformed frames', () => {
