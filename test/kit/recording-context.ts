@@ -26,7 +26,17 @@ import type {
 
 /** One sink call, with every argument, named as in `RecordSink` (and the engine's records). */
 export type Recorded =
-  | { type: 'trade'; symbolId: number; ts: number; seq: number; side: number; price: number; amount: number }
+  | {
+      type: 'trade';
+      symbolId: number;
+      ts: number;
+      seq: number;
+      side: number;
+      price: number;
+      amount: number;
+      /** Present only when the session passed one (a venue id that is not an exact integer). */
+      tradeId?: string;
+    }
   | {
       type: 'quote';
       symbolId: number;
@@ -135,7 +145,12 @@ export function rebuildBook(records: readonly Recorded[]): OrderBook {
 /** A sink that pushes every call onto `recs`; a call of a `refuse`d type throws instead. */
 export function recordingSink(recs: Recorded[], refuse: readonly Recorded['type'][] = []): RecordSink {
   const sink: RecordSink = {
-    trade: (symbolId, ts, seq, side, price, amount) => recs.push({ type: 'trade', symbolId, ts, seq, side, price, amount }),
+    trade: (symbolId, ts, seq, side, price, amount, tradeId?: string) =>
+      recs.push(
+        tradeId === undefined
+          ? { type: 'trade', symbolId, ts, seq, side, price, amount }
+          : { type: 'trade', symbolId, ts, seq, side, price, amount, tradeId },
+      ),
     quote: (symbolId, ts, seq, bidPrice, bidAmount, askPrice, askAmount) =>
       recs.push({ type: 'quote', symbolId, ts, seq, bidPrice, bidAmount, askPrice, askAmount }),
     ticker: (symbolId, ts, seq, fields) => recs.push({ type: 'ticker', symbolId, ts, seq, fields: { ...fields } }),
