@@ -3,13 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Engine } from '../src/engine/engine.js';
-import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { type MarketRecord, ResyncReason, type StatusRecord } from '../src/records/types.js';
 import { type KrakenSimulator, startKrakenSimulator } from '../src/simulator/index.js';
-import type { SessionContext } from '../src/venues/contract.js';
 import { createKrakenSession } from '../src/venues/kraken/session.js';
 import { venueRig } from './helpers/engine.js';
 import { waitFor } from './helpers/wait.js';
+import { recordingContext } from './kit/recording-context.js';
 
 const SYMBOLS = ['BTC/USD', 'ETH/USD'];
 /** The session's default book depth (what the engine's book should hold). */
@@ -142,27 +141,8 @@ describe('kraken simulator protocol', () => {
   it('answers pings, rejects bad requests, and its depth-10 updates verify in a session', async () => {
     const sim = await startKrakenSimulator({ seed: 26, ratePerPair: 200 });
     const frames: Array<Record<string, unknown>> = [];
-    const resyncs: number[] = [];
-    let books = 0;
-    const ctx: SessionContext = {
-      limits: DEFAULT_LIMITS,
-      restUrl: sim.restUrl,
-      sink: {
-        trade() {},
-        quote() {},
-        ticker() {},
-        candle() {},
-        status() {},
-        book: () => {
-          books++;
-        },
-      },
-      log: { debug() {}, info() {}, warn() {}, error() {} },
-      fetchJson: () => Promise.reject(new Error('unused')),
-      send() {},
-      onResync: (_id, reason) => resyncs.push(reason),
-    };
-    const session = createKrakenSession(ctx, { bookDepth: 10 });
+    const rc = recordingContext({ restUrl: sim.restUrl, rest: () => Promise.reject(new Error('unused')) });
+    const session = createKrakenSession(rc.ctx, { bookDepth: 10 });
     const streams = [{ channel: 'book' as const, symbol: 'SOL/USD', symbolId: 1, native: 'SOL/USD' }];
     session.addStreams(streams);
     const ws = new WebSocket(sim.wsUrl);
@@ -177,14 +157,14 @@ describe('kraken simulator protocol', () => {
     ws.send('{"method":"subscribe","params":{"channel":"book","symbol":["SOL/USD"],"depth":20},"req_id":78}');
     ws.send('{"method":"subscribe","params":{"channel":"book","symbol":["SOL/USD"],"depth":10},"req_id":79}');
     ws.send('{"method":"subscribe","params":{"channel":"trade","symbol":["sol-usd"]},"req_id":80}');
-    await waitFor(() => books > 300, 'three hundred book records');
+    await waitFor(() => rc.of('book').length > 300, 'three hundred book records');
     ws.close();
     expect(frames).toContainEqual(expect.objectContaining({ method: 'pong', req_id: 77 }));
     expect(frames).toContainEqual(expect.objectContaining({ req_id: 78, success: false, error: 'Invalid depth 20' }));
     expect(frames).toContainEqual(expect.objectContaining({ req_id: 79, success: false, error: 'Already subscribed' }));
     expect(frames).toContainEqual(expect.objectContaining({ req_id: 80, success: false, symbol: 'sol-usd' }));
     expect(session.precisionOf('SOL/USD')).toEqual({ price: 2, qty: 8 });
-    expect(resyncs).toEqual([]);
+    expect(rc.resyncs).toEqual([]);
     expect(session.stats).toMatchObject({ checksumMismatches: 0, unverified: 0 });
     // Depth 10: some updates pushed levels out of scope without a delete (the client truncates).
     expect(session.book('SOL/USD')!.bidDepth).toBe(10);

@@ -10,13 +10,13 @@
 import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { ResyncReason, Side, StatusCode } from '../src/records/types.js';
-import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
+import type { Channel, StreamSpec } from '../src/venues/contract.js';
 import { crc32Ascii, krakenBookChecksum } from '../src/venues/kraken/checksum.js';
 import { parseRfc3339 } from '../src/venues/kraken/protocol.js';
 import { createKrakenSession, type KrakenSession, type KrakenSessionOptions } from '../src/venues/kraken/session.js';
 import { getVenue, socketVenue, venues } from '../src/venues/registry.js';
+import { feedFrames, type RecordedOf, type RecordingContext, recordingContext } from './kit/recording-context.js';
 
 /** The adapter as registered (exchange code and endpoint variables are assigned there). */
 const kraken = socketVenue('kraken');
@@ -33,78 +33,24 @@ const fixture = JSON.parse(
   readFileSync(new URL('../../shared/fixtures/ccxt-ws/kraken.json', import.meta.url), 'utf8'),
 ) as { methods: Record<string, Case[]> };
 
-// ─── fake context ──────────────────────────────────────────────────────────────────────────
+// ─── recording context ─────────────────────────────────────────────────────────────────────
 
-type Rec =
-  | { type: 'trade'; symbolId: number; ts: number; seq: number; side: number; price: number; amount: number }
-  | { type: 'ticker'; symbolId: number; ts: number; fields: TickerFields }
-  | { type: 'book'; symbolId: number; ts: number; snapshot: boolean; bids: [number, number][]; asks: [number, number][] }
-  | {
-      type: 'candle';
-      symbolId: number;
-      ts: number;
-      intervalSec: number;
-      ohlcv: [number, number, number, number, number, number];
-      closed: boolean;
-    }
-  | { type: 'status'; symbolId: number; code: number; detail: number };
+type Harness = RecordingContext & { session: KrakenSession; feed(...frames: unknown[]): void };
 
-const pairs = (flat: ArrayLike<number>, n: number): [number, number][] =>
-  Array.from({ length: n }, (_, i) => [flat[2 * i], flat[2 * i + 1]] as [number, number]);
-
-interface Harness {
-  session: KrakenSession;
-  recs: Rec[];
-  sent: string[];
-  resyncs: [number, number][];
-  warns: string[];
-  of<T extends Rec['type']>(type: T, symbolId?: number): Extract<Rec, { type: T }>[];
-  feed(...frames: unknown[]): void;
-}
-
+/** A Kraken session on `streams` over the kit's recording context (no REST; Kraken writes no quotes). */
 function harness(streams: StreamSpec[], options?: KrakenSessionOptions): Harness {
-  const recs: Rec[] = [];
-  const sent: string[] = [];
-  const resyncs: [number, number][] = [];
-  const warns: string[] = [];
-  const ctx: SessionContext = {
-    limits: DEFAULT_LIMITS,
+  const rc = recordingContext({
     restUrl: 'https://api.kraken.com',
-    sink: {
-      trade: (symbolId, ts, seq, side, price, amount) => recs.push({ type: 'trade', symbolId, ts, seq, side, price, amount }),
-      quote: () => {
-        throw new Error('kraken emits no quotes');
-      },
-      ticker: (symbolId, ts, _seq, fields) => recs.push({ type: 'ticker', symbolId, ts, fields: { ...fields } }),
-      book: (symbolId, ts, _firstSeq, _seq, snapshot, bids, nb, asks, na) =>
-        recs.push({ type: 'book', symbolId, ts, snapshot, bids: pairs(bids, nb), asks: pairs(asks, na) }),
-      candle: (symbolId, ts, _seq, intervalSec, openTs, o, h, l, c, v, closed) =>
-        recs.push({ type: 'candle', symbolId, ts, intervalSec, ohlcv: [openTs, o, h, l, c, v], closed }),
-      status: (symbolId, code, detail) => recs.push({ type: 'status', symbolId, code, detail }),
-    },
-    log: { debug() {}, info() {}, warn: (msg) => warns.push(msg), error: (msg) => warns.push(msg) },
-    fetchJson: () => Promise.reject(new Error('no REST for kraken')),
-    send: (text) => sent.push(text),
-    onResync: (symbolId, reason) => resyncs.push([symbolId, reason]),
-  };
-  const session = createKrakenSession(ctx, { minResyncIntervalMs: 0, ...options });
+    rest: () => Promise.reject(new Error('no REST for kraken')),
+    refuse: ['quote'],
+  });
+  const session = createKrakenSession(rc.ctx, { minResyncIntervalMs: 0, ...options });
   session.addStreams(streams);
-  return {
-    session,
-    recs,
-    sent,
-    resyncs,
-    warns,
-    of: <T extends Rec['type']>(type: T, symbolId?: number) =>
-      recs.filter((r) => r.type === type && (symbolId === undefined || r.symbolId === symbolId)) as Extract<
-        Rec,
-        { type: T }
-      >[],
-    feed: (...frames) => {
-      for (const f of frames) session.onMessage(typeof f === 'string' ? f : JSON.stringify(f));
-    },
-  };
+  return Object.assign(rc, { session, feed: (...frames: unknown[]) => feedFrames(session, ...frames) });
 }
+
+/** A candle record's open time and OHLCV, as ccxt lists a candle. */
+const ohlcv = (k: RecordedOf<'candle'>): number[] => [k.openTs, k.open, k.high, k.low, k.close, k.volume];
 
 function spec(channel: Channel, symbol: string, symbolId: number, interval?: string): StreamSpec {
   return { channel, symbol, symbolId, native: kraken.nativeSymbol(symbol), interval };
@@ -247,12 +193,12 @@ describe('kraken session vs ccxt-ws/kraken.json', () => {
     const candles = h.of('candle');
     const snapshotCount = (c.messages[2]!.data as unknown[]).length;
     // ccxt resolved on the snapshot: compare with the candles of our snapshot.
-    const byOpen = new Map(candles.slice(0, snapshotCount).map((k) => [k.ohlcv[0], k.ohlcv]));
+    const byOpen = new Map(candles.slice(0, snapshotCount).map((k) => [k.openTs, ohlcv(k)]));
     const want = c.parsedResponses!.at(-1) as number[][];
     for (const row of want) expect(byOpen.get(row[0]!)).toEqual(row);
     // The update then revises the newest candle.
     expect(candles).toHaveLength(snapshotCount + 1);
-    expect(candles.at(-1)!.ohlcv).toEqual([Date.parse('2026-08-12T19:28:00Z'), 63301.6, 63301.6, 63297.7, 63297.7, 0.04121249]);
+    expect(ohlcv(candles.at(-1)!)).toEqual([Date.parse('2026-08-12T19:28:00Z'), 63301.6, 63301.6, 63297.7, 63297.7, 0.04121249]);
     expect(candles.every((k) => k.intervalSec === 60)).toBe(true);
     // Every snapshot candle but the newest is final; the update is an open candle.
     expect(candles.slice(0, snapshotCount - 1).every((k) => k.closed)).toBe(true);
