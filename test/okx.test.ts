@@ -1,45 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { ResyncReason, StatusCode } from '../src/records/types.js';
 import { parseCapture } from '../src/simulator/kit/replay.js';
-import type { Channel, SessionContext, StreamSpec, TickerFields } from '../src/venues/contract.js';
+import type { Channel, StreamSpec } from '../src/venues/contract.js';
 import { okxInstId, okxSymbol } from '../src/venues/okx/channels.js';
 import { okxChecksum } from '../src/venues/okx/checksum.js';
 import { createOkxSession } from '../src/venues/okx/session.js';
 import { socketVenue, venues } from '../src/venues/registry.js';
+import { type Recorded, recordingContext } from './kit/recording-context.js';
 
 /** The adapter as registered (exchange code and endpoint variables are assigned there). */
 const okx = socketVenue('okx');
 
-type Rec = Record<string, unknown> & { kind: string };
-
-function fakeCtx(): { ctx: SessionContext; recs: Rec[]; sent: string[]; resyncs: number[] } {
-  const recs: Rec[] = [];
-  const sent: string[] = [];
-  const resyncs: number[] = [];
-  const levels = (a: ArrayLike<number>, n: number) => Array.from({ length: n }, (_, i) => [a[2 * i], a[2 * i + 1]]);
-  const ctx: SessionContext = {
-    limits: DEFAULT_LIMITS,
-    sink: {
-      trade: (symbolId, ts, seq, side, price, amount) => recs.push({ kind: 'trade', symbolId, ts, seq, side, price, amount }),
-      quote: (symbolId, ts, seq, bid, bidAmount, ask, askAmount) =>
-        recs.push({ kind: 'quote', symbolId, ts, seq, bid, bidAmount, ask, askAmount }),
-      ticker: (symbolId, ts, seq, f: TickerFields) => recs.push({ kind: 'ticker', symbolId, ts, seq, ...f }),
-      book: (symbolId, ts, firstSeq, seq, snapshot, bids, nb, asks, na) =>
-        recs.push({ kind: 'book', symbolId, ts, firstSeq, seq, snapshot, bids: levels(bids, nb), asks: levels(asks, na) }),
-      candle: (symbolId, ts, seq, intervalSec, openTs, open, high, low, close, volume, closed) =>
-        recs.push({ kind: 'candle', symbolId, ts, seq, intervalSec, openTs, open, high, low, close, volume, closed }),
-      status: (symbolId, code, detail) => recs.push({ kind: 'status', symbolId, code, detail }),
-    },
-    log: { debug() {}, info() {}, warn() {}, error() {} },
-    restUrl: 'http://127.0.0.1:1',
-    fetchJson: () => Promise.reject(new Error('no REST on okx')),
-    send: (t) => sent.push(t),
-    onResync: (_id, reason) => resyncs.push(reason),
-  };
-  return { ctx, recs, sent, resyncs };
-}
+/** The kit's recording context for an OKX session (OKX has no REST here: a fetch fails). */
+const fakeCtx = () => recordingContext({ rest: () => Promise.reject(new Error('no REST on okx')) });
 
 function spec(channel: Channel, symbol: string, symbolId = 1, interval?: string): StreamSpec {
   return { channel, symbol, symbolId, native: okx.nativeSymbol(symbol), interval };
@@ -51,7 +25,7 @@ const ccxt = JSON.parse(readFileSync(fixture('ccxt-ws/okx.json'), 'utf8')) as {
 };
 
 /** Run one ccxt case through a session subscribed to `specs`; returns the records. */
-function runCase(specs: StreamSpec[], messages: unknown[]): Rec[] {
+function runCase(specs: StreamSpec[], messages: unknown[]): Recorded[] {
   const { ctx, recs } = fakeCtx();
   const s = createOkxSession(ctx);
   s.addStreams(specs);
@@ -109,7 +83,7 @@ describe('okx normalization agrees with ccxt (ccxt-ws/okx.json)', () => {
       expect(recs).toHaveLength(expected.length);
       recs.forEach((r, i) => {
         const e = expected[i];
-        expect(r).toMatchObject({ kind: 'trade', ts: e.timestamp, seq: Number(e.id), price: e.price, amount: e.amount, side: e.side === 'buy' ? 1 : 2 });
+        expect(r).toMatchObject({ type: 'trade', ts: e.timestamp, seq: Number(e.id), price: e.price, amount: e.amount, side: e.side === 'buy' ? 1 : 2 });
       });
     }
   });
@@ -122,12 +96,12 @@ describe('okx normalization agrees with ccxt (ccxt-ws/okx.json)', () => {
       expect(recs).toHaveLength(expected.length);
       recs.forEach((r, i) => {
         const e = expected[i];
-        expect(r).toMatchObject({ kind: 'ticker', ts: e.timestamp, last: e.last, open: e.open, high: e.high, low: e.low, bidPrice: e.bid, askPrice: e.ask });
+        expect(r).toMatchObject({ type: 'ticker', ts: e.timestamp, fields: { last: e.last, open: e.open, high: e.high, low: e.low, bidPrice: e.bid, askPrice: e.ask } });
         if (symbol === 'BTC/USDT') {
-          expect(r).toMatchObject({ baseVolume: e.baseVolume, quoteVolume: e.quoteVolume });
+          expect(r).toMatchObject({ fields: { baseVolume: e.baseVolume, quoteVolume: e.quoteVolume } });
         } else {
           // ccxt reports swap contracts (vol24h) as baseVolume; we report base currency (volCcy24h).
-          expect(r.baseVolume).toBe(Number((e.info as unknown as Record<string, string>).volCcy24h));
+          expect(r).toMatchObject({ fields: { baseVolume: Number((e.info as unknown as Record<string, string>).volCcy24h) } });
         }
       });
     }
@@ -139,7 +113,7 @@ describe('okx normalization agrees with ccxt (ccxt-ws/okx.json)', () => {
     const c = ccxt.methods.watchBidsAsks[0];
     const recs = runCase([spec('ticker', 'BTC/USDT')], c.messages);
     const e = (c.parsedResponses![0] as Record<string, Record<string, number>>)['BTC/USDT'];
-    expect(recs[0]).toMatchObject({ ts: e.timestamp, bidPrice: e.bid, askPrice: e.ask });
+    expect(recs[0]).toMatchObject({ ts: e.timestamp, fields: { bidPrice: e.bid, askPrice: e.ask } });
   });
 
   it('watchOHLCV: open time, OHLC, base volume, on candle1m', () => {
@@ -147,20 +121,20 @@ describe('okx normalization agrees with ccxt (ccxt-ws/okx.json)', () => {
       const symbol = c.input[0] as string;
       const recs = runCase([spec('candles', symbol, 1, '1m')], c.messages);
       const expected = (c.parsedResponses as number[][][]).flat();
-      expect(recs.map((r) => [r.openTs, r.open, r.high, r.low, r.close, r.volume])).toEqual(expected);
-      expect(recs.every((r) => r.intervalSec === 60 && r.closed === false)).toBe(true);
+      expect(recs.map((r) => (r.type === 'candle' ? [r.openTs, r.open, r.high, r.low, r.close, r.volume] : r))).toEqual(expected);
+      expect(recs.every((r) => r.type === 'candle' && r.intervalSec === 60 && r.closed === false)).toBe(true);
     }
   });
 
   it('watchOrderBook (books5 option): levels and timestamp of every snapshot', () => {
     for (const c of ccxt.methods.watchOrderBook) {
       const symbol = c.input[0] as string;
-      const { ctx, recs } = fakeCtx();
-      const s = createOkxSession(ctx, { bookChannel: 'books5' });
+      const rc = fakeCtx();
+      const s = createOkxSession(rc.ctx, { bookChannel: 'books5' });
       s.addStreams([spec('book', symbol)]);
       expect(JSON.parse(s.openMessages([spec('book', symbol)])[0]).args[0].channel).toBe('books5');
       for (const m of c.messages) s.onMessage(JSON.stringify(m));
-      const books = recs.filter((r) => r.kind === 'book');
+      const books = rc.of('book');
       const expected = c.parsedResponses as Array<{ bids: number[][]; asks: number[][]; timestamp: number }>;
       expect(books).toHaveLength(expected.length);
       books.forEach((b, i) => {
@@ -169,7 +143,7 @@ describe('okx normalization agrees with ccxt (ccxt-ws/okx.json)', () => {
         expect(b.bids).toEqual(expected[i].bids.map(([p, q]) => [p, q]));
         expect(b.asks).toEqual(expected[i].asks.map(([p, q]) => [p, q]));
       });
-      expect(recs.filter((r) => r.kind === 'status').map((r) => r.code)).toEqual([StatusCode.synced]);
+      expect(rc.of('status').map((r) => r.code)).toEqual([StatusCode.synced]);
     }
   });
 });
@@ -177,8 +151,8 @@ describe('okx normalization agrees with ccxt (ccxt-ws/okx.json)', () => {
 describe('okx books checksum on the recorded capture (cryptofeed/OKX.ws.1.0)', () => {
   it('verifies all 3 snapshots and 287 updates with no resync', () => {
     const lines = parseCapture(readFileSync(fixture('cryptofeed/OKX.ws.1.0'), 'utf8'));
-    const { ctx, recs, resyncs } = fakeCtx();
-    const s = createOkxSession(ctx);
+    const rc = fakeCtx();
+    const s = createOkxSession(rc.ctx);
     // Streams are keyed by instId; BTC-USD-220527 is a dated future our symbols cannot name.
     s.addStreams(
       ['BTC-USD-220527', 'UNI-USD-SWAP', 'BTC-USDT'].map((native, i) => ({ channel: 'book' as const, symbol: `X${i}/USD`, symbolId: i + 1, native })),
@@ -192,9 +166,9 @@ describe('okx books checksum on the recorded capture (cryptofeed/OKX.ws.1.0)', (
     expect(frames).toBe(410);
     expect(s.stats.checksumsVerified).toBe(290);
     expect(s.stats.checksumFailures).toBe(0);
-    expect(resyncs).toEqual([]);
-    expect(recs.filter((r) => r.kind === 'book' && r.snapshot)).toHaveLength(3);
-    expect(recs.filter((r) => r.kind === 'book' && !r.snapshot)).toHaveLength(287);
+    expect(rc.resyncs).toEqual([]);
+    expect(rc.of('book').filter((r) => r.snapshot)).toHaveLength(3);
+    expect(rc.of('book').filter((r) => !r.snapshot)).toHaveLength(287);
     for (const id of [1, 2, 3]) expect(s.book(id)!.book.isCrossed()).toBe(false);
   });
 
@@ -212,22 +186,22 @@ describe('okx books sequence rules', () => {
     return JSON.stringify({ arg, action, data: [body] });
   }
   function setup() {
-    const f = fakeCtx();
-    const s = createOkxSession(f.ctx, { minResyncIntervalMs: 0 });
+    const rc = fakeCtx();
+    const s = createOkxSession(rc.ctx, { minResyncIntervalMs: 0 });
     s.addStreams([spec('book', 'BTC/USDT', 7)]);
     s.onMessage(frame('snapshot', [['100', '1', '0', '1']], [['101', '2', '0', '1']], 10, -1));
-    return { s, ...f };
+    return { s, rc };
   }
 
   it('applies normal, no-change and reset updates; drops duplicates silently', () => {
-    const { s, recs, resyncs } = setup();
+    const { s, rc } = setup();
     s.onMessage(frame('update', [['100', '3', '0', '1']], [], 15, 10));
     s.onMessage(frame('update', [], [], 15, 15)); // no change
     s.onMessage(frame('update', [['100', '3', '0', '1']], [], 15, 10)); // duplicate (other socket)
     s.onMessage(frame('update', [], [['101', '0', '0', '0'], ['102', '1', '0', '1']], 3, 15)); // reset
     s.onMessage(frame('update', [['99', '1', '0', '1']], [], 5, 3));
-    expect(resyncs).toEqual([]);
-    const books = recs.filter((r) => r.kind === 'book');
+    expect(rc.resyncs).toEqual([]);
+    const books = rc.of('book');
     expect(books.map((b) => [b.firstSeq, b.seq])).toEqual([
       [Number.NaN, 10],
       [11, 15],
@@ -243,16 +217,16 @@ describe('okx books sequence rules', () => {
   });
 
   it('a gap resyncs that book only: resync status, unsubscribe + subscribe, synced on the new snapshot', () => {
-    const { s, recs, sent, resyncs } = setup();
+    const { s, rc } = setup();
     s.onMessage(frame('update', [['100', '3', '0', '1']], [], 20, 12));
-    expect(resyncs).toEqual([ResyncReason.sequenceGap]);
-    expect(sent.map((t) => JSON.parse(t))).toEqual([
+    expect(rc.resyncs).toEqual([[7, ResyncReason.sequenceGap]]);
+    expect(rc.sent.map((t) => JSON.parse(t))).toEqual([
       { op: 'unsubscribe', args: [arg] },
       { op: 'subscribe', args: [arg] },
     ]);
     s.onMessage(frame('update', [['100', '4', '0', '1']], [], 25, 20)); // old subscription: ignored
     s.onMessage(frame('snapshot', [['100', '5', '0', '1']], [['101', '1', '0', '1']], 30, -1));
-    const statuses = recs.filter((r) => r.kind === 'status').map((r) => [r.code, r.detail]);
+    const statuses = rc.of('status').map((r) => [r.code, r.detail]);
     expect(statuses).toEqual([
       [StatusCode.synced, 10],
       [StatusCode.resync, ResyncReason.sequenceGap],
@@ -264,7 +238,7 @@ describe('okx books sequence rules', () => {
   it('a crossed book or a wrong checksum resyncs', () => {
     const a = setup();
     a.s.onMessage(frame('update', [['101.5', '1', '0', '1']], [], 11, 10));
-    expect(a.resyncs).toEqual([ResyncReason.crossedBook]);
+    expect(a.rc.resyncs).toEqual([[7, ResyncReason.crossedBook]]);
     const b = setup();
     const good = okxChecksum(['100', '1'], 1, ['101', '2'], 1);
     const bad = JSON.stringify({ arg, action: 'update', data: [{ asks: [], bids: [], ts: '1', seqId: 10, prevSeqId: 10, checksum: good ^ 1 }] });
@@ -272,7 +246,7 @@ describe('okx books sequence rules', () => {
     b.s.onMessage(ok);
     expect(b.s.stats.checksumsVerified).toBe(1);
     b.s.onMessage(bad);
-    expect(b.resyncs).toEqual([ResyncReason.checksum]);
+    expect(b.rc.resyncs).toEqual([[7, ResyncReason.checksum]]);
   });
 
   it('keeps the original strings for the checksum ("0.50" is not "0.5")', () => {
