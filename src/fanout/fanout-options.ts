@@ -25,6 +25,11 @@ export interface PublishOptions {
   readonly maxBufferedBytes?: number;
   /** Publisher id in every batch and message id (default random). Use one per publishing process. */
   readonly publisherId?: number;
+  /**
+   * Every this many ms, each synced book is published whole to the snapshot stream
+   * (`<stream>_SNAP`, last one per book kept) so a feed joining late syncs at once. 0 = off. Default 1000.
+   */
+  readonly bookSnapshotIntervalMs?: number;
 }
 
 export interface ResolvedPublishOptions {
@@ -39,6 +44,7 @@ export interface ResolvedPublishOptions {
   readonly maxInFlight: number;
   readonly maxBufferedBytes: number;
   readonly publisherId: number;
+  readonly bookSnapshotIntervalMs: number;
 }
 
 const PUBLISH_KEYS = [
@@ -53,7 +59,27 @@ const PUBLISH_KEYS = [
   'maxInFlight',
   'maxBufferedBytes',
   'publisherId',
+  'bookSnapshotIntervalMs',
 ] as const;
+
+/** Shortest snapshot interval: below it the snapshots would cost more than the deltas they save. */
+export const MIN_BOOK_SNAPSHOT_INTERVAL_MS = 100;
+
+/** Name of the stream that keeps the last snapshot of each book, next to the stream `stream`. */
+export function snapshotStreamName(stream: string): string {
+  return `${stream}_SNAP`;
+}
+
+function checkSnapshotInterval(value: unknown, option: string): number {
+  if (value === 0) return 0;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < MIN_BOOK_SNAPSHOT_INTERVAL_MS || value > 3_600_000) {
+    throw new RingfeedError(
+      'ERR_BAD_OPTION',
+      `${option} must be 0 (off) or an integer from ${MIN_BOOK_SNAPSHOT_INTERVAL_MS} to 3600000 (ms); got ${describe(value)}`,
+    );
+  }
+  return value;
+}
 
 export function fanoutInt(value: unknown, option: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -113,5 +139,6 @@ export function resolvePublishOptions(input: unknown, path = 'publish'): Resolve
     maxBufferedBytes: o.maxBufferedBytes === undefined ? 64 << 20 : fanoutInt(o.maxBufferedBytes, `${path}.maxBufferedBytes`, 1 << 16),
     publisherId:
       o.publisherId === undefined ? (Math.random() * 0xffffffff) >>> 0 : fanoutInt(o.publisherId, `${path}.publisherId`, 0, 0xffffffff),
+    bookSnapshotIntervalMs: o.bookSnapshotIntervalMs === undefined ? 1000 : checkSnapshotInterval(o.bookSnapshotIntervalMs, `${path}.bookSnapshotIntervalMs`),
   };
 }

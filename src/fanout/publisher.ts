@@ -1,12 +1,16 @@
 import { DiscardPolicy, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import { BookKeeper } from '../book/book-keeper.js';
 import { nowMs } from '../clock.js';
+import { RecordEncoder } from '../records/encoder.js';
+import { bookRecordSize, OFF_LENGTH } from '../records/layout.js';
 import { RecordType } from '../records/types.js';
 import type { RecordView } from '../records/view.js';
+import { createRing, RingReader, RingWriter } from '../ring/ring.js';
 import { encodeBatch } from './batch-codec.js';
-import type { ResolvedPublishOptions } from './fanout-options.js';
-import { recordSubject } from './subjects.js';
+import { type ResolvedPublishOptions, snapshotStreamName } from './fanout-options.js';
+import { bookSnapshotSubject, recordSubject, snapshotPrefix } from './subjects.js';
 
 /** A batch is sealed at this many record bytes even below `maxBatchRecords`. */
 const MAX_BATCH_BYTES = 256 * 1024;
@@ -14,6 +18,12 @@ const RETRY_WAIT_MS = 250;
 /** An ack not back by then is a failed publish (retried with the same message id). */
 const ACK_TIMEOUT_MS = 2000;
 const NS_PER_MS = 1_000_000;
+/**
+ * NATS header of a book snapshot: the stream sequence of the last batch of the book's subject
+ * acknowledged when the snapshot was taken (0: none yet). Every batch with records the snapshot
+ * does not hold is stored after it, so a joiner that starts its consumer there misses nothing.
+ */
+export const SNAPSHOT_AFTER_HEADER = 'Ringfeed-After-Seq';
 
 export type PublisherState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -36,6 +46,21 @@ export interface PublisherStats {
   readonly inFlight: number;
   /** Mean records per acknowledged batch. */
   readonly recordsPerBatch: number;
+  /** Book snapshots acknowledged by the snapshot stream. */
+  readonly snapshots: number;
+  /** Book snapshots not stored (NATS away, or an error); the next interval sends a fresh one. */
+  readonly snapshotErrors: number;
+}
+
+/** A book the publisher has seen records of (snapshots on). */
+interface SnapshotBook {
+  readonly symbolId: number;
+  readonly subject: string;
+  readonly snapshotSubject: string;
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly exchangeCode: number;
+  inFlight: boolean;
 }
 
 interface Pending {
@@ -87,14 +112,25 @@ export class Publisher {
   private flushTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
-  private readonly counts = { records: 0, batches: 0, recordsAcked: 0, duplicates: 0, dropped: 0, retries: 0, reconnects: 0 };
+  private readonly counts = { records: 0, batches: 0, recordsAcked: 0, duplicates: 0, dropped: 0, retries: 0, reconnects: 0, snapshots: 0, snapshotErrors: 0 };
+  /** Subject → stream sequence of its last acknowledged batch. */
+  private readonly ackedSeqs = new Map<string, number>();
+  /** The publisher's own books (snapshots on): kept from the records it is handed. */
+  private readonly books: BookKeeper | undefined;
+  private readonly snapshotBooks = new Map<number, SnapshotBook>();
+  private snapshotTimer: NodeJS.Timeout | undefined;
+  private scratch: { writer: RingWriter; reader: RingReader } | undefined;
+  private readonly bidLevels: number[] = [];
+  private readonly askLevels: number[] = [];
 
   constructor(
     readonly options: ResolvedPublishOptions,
     private readonly log?: Logger,
     /** Called once when `close()` starts (the engine unhooks the publisher from its consumer). */
     private readonly onClose?: () => void,
-  ) {}
+  ) {
+    if (options.bookSnapshotIntervalMs > 0) this.books = new BookKeeper();
+  }
 
   /** Connects and creates (or updates) the stream. */
   async start(): Promise<void> {
@@ -105,6 +141,10 @@ export class Publisher {
     this.js = jetstream(this.nc, { timeout: 5000 });
     this.state = 'connected';
     void this.watchStatus(this.nc);
+    if (this.books !== undefined) {
+      this.snapshotTimer = setInterval(this.snapshotBooksNow, o.bookSnapshotIntervalMs);
+      this.snapshotTimer.unref();
+    }
     this.pump();
   }
 
@@ -142,6 +182,7 @@ export class Publisher {
       };
       this.pending.set(key, p);
     }
+    if (this.books !== undefined && (type === RecordType.book || type === RecordType.status)) this.keepBook(view, p);
     const bytes = view.bytes();
     if (p.used + bytes.length > p.buf.length) {
       const grown = new Uint8Array(Math.max(p.buf.length * 2, p.used + bytes.length));
@@ -155,6 +196,91 @@ export class Publisher {
     if (p.count >= this.options.maxBatchRecords || p.used >= MAX_BATCH_BYTES || type === RecordType.status) this.seal(p);
     else this.flushTimer ??= setTimeout(this.flush, this.options.flushIntervalMs);
   };
+
+  /** Applies a book or status record to the publisher's own books (for snapshots). */
+  private keepBook(view: RecordView, p: Pending): void {
+    const symbolId = view.symbolId;
+    if (view.typeCode === RecordType.book && !this.snapshotBooks.has(symbolId)) {
+      this.books!.track(symbolId, p.exchange, p.symbol);
+      this.snapshotBooks.set(symbolId, {
+        symbolId,
+        subject: p.subject,
+        snapshotSubject: bookSnapshotSubject(this.options.prefix, p.exchange, p.symbol),
+        exchange: p.exchange,
+        symbol: p.symbol,
+        exchangeCode: p.exchangeCode,
+        inFlight: false,
+      });
+    }
+    this.books!.handle(view);
+  }
+
+  /**
+   * Publishes every synced book whole to the snapshot stream. The book's pending batch is sealed
+   * first, so the snapshot holds exactly the book subject's records before subject sequence N
+   * (the batch header's subjectSeq) and the feed applies the batches from N on.
+   */
+  readonly snapshotBooksNow = (): void => {
+    const js = this.js;
+    if (js === undefined || this.state !== 'connected') return;
+    for (const b of this.snapshotBooks.values()) {
+      const live = this.books!.get(b.symbolId);
+      if (live === undefined || !live.synced || b.inFlight) continue;
+      const p = this.pending.get(b.symbolId * 8 + RecordType.book);
+      if (p !== undefined && p.count > 0) this.seal(p);
+      const counts = live.top(Number.POSITIVE_INFINITY, this.bidLevels, this.askLevels);
+      const record = this.encodeSnapshot(b.exchangeCode, b.symbolId, live.exchangeTs, live.seq, counts.bids, counts.asks);
+      const data = encodeBatch(
+        {
+          count: 1,
+          publisherId: this.options.publisherId,
+          epoch: this.epoch,
+          subjectSeq: this.subjectSeqs.get(b.subject) ?? 0,
+          publishTs: nowMs(),
+          connectionId: 0,
+          exchangeCode: b.exchangeCode,
+          exchange: b.exchange,
+          symbol: b.symbol,
+        },
+        record,
+      );
+      const h = headers();
+      h.set(SNAPSHOT_AFTER_HEADER, String(this.ackedSeqs.get(b.subject) ?? 0));
+      b.inFlight = true;
+      js.publish(b.snapshotSubject, data, { headers: h, timeout: ACK_TIMEOUT_MS }).then(
+        () => {
+          b.inFlight = false;
+          this.counts.snapshots++;
+        },
+        (err: unknown) => {
+          b.inFlight = false;
+          this.counts.snapshotErrors++;
+          this.log?.debug({ err: err instanceof Error ? err.message : String(err), subject: b.snapshotSubject }, 'book snapshot not stored');
+        },
+      );
+    }
+  };
+
+  /** One book snapshot record in the ring layout, written by the engine's own encoder into a scratch ring. */
+  private encodeSnapshot(exchangeCode: number, symbolId: number, exchangeTs: number, seq: number, bids: number, asks: number): Uint8Array {
+    const size = bookRecordSize(bids, asks);
+    if (this.scratch === undefined || this.scratch.writer.maxRecordBytes < size) {
+      let capacity = 1 << 16;
+      while (capacity / 2 < size + 64) capacity *= 2;
+      const ring = createRing(capacity);
+      this.scratch = { writer: new RingWriter(ring), reader: new RingReader(ring) };
+    }
+    const { writer, reader } = this.scratch;
+    const enc = new RecordEncoder(writer, exchangeCode);
+    enc.recvTs = nowMs();
+    enc.book(symbolId, exchangeTs, seq, seq, true, this.bidLevels, bids, this.askLevels, asks);
+    enc.publish();
+    const at = reader.next();
+    const bytes = reader.u8.slice(at, at + reader.u32[(at + OFF_LENGTH) >>> 2]!);
+    reader.advance();
+    reader.release();
+    return bytes;
+  }
 
   /** Sends every pending batch now. */
   readonly flush = (): void => {
@@ -233,6 +359,7 @@ export class Publisher {
         this.queuedBytes -= out.data.length;
         this.counts.batches++;
         this.counts.recordsAcked += out.count;
+        this.ackedSeqs.set(out.subject, ack.seq);
         if (ack.duplicate) this.counts.duplicates++;
         if (lane.queue.length > 0) this.ready.add(lane);
         else if (lane.pending !== undefined && lane.pending.count > 0) this.seal(lane.pending);
@@ -295,6 +422,7 @@ export class Publisher {
     this.onClose?.();
     await this.settled(timeoutMs);
     this.state = 'closed';
+    if (this.snapshotTimer) clearInterval(this.snapshotTimer);
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.nc?.close();
@@ -302,18 +430,37 @@ export class Publisher {
 }
 
 /** Creates the stream, or updates its limits if it exists. Limits retention, file storage. */
-export async function ensureStream(jsm: JetStreamManager, o: Pick<ResolvedPublishOptions, 'stream' | 'prefix' | 'maxAgeMs' | 'maxBytes' | 'duplicateWindowMs'>): Promise<void> {
-  const config = {
+export async function ensureStream(
+  jsm: JetStreamManager,
+  o: Pick<ResolvedPublishOptions, 'stream' | 'prefix' | 'maxAgeMs' | 'maxBytes' | 'duplicateWindowMs' | 'bookSnapshotIntervalMs'>,
+): Promise<void> {
+  await upsertStream(jsm, o.stream, {
     subjects: [`${o.prefix}.>`],
     max_age: o.maxAgeMs * NS_PER_MS,
     max_bytes: o.maxBytes,
     duplicate_window: o.duplicateWindowMs * NS_PER_MS,
-  };
+  });
+  if (o.bookSnapshotIntervalMs === 0) return;
+  // The last snapshot per book; one that is no longer refreshed (book gone, publisher stopped)
+  // ages out after 10 intervals (at least a minute) rather than sync a joiner to an old book.
+  await upsertStream(jsm, snapshotStreamName(o.stream), {
+    subjects: [`${snapshotPrefix(o.prefix)}.>`],
+    max_msgs_per_subject: 1,
+    max_age: Math.max(10 * o.bookSnapshotIntervalMs, 60_000) * NS_PER_MS,
+    max_bytes: o.maxBytes,
+  });
+}
+
+async function upsertStream(
+  jsm: JetStreamManager,
+  name: string,
+  config: { subjects: string[]; max_age: number; max_bytes: number; duplicate_window?: number; max_msgs_per_subject?: number },
+): Promise<void> {
   try {
-    await jsm.streams.info(o.stream);
-    await jsm.streams.update(o.stream, config);
+    await jsm.streams.info(name);
+    await jsm.streams.update(name, config);
   } catch (err) {
     if (!/not found/i.test((err as Error).message)) throw err;
-    await jsm.streams.add({ name: o.stream, storage: StorageType.File, retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old, ...config });
+    await jsm.streams.add({ name, storage: StorageType.File, retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old, ...config });
   }
 }

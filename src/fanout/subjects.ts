@@ -48,7 +48,37 @@ export function recordSubject(prefix: string, exchange: string, typeCode: number
   return `${prefix}.${escapeToken(exchange)}.${type}.${symbol === '' ? '_' : escapeToken(symbol)}`;
 }
 
-/** Subject of the periodic book snapshots (a separate stream keeps the last one per subject). */
+/**
+ * Periodic book snapshots live in a stream of their own (`<stream>_SNAP`, one message kept per
+ * subject: NATS 2.9 has only a stream-wide `max_msgs_per_subject`, and two streams may not share
+ * subjects). Their subjects are outside `<prefix>.>`: `<prefix>_snap.<venue>.book.<symbol token>`,
+ * i.e. the book subject with `_snap` appended to the prefix's last token.
+ */
+export function snapshotPrefix(prefix: string): string {
+  return `${prefix}_snap`;
+}
+
+/** Subject of the periodic snapshots of one book. */
 export function bookSnapshotSubject(prefix: string, exchange: string, symbol: string): string {
-  return `${prefix}.${escapeToken(exchange)}.booksnap.${escapeToken(symbol)}`;
+  return `${snapshotPrefix(prefix)}.${escapeToken(exchange)}.book.${escapeToken(symbol)}`;
+}
+
+/** The book (delta) subject a snapshot subject stands for, or undefined if it is not one. */
+export function bookSubjectOfSnapshot(prefix: string, snapshotSubject: string): string | undefined {
+  const head = `${snapshotPrefix(prefix)}.`;
+  if (!snapshotSubject.startsWith(head)) return undefined;
+  const rest = snapshotSubject.slice(head.length).split('.');
+  if (rest.length !== 3 || rest[1] !== 'book') return undefined;
+  return `${prefix}.${rest.join('.')}`;
+}
+
+/** Whether a NATS subject filter (`*` one token, `>` the rest) matches a literal subject. */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '>') return s.length > i;
+    if (i >= s.length || (f[i] !== '*' && f[i] !== s[i])) return false;
+  }
+  return f.length === s.length;
 }

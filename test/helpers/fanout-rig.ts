@@ -3,7 +3,7 @@
  * Call `fanoutRig()` at the top level of a test file.
  */
 import { afterEach } from 'vitest';
-import { resolvePublishOptions } from '../../src/fanout/fanout-options.js';
+import { type PublishOptions, resolvePublishOptions } from '../../src/fanout/fanout-options.js';
 import { connectFeed, type RemoteFeed } from '../../src/fanout/feed.js';
 import { Publisher } from '../../src/fanout/publisher.js';
 import type { MarketRecord } from '../../src/records/types.js';
@@ -20,9 +20,9 @@ export function fanoutRig(publisherDefaults: { maxBatchRecords: number; closeTim
   });
   return {
     cleanups,
-    async publisherOn(servers: string, names: StreamNames, publisherId = 1): Promise<Publisher> {
+    async publisherOn(servers: string, names: StreamNames, publisherId = 1, extra: Omit<PublishOptions, 'servers'> = {}): Promise<Publisher> {
       const { maxBatchRecords, closeTimeoutMs } = publisherDefaults;
-      const p = new Publisher(resolvePublishOptions({ servers, ...names, publisherId, maxBatchRecords }));
+      const p = new Publisher(resolvePublishOptions({ servers, ...names, publisherId, maxBatchRecords, ...extra }));
       await p.start();
       cleanups.push(() => p.close(closeTimeoutMs));
       return p;

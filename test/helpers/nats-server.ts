@@ -15,11 +15,13 @@ export function uniqueNames(tag: string): { stream: string; prefix: string } {
   return { stream: `T_${id}`, prefix: `rft${id}` };
 }
 
+/** Deletes a test's stream and the book snapshot stream beside it (`<stream>_SNAP`), if there. */
 export async function deleteStream(servers: string, stream: string): Promise<void> {
   const nc = await connect({ servers });
   try {
     const jsm = await jetstreamManager(nc);
     await jsm.streams.delete(stream).catch(() => false);
+    await jsm.streams.delete(`${stream}_SNAP`).catch(() => false);
   } finally {
     await nc.close();
   }
