@@ -6,33 +6,16 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { createBinanceSession } from '../src/venues/binance/session.js';
-import type { SessionContext } from '../src/venues/contract.js';
+import { recordingContext } from './kit/recording-context.js';
 
 function setup() {
-  const trades: number[][] = [];
-  const quiet = () => {};
-  const ctx: SessionContext = {
-    limits: DEFAULT_LIMITS,
-    sink: {
-      trade: (...a: number[]) => trades.push(a),
-      quote: quiet,
-      ticker: quiet,
-      book: quiet,
-      candle: quiet,
-      status: quiet,
-    },
-    log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
-    restUrl: 'http://127.0.0.1:1',
-    fetchJson: () => new Promise(() => {}),
-    send: quiet,
-    onResync: quiet,
-  };
-  const s = createBinanceSession(ctx);
+  const rc = recordingContext();
+  const s = createBinanceSession(rc.ctx);
   s.addStreams([{ channel: 'trades', symbol: 'BTC/USDT', symbolId: 1, native: 'BTCUSDT' }]);
   const frame = (t: string, p: string) =>
     `{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":${t},"p":"${p}","q":"1","T":1,"m":true}}`;
+  const trades = () => rc.of('trade');
   return { s, trades, frame };
 }
 
@@ -40,7 +23,7 @@ describe('binance session: non-finite numbers are bad frames', () => {
   it.each(['Infinity', '-Infinity', '1e999'])('price %s is rejected, not written', (p) => {
     const { s, trades, frame } = setup();
     expect(() => s.onMessage(frame('1', p))).toThrow(/binance/);
-    expect(trades).toEqual([]);
+    expect(trades()).toEqual([]);
   });
 
   it('a trade id of 1e999 is rejected and does not silence the stream', () => {
@@ -48,6 +31,6 @@ describe('binance session: non-finite numbers are bad frames', () => {
     expect(() => s.onMessage(frame('1e999', '1'))).toThrow(/binance/);
     s.onMessage(frame('5', '1'));
     s.onMessage(frame('6', '1'));
-    expect(trades.map((t) => t[2])).toEqual([5, 6]);
+    expect(trades().map((t) => t.seq)).toEqual([5, 6]);
   });
 });

@@ -12,7 +12,6 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { createBinanceSession } from '../src/venues/binance/session.js';
 import { USDM_FLAVOR } from '../src/venues/binance/usdm.js';
 import { createBybitSession } from '../src/venues/bybit/session.js';
@@ -20,26 +19,14 @@ import { createCoinbaseSession } from '../src/venues/coinbase/session.js';
 import type { SessionContext, StreamSpec, VenueSession } from '../src/venues/contract.js';
 import { createKrakenSession } from '../src/venues/kraken/session.js';
 import { createOkxSession } from '../src/venues/okx/session.js';
+import { recordingContext } from './kit/recording-context.js';
 
+/** A session of `create` on the kit's recording context, with `streams`; `calls` are its sink calls. */
 function harness(create: (ctx: SessionContext) => VenueSession, streams: StreamSpec[]) {
-  const calls: Array<{ kind: string; args: unknown[] }> = [];
-  const push =
-    (kind: string) =>
-    (...args: unknown[]) =>
-      calls.push({ kind, args });
-  const quiet = () => {};
-  const ctx: SessionContext = {
-    limits: DEFAULT_LIMITS,
-    sink: { trade: push('trade'), quote: push('quote'), ticker: push('ticker'), book: push('book'), candle: push('candle'), status: push('status') },
-    log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
-    restUrl: 'http://127.0.0.1:1',
-    fetchJson: () => new Promise(() => {}),
-    send: quiet,
-    onResync: quiet,
-  };
-  const s = create(ctx);
+  const rc = recordingContext();
+  const s = create(rc.ctx);
   s.addStreams(streams);
-  return { s, calls };
+  return { s, calls: rc.recs, rc };
 }
 
 const plainErrorNaming = (venue: string) => (err: unknown) => {
@@ -77,7 +64,7 @@ describe('kraken: a bad entry rejects the whole frame', () => {
     expect(calls).toEqual([]);
     // The state is untouched too: the valid frame is then accepted whole.
     s.onMessage(ohlc(63360));
-    expect(calls.map((c) => c.kind)).toEqual(['candle', 'candle']);
+    expect(calls.map((c) => c.type)).toEqual(['candle', 'candle']);
   });
 
   it.each(['"Infinity"', '1e999'])('ohlc high %s is rejected, not written', (high) => {
@@ -132,7 +119,7 @@ describe('bybit: a bad trade or candle rejects the whole frame', () => {
     expect(calls).toEqual([]);
     // The dedupe state is untouched: the valid frame is then accepted whole.
     s.onMessage(frame('0.0016'));
-    expect(calls.map((c) => c.kind)).toEqual(['trade', 'trade', 'trade']);
+    expect(calls.map((c) => c.type)).toEqual(['trade', 'trade', 'trade']);
   });
 
   it.each(['"Infinity"', '1e999'])('trade size %s is rejected, not written', (v) => {
@@ -190,7 +177,7 @@ describe('okx: non-finite numbers and multi-item frames', () => {
     expect(() => s.onMessage(frame(trade('338476354', '30230'), trade('338476355', 'abc')))).toThrow(/okx/);
     expect(calls).toEqual([]);
     s.onMessage(frame(trade('338476354', '30230'), trade('338476355', '30231')));
-    expect(calls.map((c) => c.args[4])).toEqual([30230, 30231]);
+    expect(calls.map((c) => (c.type === 'trade' ? c.price : c.type))).toEqual([30230, 30231]);
   });
 
   it('a ticker "Infinity" in an optional field is "not provided" (NaN), never Infinity', () => {
@@ -202,10 +189,7 @@ describe('okx: non-finite numbers and multi-item frames', () => {
         data: [{ instId: 'BTC-USDT', last: '30230', open24h: 'Infinity', high24h: '1e999', low24h: '30000', ts: '1652459233099' }],
       }),
     );
-    const fields = calls[0]!.args[3] as Record<string, number>;
-    expect(fields.last).toBe(30230);
-    expect(fields.open).toBeNaN();
-    expect(fields.high).toBeNaN();
+    expect(calls[0]).toMatchObject({ type: 'ticker', fields: { last: 30230, open: Number.NaN, high: Number.NaN } });
   });
 });
 
@@ -218,12 +202,12 @@ describe('coinbase: non-finite numbers are never written', () => {
     `{"type":"ticker","sequence":201391288,"product_id":"SKL-USD","price":"0.7909","open_24h":"0.7055","volume_24h":"34258463.00000000","low_24h":"0.6915","high_24h":"0.8098","volume_30d":"948685815.70000000","best_bid":${bestBid},"best_ask":"0.7920","side":"sell","time":"2021-04-17T16:43:47.854954Z","trade_id":1568276,"last_size":"80"}`;
 
   it.each(['"Infinity"', '"-Infinity"', '1e999'])('ticker best_bid %s (shrunk counterexample: "Infinity") gives a NaN bid, not Infinity', (bid) => {
-    const { s, calls } = harness((ctx) => createCoinbaseSession(ctx), streams);
+    const { s, rc } = harness((ctx) => createCoinbaseSession(ctx), streams);
     s.onMessage(ticker(bid));
-    const quote = calls.find((c) => c.kind === 'quote')!;
-    expect(quote.args[3]).toBeNaN();
-    expect(quote.args[5]).toBe(0.792);
-    expect((calls.find((c) => c.kind === 'ticker')!.args[3] as Record<string, number>).bidPrice).toBeNaN();
+    const quote = rc.of('quote')[0]!;
+    expect(quote.bidPrice).toBeNaN();
+    expect(quote.askPrice).toBe(0.792);
+    expect(rc.of('ticker')[0]!.fields.bidPrice).toBeNaN();
   });
 });
 
@@ -239,8 +223,8 @@ describe('binance-usdm: a non-finite bookTicker event time is never written', ()
     s.onMessage(
       `{"stream":"ctkusdt@bookTicker","data":{"e":"bookTicker","u":600859921774,"s":"CTKUSDT","b":"1.01100","B":"1443","a":"1.01200","A":"10902","T":1626992756703,"E":${E}}}`,
     );
-    expect(calls).toHaveLength(1);
-    expect(calls[0]!.args[1]).toBeNaN();
-    expect(calls[0]!.args.slice(2)).toEqual([600859921774, 1.011, 1443, 1.012, 10902]);
+    expect(calls).toEqual([
+      { type: 'quote', symbolId: 1, ts: Number.NaN, seq: 600859921774, bidPrice: 1.011, bidAmount: 1443, askPrice: 1.012, askAmount: 10902 },
+    ]);
   });
 });
