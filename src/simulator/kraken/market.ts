@@ -13,10 +13,13 @@ import { addFill, emptyBar, fillBar, type OhlcBar } from '../kit/ohlc-bar.js';
 import { expSample, gaussian, hashString, mulberry32, nearIndex, type Rng, randInt } from '../kit/rng.js';
 
 /**
- * Pairs created on demand: any base against a quote Kraken trades in. Anything else (e.g. FOO/BAR)
- * is an unknown pair, refused as Kraken refuses it (`Currency pair not supported`).
+ * Pairs created on demand: any upper-case base against a quote Kraken trades in, and Kraken's
+ * tokenised stocks (xStocks: the ticker and a lower-case `x`, e.g. `AAPLx/USD`) against USD.
+ * Kraken's pair names are case-sensitive: anything else (FOO/BAR, btc/usd, AAPLX/USD) is an
+ * unknown pair, refused as Kraken refuses it (`Currency pair not supported`).
  */
-export const KRAKEN_PAIR_PATTERN = /^[A-Z0-9]{2,10}\/(USD|EUR|GBP|CAD|JPY|CHF|AUD|USDT|USDC|DAI|BTC|XBT|ETH)$/;
+export const KRAKEN_PAIR_PATTERN =
+  /^(?:[A-Z0-9]{2,10}\/(?:USD|EUR|GBP|CAD|JPY|CHF|AUD|USDT|USDC|DAI|BTC|XBT|ETH)|[A-Z]{1,5}x\/USD)$/;
 export const KRAKEN_DEFAULT_PAIRS = ['BTC/USD', 'ETH/USD', 'SOL/USD', 'DOGE/USDT'];
 
 const KNOWN: Record<string, { price: number; pp: number; qp: number }> = {
@@ -24,6 +27,7 @@ const KNOWN: Record<string, { price: number; pp: number; qp: number }> = {
   'ETH/USD': { price: 3000, pp: 2, qp: 8 },
   'SOL/USD': { price: 150, pp: 2, qp: 8 },
   'DOGE/USDT': { price: 0.0956, pp: 5, qp: 8 },
+  'AAPLx/USD': { price: 231.5, pp: 2, qp: 8 },
 };
 
 export interface KrakenCandle extends OhlcBar {

@@ -18,9 +18,12 @@ export const kraken: SocketVenueDefinition = {
   /** Kraken v2 application-level ping (answered with `{"method":"pong"}`). */
   appPing: { intervalMs: 20_000, text: '{"method":"ping"}' },
 
-  /** v2 spells pairs like ringfeed (`BTC/USD`; `XBT` is v1 only). Spot only. */
+  /**
+   * v2 spells pairs like ringfeed (`BTC/USD`; `XBT` is v1 only), case-sensitively: tokenised
+   * stocks are `AAPLx/USD`, kept as written. Spot only.
+   */
   nativeSymbol(symbol: string): string {
-    const { base, quote } = parseSpotSymbol(symbol, 'kraken (spot)');
+    const { base, quote } = parseSpotSymbol(symbol, 'kraken (spot)', { case: 'preserve' });
     return `${base}/${quote}`;
   },
 
