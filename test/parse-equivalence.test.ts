@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { BinanceScanner, S_p, T_DECIMAL } from '../src/parse/binance-scan.js';
 import { readDecimal } from '../src/parse/decimal.js';
 import { SyntheticMarket } from '../src/simulator/binance/market.js';
@@ -17,8 +16,9 @@ import { SPOT_FLAVOR } from '../src/venues/binance/flavor.js';
 import { type BinanceSession, createBinanceSession } from '../src/venues/binance/session.js';
 import { USDM_FLAVOR } from '../src/venues/binance/usdm.js';
 
-import type { Channel, SessionContext, StreamSpec, VenueAdapter } from '../src/venues/contract.js';
+import type { Channel, StreamSpec, VenueAdapter } from '../src/venues/contract.js';
 import { socketVenue, venues } from '../src/venues/registry.js';
+import { type RecordingContext, recordingContext } from './kit/recording-context.js';
 
 /** The adapters as registered (exchange code and endpoint variables are assigned there). */
 const binance = socketVenue('binance');
@@ -27,35 +27,25 @@ const binanceUsdm = socketVenue('binance-usdm');
 const fixture = (rel: string): string => readFileSync(new URL(`../../shared/fixtures/${rel}`, import.meta.url), 'utf8');
 const flush = () => new Promise<void>((r) => setImmediate(r));
 
-/** One session plus everything it emitted (and every error it threw), as comparable values. */
+/** One session on the kit's recording context, the errors it threw and its unanswered snapshot fetches. */
 interface Side {
   session: BinanceSession;
-  out: unknown[];
+  rc: RecordingContext;
+  /** Each error's message, with the number of records and resyncs written before it. */
+  errors: [number, number, string][];
   pending: { url: string; resolve: (v: unknown) => void }[];
 }
 
 function side(flavor: BinanceFlavor, parser: 'fast' | 'json'): Side {
-  const out: unknown[] = [];
   const pending: Side['pending'] = [];
-  const arr = (a: ArrayLike<number>, n: number) => Array.from({ length: 2 * n }, (_, i) => a[i]);
-  const ctx: SessionContext = {
-    limits: DEFAULT_LIMITS,
-    restUrl: 'http://rest',
-    sink: {
-      trade: (...a) => out.push(['trade', ...a]),
-      quote: (...a) => out.push(['quote', ...a]),
-      ticker: (id, ts, seq, f) => out.push(['ticker', id, ts, seq, { ...f }]),
-      book: (id, ts, first, seq, snap, b, nb, a, na) => out.push(['book', id, ts, first, seq, snap, arr(b, nb), arr(a, na)]),
-      candle: (...a) => out.push(['candle', ...a]),
-      status: (...a) => out.push(['status', ...a]),
-    },
-    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
-    fetchJson: (url) => new Promise((resolve) => pending.push({ url, resolve })),
-    send: () => {},
-    onResync: (...a) => out.push(['onResync', ...a]),
-  };
-  return { session: createBinanceSession(ctx, { flavor, parser, minResyncIntervalMs: 0 }), out, pending };
+  const rc = recordingContext({ restUrl: 'http://rest', rest: (url) => new Promise((resolve) => pending.push({ url, resolve })) });
+  return { session: createBinanceSession(rc.ctx, { flavor, parser, minResyncIntervalMs: 0 }), rc, errors: [], pending };
 }
+
+/** Everything a side emitted, as comparable values: records, resyncs, and errors in their places. */
+const output = (s: Side) => ({ recs: s.rc.recs, resyncs: s.rc.resyncs, errors: s.errors });
+/** How much a side emitted so far (records, resyncs and errors). */
+const emitted = (s: Side): number => s.rc.recs.length + s.rc.resyncs.length + s.errors.length;
 
 /** Feed one frame to both sides; errors are recorded as values so they must match too. */
 function feed(sides: Side[], text: string): void {
@@ -63,7 +53,7 @@ function feed(sides: Side[], text: string): void {
     try {
       s.session.onMessage(text);
     } catch (err) {
-      s.out.push(['error', (err as Error).message]);
+      s.errors.push([s.rc.recs.length, s.rc.resyncs.length, (err as Error).message]);
     }
   }
 }
@@ -132,9 +122,9 @@ describe('scanner vs JSON.parse: identical records', () => {
     );
     for (const { sides, frames } of [spot, fut]) {
       const [fast, json] = sides;
-      expect(fast.out.length).toBeGreaterThan(frames / 2);
-      expect(fast.out).toEqual(json.out);
-      expect(fast.out.some((r) => (r as unknown[])[0] === 'error')).toBe(false);
+      expect(emitted(fast)).toBeGreaterThan(frames / 2);
+      expect(output(fast)).toEqual(output(json));
+      expect(fast.errors).toEqual([]);
       expect(fast.session.stats.fastPath).toBeGreaterThan(frames * 0.9);
       expect(json.session.stats.fastPath).toBe(0);
     }
@@ -176,8 +166,8 @@ describe('scanner vs JSON.parse: identical records', () => {
             feed(sides, wrap && !isAck ? JSON.stringify({ stream: name, data: m }) : JSON.stringify(m));
           }
           await answer(sides, () => c.httpResponse);
-          expect(sides[0].out.length, `${method} ${c.url}`).toBeGreaterThan(0);
-          expect(sides[0].out).toEqual(sides[1].out);
+          expect(emitted(sides[0]), `${method} ${c.url}`).toBeGreaterThan(0);
+          expect(output(sides[0])).toEqual(output(sides[1]));
           fastFrames += sides[0].session.stats.fastPath;
           cases++;
         }
@@ -227,9 +217,9 @@ describe('scanner vs JSON.parse: identical records', () => {
       }
       expect(total).toBeGreaterThan(3000);
       const [fast, json] = sides;
-      expect(fast.out).toEqual(json.out);
-      expect(fast.out.some((r) => (r as unknown[])[0] === 'error')).toBe(false);
-      const kinds = new Set(fast.out.map((r) => (r as unknown[])[0]));
+      expect(output(fast)).toEqual(output(json));
+      expect(fast.errors).toEqual([]);
+      const kinds = new Set(fast.rc.recs.map((r) => r.type));
       for (const k of ['trade', 'quote', 'book', 'ticker', 'candle', 'status']) expect(kinds, k).toContain(k);
       for (let i = 1; i <= symbols.length; i++) expect(fast.session.isSynced(i)).toBe(true);
       expect(fast.session.stats.resyncs).toBe(0);
@@ -293,11 +283,15 @@ describe('scanner vs JSON.parse: identical records', () => {
     }
     return flush().then(() => {
       for (const f of frames) {
-        const before = fast.out.length;
+        const before = [fast, json].map((s) => [s.rc.recs.length, s.rc.resyncs.length, s.errors.length]);
         feed([fast, json], f);
-        expect(fast.out.slice(before), f).toEqual(json.out.slice(before));
+        const [fastNew, jsonNew] = [fast, json].map((s, i) => {
+          const [recs, resyncs, errors] = before[i]!;
+          return { recs: s.rc.recs.slice(recs), resyncs: s.rc.resyncs.slice(resyncs), errors: s.errors.slice(errors) };
+        });
+        expect(fastNew, f).toEqual(jsonNew);
       }
-      expect(fast.out.some((r) => (r as unknown[])[0] === 'error')).toBe(true);
+      expect(fast.errors.length).toBeGreaterThan(0);
       // Only the unmodified frames (and harmless variants such as extra unknown scalars) took the fast path.
       expect(fast.session.stats.fastPath).toBeLessThan(frames.length / 2);
     });
