@@ -33,7 +33,7 @@ const KLINE_INTERVAL: Readonly<Record<string, string>> = {
 /** Push cadence per order book depth (ms), as documented for v5. */
 const BOOK_CADENCE: Readonly<Record<number, number>> = { 1: 10, 50: 20, 200: 100, 1000: 200 };
 
-const TOPIC_RE = /^(publicTrade|tickers|orderbook|kline)\.(?:([0-9A-Z]+)\.)?([0-9A-Z]+)$/;
+const TOPIC_RE = /^(publicTrade|tickers|orderbook|kline)\.(?:([0-9A-Z]+)\.)?([0-9A-Z]+(?:-[0-9A-Z]+)*)$/;
 
 export interface ParsedTopic {
   readonly kind: 'publicTrade' | 'tickers' | 'orderbook' | 'kline';
@@ -84,6 +84,19 @@ type LinearTicker = Record<string, string>;
 export interface FeedOptions extends Omit<MarketOptions, 'symbols'> {
   readonly category: BybitSimCategory;
   readonly symbols: readonly string[];
+  /**
+   * Dated futures this category lists, as Bybit names them (`BTCUSDT-25DEC26` USDT-settled,
+   * `BTC-25DEC26` USDC-settled). Only these exist; other dated names are refused.
+   */
+  readonly dated?: readonly string[];
+}
+
+/** A Bybit linear future's name → the synthetic market's symbol for it (`BTCUSDT-25DEC26` → `BTC25DEC26USDT`). */
+const DATED_RE = /^([A-Z0-9]+?)(USDT)?-(\d{1,2}[A-Z]{3}\d{2})$/;
+function datedMarketSymbol(name: string): string {
+  const m = DATED_RE.exec(name);
+  if (m === null) throw new Error(`bybit simulator: ${JSON.stringify(name)} is not a Bybit future (BTCUSDT-25DEC26, BTC-25DEC26)`);
+  return `${m[1]}${m[3]}${m[2] ?? 'USDC'}`;
 }
 
 /** Where the feed writes: `topic` frames for every subscriber of the topic. */
@@ -105,6 +118,9 @@ export class BybitFeed {
   private tickerSeq = 0;
   private group: TradeGroup | undefined;
   private now = 0;
+  /** Listed dated futures: Bybit name → market symbol, and back. */
+  private readonly toMarket = new Map<string, string>();
+  private readonly fromMarket = new Map<string, string>();
 
   constructor(
     options: FeedOptions,
@@ -113,8 +129,13 @@ export class BybitFeed {
     this.category = options.category;
     this.epochMs = options.epochMs;
     this.rng = mulberry32((options.seed ^ (options.category === 'linear' ? 0x5bd1e995 : 0x27d4eb2f)) >>> 0);
+    for (const name of options.dated ?? []) {
+      const ms = datedMarketSymbol(name);
+      this.toMarket.set(name, ms);
+      this.fromMarket.set(ms, name);
+    }
     this.market = new SyntheticMarket(
-      { ...options, symbols: options.symbols },
+      { ...options, symbols: [...options.symbols, ...this.toMarket.values()] },
       {
         wants: (stream) => (this.wanted.get(stream) ?? 0) > 0,
         emit: (_t, stream, data) => this.onMarket(stream, data),
@@ -125,13 +146,14 @@ export class BybitFeed {
   /** Starts a subscription; returns an error message for a topic this category cannot serve. */
   subscribe(topic: string): string | undefined {
     const p = parseTopic(topic);
-    if (p === undefined || !SYMBOL_PATTERN.test(p.symbol) || !this.market.ensureSymbol(p.symbol)) {
+    const listed = p !== undefined && (this.toMarket.has(p.symbol) || SYMBOL_PATTERN.test(p.symbol));
+    if (p === undefined || !listed || !this.market.ensureSymbol(this.marketSymbol(p.symbol))) {
       return `error:handler not found,topic:${topic}`;
     }
     this.refs.set(topic, (this.refs.get(topic) ?? 0) + 1);
     const stream = this.marketStream(p);
     if (stream !== undefined) this.wanted.set(stream, (this.wanted.get(stream) ?? 0) + 1);
-    if (p.kind === 'kline') this.market.ensureKline(p.symbol, KLINE_INTERVAL[p.param!]);
+    if (p.kind === 'kline') this.market.ensureKline(this.marketSymbol(p.symbol), KLINE_INTERVAL[p.param!]);
     if (p.kind === 'orderbook' && !this.books.has(topic)) {
       const depth = Number(p.param);
       this.books.set(topic, {
@@ -218,8 +240,13 @@ export class BybitFeed {
     return { lastUpdateId: b.u, bids: nums(b.bidList), asks: nums(b.askList) };
   }
 
+  /** The synthetic market's symbol for a Bybit symbol (itself, but for dated futures). */
+  private marketSymbol(symbol: string): string {
+    return this.toMarket.get(symbol) ?? symbol;
+  }
+
   private marketStream(p: ParsedTopic): string | undefined {
-    const l = p.symbol.toLowerCase();
+    const l = this.marketSymbol(p.symbol).toLowerCase();
     switch (p.kind) {
       case 'publicTrade':
         return `${l}@trade`;
@@ -240,13 +267,13 @@ export class BybitFeed {
 
   private bookFrame(b: BookTopic, type: 'snapshot' | 'delta', bids: [string, string][], asks: [string, string][]): string {
     const ts = this.ts();
-    const seq = this.market.book(b.symbol, 0).lastUpdateId;
+    const seq = this.market.book(this.marketSymbol(b.symbol), 0).lastUpdateId;
     const lv = (l: [string, string][]) => `[${l.map(([p, q]) => `["${p}","${q}"]`).join(',')}]`;
     return `{"topic":"${b.topic}","type":"${type}","ts":${ts},"data":{"s":"${b.symbol}","b":${lv(bids)},"a":${lv(asks)},"u":${b.u},"seq":${seq}},"cts":${ts - 1}}`;
   }
 
   private publishBook(b: BookTopic): void {
-    const snap = this.market.snapshot(b.symbol, b.depth);
+    const snap = this.market.snapshot(this.marketSymbol(b.symbol), b.depth);
     const db = diff(b.bids, snap.bids, b.published);
     const da = diff(b.asks, snap.asks, b.published);
     const restart = b.restart;
@@ -274,7 +301,8 @@ export class BybitFeed {
 
   private onMarket(stream: string, data: string): void {
     const at = stream.indexOf('@');
-    const symbol = stream.slice(0, at).toUpperCase();
+    const ms = stream.slice(0, at).toUpperCase();
+    const symbol = this.fromMarket.get(ms) ?? ms;
     const kind = stream.slice(at + 1);
     const d = JSON.parse(data) as Record<string, unknown>;
     if (kind === 'trade') this.onTrade(symbol, d);

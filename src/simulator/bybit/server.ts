@@ -19,6 +19,11 @@ export interface BybitSimulatorOptions extends CommonSimulatorOptions {
   seed?: number;
   /** Symbols that exist from the start in both categories (default as the Binance simulator). */
   symbols?: string[];
+  /**
+   * Dated futures the linear category lists, as Bybit names them (default `BTCUSDT-25DEC26`,
+   * USDT-settled, and `BTC-25DEC26`, USDC-settled). Other dated names are refused.
+   */
+  linearFutures?: string[];
   /** Poisson rate per symbol (events/s) of book changes, touch quotes and taker orders (default 20). */
   ratePerStream?: number;
   /** Ticker pushes per second per symbol (default 10) and kline pushes per second (default 1). */
@@ -69,6 +74,7 @@ interface BybitConn {
 type Conn = Peer<BybitConn>;
 
 const CATEGORIES: readonly BybitSimCategory[] = ['spot', 'linear'];
+const DEFAULT_LINEAR_FUTURES = ['BTCUSDT-25DEC26', 'BTC-25DEC26'];
 
 export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Promise<BybitSimulator> {
   const tickMs = opts.tickMs ?? 5;
@@ -101,6 +107,7 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
           category,
           seed: category === 'spot' ? seed : (seed * 31 + 7) >>> 0,
           symbols: (opts.symbols ?? DEFAULT_SYMBOLS).map((s) => s.toUpperCase()),
+          dated: category === 'linear' ? (opts.linearFutures ?? DEFAULT_LINEAR_FUTURES) : [],
           ratePerStream: opts.ratePerStream ?? 20,
           rates: { ticker: opts.tickerRate ?? 10, kline: opts.klineRate ?? 1 },
           depthLevels: opts.depthLevels ?? 100,

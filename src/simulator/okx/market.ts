@@ -4,6 +4,8 @@
  * v5 sends them. Price text drops trailing zeros (as OKX does); size text keeps a fixed number of
  * decimals (e.g. "0.50000000"), so a client that reformats numbers fails the checksum.
  */
+
+import { okxInstType } from '../../venues/okx/channels.js';
 import { okxChecksum } from '../../venues/okx/checksum.js';
 import { addFill, emptyBar, type OhlcBar } from '../kit/ohlc-bar.js';
 import { hashString, mulberry32, nearIndex, type Rng, randInt } from '../kit/rng.js';
@@ -51,9 +53,11 @@ export class OkxInstrument {
   ) {
     this.rng = mulberry32((seed ^ hashString(instId)) >>> 0);
     const base = instId.split('-')[0];
-    const price = DEFAULT_PRICES[base] ?? 10 + randInt(this.rng, 0, 90);
+    const type = okxInstType(instId);
+    // An option's premium is quoted in its base currency (BTC), a fraction of one.
+    const price = type === 'OPTION' ? 0.05 : (DEFAULT_PRICES[base] ?? 10 + randInt(this.rng, 0, 90));
     this.pxDec = price >= 1000 ? 1 : price >= 10 ? 2 : 4;
-    this.szDec = instId.endsWith('-SWAP') ? 2 : 8;
+    this.szDec = type === 'SPOT' ? 8 : 2;
     const mid = Math.round(price * 10 ** this.pxDec);
     for (let i = 0; i < depthLevels; i++) {
       this.bids.set(mid - 1 - i, this.randLots());
@@ -248,13 +252,14 @@ export class OkxInstrument {
   }
 
   tickerData(ts: number): Record<string, unknown> {
-    const swap = this.instId.endsWith('-SWAP');
+    const type = okxInstType(this.instId);
+    const swap = type !== 'SPOT';
     const bb = this.bestBid();
     const ba = this.bestAsk();
     const day = this.day;
     const quoteVol = day.volume * day.close;
     return {
-      instType: swap ? 'SWAP' : 'SPOT',
+      instType: type,
       instId: this.instId,
       last: String(day.close),
       lastSz: '1',
@@ -265,7 +270,7 @@ export class OkxInstrument {
       open24h: String(day.open),
       high24h: String(day.high),
       low24h: String(day.low),
-      // Swaps: vol24h in contracts (1 contract = 0.01 base here), volCcy24h in base.
+      // Derivatives: vol24h in contracts (1 contract = 0.01 base here), volCcy24h in base.
       vol24h: swap ? String(day.volume * 100) : String(day.volume),
       volCcy24h: swap ? String(day.volume) : String(quoteVol),
       ts: String(ts),

@@ -23,7 +23,11 @@ import { type OkxBookView, OkxInstrument } from './market.js';
 
 export interface OkxSimulatorOptions extends CommonSimulatorOptions {
   seed?: number;
-  /** Instruments that exist from the start; others matching `BASE-QUOTE[-SWAP]` are created on demand. */
+  /**
+   * Instruments that exist from the start (default: spot, swaps, the futures `BTC-USD-261225` and
+   * `BTC-USDT-261225` and the option `BTC-USD-261225-100000-C`); other spot and swap ids matching
+   * `BASE-QUOTE[-SWAP]` are created on demand. A future or option exists only when listed here.
+   */
   instruments?: string[];
   /** Book-change events per second per instrument (default 20); taker orders at half that rate. */
   ratePerInstrument?: number;
@@ -74,7 +78,18 @@ type Conn = Peer<OkxConn>;
 /** Instruments created on demand: a base against a quote OKX trades in (FOO-BAR is refused with 60018). */
 const INST_RE = /^[A-Z0-9]{2,}-(USDT|USDC|USD|EUR|DAI|BTC|ETH)(-SWAP)?$/;
 const PUBLIC_CHANNELS = new Set(['trades', 'tickers', 'bbo-tbt', 'books', 'books5', 'funding-rate', 'mark-price']);
-const DEFAULT_INSTRUMENTS = ['BTC-USDT', 'ETH-USDT', 'BTC-USDT-SWAP', 'ETH-USDT-SWAP', 'BTC-USD-SWAP'];
+const DEFAULT_INSTRUMENTS = [
+  'BTC-USDT',
+  'ETH-USDT',
+  'BTC-USDT-SWAP',
+  'ETH-USDT-SWAP',
+  'BTC-USD-SWAP',
+  'BTC-USD-261225',
+  'BTC-USDT-261225',
+  'BTC-USD-261225-100000-C',
+];
+/** The ids `instruments` may list besides INST_RE's: futures and options (as OKX spells them). */
+const DATED_RE = /^[A-Z0-9]{2,}-(USDT|USDC|USD)-\d{6}(-[1-9]\d*(\.\d+)?-[CP])?$/;
 
 function toInstId(symbol: string): string {
   return symbol.includes('/') ? okxInstId(symbol) : symbol;
@@ -125,9 +140,9 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
   let lastBooksAt = Date.now();
   let lastSlowAt = Date.now();
 
-  function instrument(instId: string): OkxInstrument | undefined {
+  function instrument(instId: string, listing = false): OkxInstrument | undefined {
     let inst = instruments.get(instId);
-    if (inst === undefined && INST_RE.test(instId) && !replay) {
+    if (inst === undefined && (INST_RE.test(instId) || (listing && DATED_RE.test(instId))) && !replay) {
       inst = new OkxInstrument(instId, seed, depthLevels);
       instruments.set(instId, inst);
       const now = Date.now();
@@ -136,7 +151,9 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
     }
     return inst;
   }
-  for (const id of opts.instruments ?? DEFAULT_INSTRUMENTS) instrument(id);
+  for (const id of opts.instruments ?? DEFAULT_INSTRUMENTS) {
+    if (instrument(id, true) === undefined && !replay) throw new Error(`okx simulator: instrument ${JSON.stringify(id)} is not an OKX instId`);
+  }
 
   const wants = (key: string): boolean => (subscribers.get(key) ?? 0) > 0;
   const emit = (channel: string, instId: string, data: unknown[], action?: string): void => {

@@ -4,7 +4,7 @@
  */
 
 import type { StreamSpec } from '../contract.js';
-import { parseSymbol } from '../kit/symbols.js';
+import { expiryDMY, parseInstrument } from '../kit/symbols.js';
 
 /** The public endpoints this adapter speaks: `/v5/public/spot` and `/v5/public/linear`. */
 export type BybitCategory = 'spot' | 'linear';
@@ -61,24 +61,35 @@ export function categoryOf(symbol: string): BybitCategory {
 }
 
 /**
- * `BTC/USDT` → `BTCUSDT` (spot); `BTC/USDT:USDT` → `BTCUSDT` (linear USDT perpetual). Throws an
- * Error naming the symbol for anything this adapter cannot subscribe.
+ * Normalized symbol → Bybit v5 symbol. This adapter reads the spot and linear endpoints:
+ *   `BTC/USDT` → `BTCUSDT` (spot); `BTC/USDT:USDT` → `BTCUSDT` (USDT perpetual);
+ *   `BTC/USDT:USDT-261225` → `BTCUSDT-25DEC26` (USDT future); `BTC/USDC:USDC-261225` → `BTC-25DEC26`
+ *   (USDC future). Bybit spells symbols in upper case. Throws an Error naming the symbol for anything
+ * this adapter cannot subscribe: inverse contracts (`/v5/public/inverse`), options
+ * (`/v5/public/option`, whose trades come per base coin) and USDC perpetuals (`BTCPERP`).
  */
 export function bybitNativeSymbol(symbol: string): string {
-  const { base, quote, settle } = parseSymbol(symbol);
-  if (settle === undefined) return base + quote;
+  const p = parseInstrument(symbol, { venue: 'bybit', kinds: ['spot', 'swap', 'future', 'option'] });
+  const { base, quote, settle } = p;
+  const supported =
+    'only spot (BASE/QUOTE), USDT linear perpetuals (BASE/USDT:USDT) and linear futures ' +
+    '(BASE/USDT:USDT-YYMMDD, BASE/USDC:USDC-YYMMDD) are supported';
+  if (p.kind === 'spot') return base + quote;
+  if (p.kind === 'option') {
+    throw new Error(`bybit: symbol ${JSON.stringify(symbol)} is an option (category option); ${supported}`);
+  }
   if (settle !== quote) {
-    throw new Error(
-      `bybit: symbol ${JSON.stringify(symbol)} settles in ${settle} (inverse contract); ` +
-        'only spot (BASE/QUOTE) and USDT linear perpetuals (BASE/USDT:USDT) are supported',
-    );
+    throw new Error(`bybit: symbol ${JSON.stringify(symbol)} settles in ${settle} (inverse contract); ${supported}`);
+  }
+  if (p.kind === 'future') {
+    // Bybit names linear futures by day, month and year: BTCUSDT-25DEC26 (USDT), BTC-25DEC26 (USDC).
+    if (settle === 'USDT') return `${base}USDT-${expiryDMY(p.expiry!, false)}`;
+    if (settle === 'USDC') return `${base}-${expiryDMY(p.expiry!, false)}`;
+    throw new Error(`bybit: symbol ${JSON.stringify(symbol)} is not a USDT or USDC future; ${supported}`);
   }
   if (settle !== 'USDT') {
     // USDC perpetuals exist on the linear endpoint but use other names (e.g. BTCPERP); not mapped.
-    throw new Error(
-      `bybit: symbol ${JSON.stringify(symbol)} is not a USDT perpetual; ` +
-        'only spot (BASE/QUOTE) and USDT linear perpetuals (BASE/USDT:USDT) are supported',
-    );
+    throw new Error(`bybit: symbol ${JSON.stringify(symbol)} is not a USDT perpetual; ${supported}`);
   }
   return base + quote;
 }

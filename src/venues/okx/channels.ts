@@ -4,34 +4,67 @@
  */
 
 import type { StreamSpec } from '../contract.js';
-import { parseSymbol } from '../kit/symbols.js';
+import { parseInstrument } from '../kit/symbols.js';
 
-/** `BTC/USDT` → `BTC-USDT`; `BTC/USDT:USDT` → `BTC-USDT-SWAP`; `BTC/USD:BTC` → `BTC-USD-SWAP`. */
+/**
+ * Normalized symbol → OKX instId:
+ *   `BTC/USDT` → `BTC-USDT` (spot); `BTC/USDT:USDT` → `BTC-USDT-SWAP`; `BTC/USD:BTC` → `BTC-USD-SWAP`;
+ *   `BTC/USDT:USDT-261225` → `BTC-USDT-261225`, `BTC/USD:BTC-261225` → `BTC-USD-261225` (futures);
+ *   `BTC/USD:BTC-261225-100000-C` → `BTC-USD-261225-100000-C` (options, settled in the base).
+ * OKX spells instruments in upper case. Throws an Error naming the symbol for what OKX cannot list.
+ */
 export function okxInstId(symbol: string): string {
-  const { base, quote, settle } = parseSymbol(symbol);
-  if (settle === undefined) return `${base}-${quote}`;
-  // Linear swaps settle in the quote currency, inverse swaps in the base currency.
+  const p = parseInstrument(symbol, { venue: 'okx', kinds: ['spot', 'swap', 'future', 'option'] });
+  const { base, quote, settle } = p;
+  if (p.kind === 'spot') return `${base}-${quote}`;
+  if (p.kind === 'option') {
+    // OKX's options are coin-margined: quoted against USD, settled in the base (BTC-USD-…-C).
+    if (quote !== 'USD' || settle !== base) {
+      throw new Error(
+        `okx: symbol ${JSON.stringify(symbol)} cannot exist: OKX options are quoted in USD and settle in ` +
+          `their base currency (BASE/USD:BASE-YYMMDD-STRIKE-C|P, e.g. BTC/USD:BTC-261225-100000-C)`,
+      );
+    }
+    return `${base}-${quote}-${p.expiry}-${p.strike}-${p.optionType}`;
+  }
+  // Linear swaps and futures settle in the quote currency, inverse ones in the base currency.
   if (settle !== quote && settle !== base) {
+    const what = p.kind === 'swap' ? 'a perpetual swap' : 'a future';
+    const eg = p.kind === 'swap' ? 'BTC/USDT:USDT' : 'BTC/USDT:USDT-261225';
+    const egInv = p.kind === 'swap' ? 'BTC/USD:BTC' : 'BTC/USD:BTC-261225';
     throw new Error(
-      `okx: symbol ${JSON.stringify(symbol)} cannot exist: a perpetual swap settles in its quote ` +
-        `(linear, e.g. BTC/USDT:USDT) or its base currency (inverse, e.g. BTC/USD:BTC)`,
+      `okx: symbol ${JSON.stringify(symbol)} cannot exist: ${what} settles in its quote ` +
+        `(linear, e.g. ${eg}) or its base currency (inverse, e.g. ${egInv})`,
     );
   }
-  return `${base}-${quote}-SWAP`;
+  return p.kind === 'swap' ? `${base}-${quote}-SWAP` : `${base}-${quote}-${p.expiry}`;
 }
 
-/** Inverse of `okxInstId` for spot and swap ids; undefined for anything else (futures, options). */
+const INST_ID_RE = /^([A-Z0-9]+)-([A-Z0-9]+)(?:-(SWAP)|-(\d{6})(?:-(\d+(?:\.\d+)?)-([CP]))?)?$/;
+
+/** Inverse of `okxInstId`; undefined for what it does not name. */
 export function okxSymbol(instId: string): string | undefined {
-  const m = /^([A-Z0-9]+)-([A-Z0-9]+)(-SWAP)?$/.exec(instId);
+  const m = INST_ID_RE.exec(instId);
   if (m === null) return undefined;
-  if (m[3] === undefined) return `${m[1]}/${m[2]}`;
-  // OKX's inverse swaps are quoted in USD and settle in the base currency.
-  return m[2] === 'USD' ? `${m[1]}/${m[2]}:${m[1]}` : `${m[1]}/${m[2]}:${m[2]}`;
+  const [, base, quote, swap, expiry, strike, cp] = m;
+  if (swap === undefined && expiry === undefined) return `${base}/${quote}`;
+  // OKX's inverse contracts (and all its options) are quoted in USD and settle in the base currency.
+  const settle = quote === 'USD' ? base : quote;
+  if (swap !== undefined) return `${base}/${quote}:${settle}`;
+  if (strike === undefined) return `${base}/${quote}:${settle}-${expiry}`;
+  return `${base}/${quote}:${settle}-${expiry}-${strike}-${cp}`;
 }
 
 /** true for derivative instruments (sizes in contracts; volumes reported differently). */
 export function isDerivativeInstId(instId: string): boolean {
-  return instId.endsWith('-SWAP') || /-\d{6}$/.test(instId);
+  return instId.endsWith('-SWAP') || /-\d{6}(?:-[\d.]+-[CP])?$/.test(instId);
+}
+
+/** OKX's instType of an instId: SPOT, SWAP, FUTURES or OPTION. */
+export function okxInstType(instId: string): 'SPOT' | 'SWAP' | 'FUTURES' | 'OPTION' {
+  if (instId.endsWith('-SWAP')) return 'SWAP';
+  if (/-[CP]$/.test(instId)) return 'OPTION';
+  return /-\d{6}$/.test(instId) ? 'FUTURES' : 'SPOT';
 }
 
 /**

@@ -1,0 +1,142 @@
+/**
+ * Instruments named by the unified grammar, end to end through real workers against the venue
+ * simulators: Kraken's case-preserved tokenised stocks (`AAPLx/USD`), OKX's dated futures and
+ * options, Bybit's linear futures. Trades stream and books equal the simulator's; an expiry the
+ * venue does not list is refused for that stream only (the venue's refusal, named).
+ */
+import { describe, expect, it } from 'vitest';
+import type { SubscriptionRejection } from '../src/engine/events.js';
+import type { BookRecord, MarketRecord, TradeRecord } from '../src/records/types.js';
+import { startBybitSimulator, startKrakenSimulator, startOkxSimulator } from '../src/simulator/index.js';
+import { booksAfterEach } from './helpers/books.js';
+import { statuses, venueRig } from './helpers/engine.js';
+import { waitFor } from './helpers/wait.js';
+
+const okxRig = venueRig('okx');
+const bybitRig = venueRig('bybit');
+const krakenRig = venueRig('kraken');
+
+const count = (records: MarketRecord[], type: string, symbol: string): number =>
+  records.filter((r) => r.type === type && r.symbol === symbol).length;
+
+interface BookTruth {
+  lastUpdateId: number;
+  bids: [number, number][];
+  asks: [number, number][];
+}
+
+/** Waits until the book rebuilt from `symbol`'s records is at the simulator's last update id; compares it. */
+async function expectBookMatches(records: MarketRecord[], symbol: string, truth: () => BookTruth): Promise<void> {
+  const books = () => records.filter((r): r is BookRecord => r.type === 'book' && r.symbol === symbol);
+  await waitFor(() => books().at(-1)?.seq === truth().lastUpdateId, `our ${symbol} book at the simulator's update id`);
+  const t = truth();
+  const ours = booksAfterEach(books()).at(-1)!;
+  expect(books()[0]!.snapshot).toBe(true);
+  expect(t.bids.length).toBeGreaterThan(5);
+  expect(ours.bids).toEqual(t.bids);
+  expect(ours.asks).toEqual(t.asks);
+}
+
+function expectTradesOf(records: MarketRecord[], symbol: string, exchange: string): void {
+  const trades = records.filter((r): r is TradeRecord => r.type === 'trade' && r.symbol === symbol);
+  expect(trades.length).toBeGreaterThanOrEqual(3);
+  for (const t of trades) {
+    expect(t.exchange).toBe(exchange);
+    expect(t.price).toBeGreaterThan(0);
+    expect(t.amount).toBeGreaterThan(0);
+  }
+}
+
+describe('dated futures and options through the engine', () => {
+  it('okx: an inverse future, a linear future and an option stream trades and exact books; an unlisted expiry is refused alone', async () => {
+    const sim = await startOkxSimulator({ seed: 7, ratePerInstrument: 60 });
+    const { engine, records } = okxRig.start(sim);
+    const rejected: SubscriptionRejection[] = [];
+    engine.on('rejected', (r) => rejected.push(r));
+    const listed: Record<string, string> = {
+      'BTC/USD:BTC-261225': 'BTC-USD-261225',
+      'BTC/USDT:USDT-261225': 'BTC-USDT-261225',
+      'BTC/USD:BTC-261225-100000-C': 'BTC-USD-261225-100000-C',
+    };
+    const unlisted = 'BTC/USD:BTC-261226-100000-C';
+    engine.subscribe({ exchange: 'okx', channels: ['trades', 'book', 'ticker'], symbols: [...Object.keys(listed), unlisted] });
+    await waitFor(
+      () => Object.keys(listed).every((s) => ['trade', 'book', 'ticker'].every((t) => count(records, t, s) >= 3)),
+      'three trades, books and tickers of every listed okx future and option',
+    );
+    for (const [symbol, instId] of Object.entries(listed)) {
+      expectTradesOf(records, symbol, 'okx');
+      await expectBookMatches(records, symbol, () => sim.book(instId));
+      expect(statuses(records, symbol)).toEqual(['synced']);
+    }
+    await waitFor(() => rejected.length >= 3, 'the unlisted option refused on each of its channels');
+    expect(new Set(rejected.map((r) => r.symbol))).toEqual(new Set([unlisted]));
+    for (const r of rejected) {
+      expect(r.code).toBe('ERR_BAD_SYMBOL');
+      expect(r.message).toContain('BTC-USD-261226-100000-C');
+    }
+    expect(count(records, 'trade', unlisted)).toBe(0);
+    expect(engine.stats().badMessages).toBe(0);
+    expect(engine.stats().integrityErrors).toBe(0);
+  });
+
+  it('bybit: USDT and USDC linear futures stream trades, tickers and exact books on the linear socket', async () => {
+    const sim = await startBybitSimulator({ seed: 9, ratePerStream: 40, tickerRate: 20 });
+    const { engine, records } = bybitRig.start(sim);
+    const rejected: SubscriptionRejection[] = [];
+    engine.on('rejected', (r) => rejected.push(r));
+    const listed: Record<string, string> = { 'BTC/USDT:USDT-261225': 'BTCUSDT-25DEC26', 'BTC/USDC:USDC-261225': 'BTC-25DEC26' };
+    const unlisted = 'BTC/USDT:USDT-270326';
+    engine.subscribe({ exchange: 'bybit', channels: ['trades', 'book', 'ticker'], symbols: [...Object.keys(listed), unlisted] });
+    await waitFor(
+      () => Object.keys(listed).every((s) => ['trade', 'book', 'ticker'].every((t) => count(records, t, s) >= 3)),
+      'three trades, books and tickers of every listed bybit future',
+    );
+    for (const [symbol, native] of Object.entries(listed)) {
+      expectTradesOf(records, symbol, 'bybit');
+      await expectBookMatches(records, symbol, () => sim.book(native, 'linear'));
+      expect(statuses(records, symbol)).toEqual(['synced']);
+    }
+    await waitFor(() => rejected.length >= 1, 'the unlisted future refused');
+    expect(new Set(rejected.map((r) => r.symbol))).toEqual(new Set([unlisted]));
+    expect(rejected.every((r) => r.code === 'ERR_BAD_SYMBOL')).toBe(true);
+    expect(engine.stats().connections).toHaveLength(1);
+    expect(engine.stats().badMessages).toBe(0);
+  });
+});
+
+describe('case-preserving symbols through the engine', () => {
+  it("kraken: AAPLx/USD streams trades and a book equal to the simulator's, under its own spelling", async () => {
+    const sim = await startKrakenSimulator({ seed: 5 });
+    const { engine, records } = krakenRig.start(sim);
+    const rejected: SubscriptionRejection[] = [];
+    engine.on('rejected', (r) => rejected.push(r));
+    // A case-preserved pair the venue does not list (the simulator lists xStocks against USD only).
+    engine.subscribe({ exchange: 'kraken', channels: ['trades', 'book'], symbols: ['AAPLx/USD', 'AAPLx/EUR'] });
+    await waitFor(
+      () => count(records, 'trade', 'AAPLx/USD') >= 3 && count(records, 'book', 'AAPLx/USD') >= 3,
+      'three AAPLx/USD trades and books',
+    );
+    expectTradesOf(records, 'AAPLx/USD', 'kraken');
+    sim.freeze(true);
+    const same = (): boolean => {
+      const ours = engine.book('kraken', 'AAPLx/USD');
+      const truth = sim.book('AAPLx/USD');
+      return (
+        ours?.synced === true &&
+        JSON.stringify(ours.levels('bids')) === JSON.stringify(truth.bids.slice(0, 25)) &&
+        JSON.stringify(ours.levels('asks')) === JSON.stringify(truth.asks.slice(0, 25))
+      );
+    };
+    await waitFor(same, "the engine's AAPLx/USD book to equal the simulator's");
+    sim.freeze(false);
+    await waitFor(() => rejected.length >= 2, 'AAPLx/EUR refused on both channels');
+    expect(new Set(rejected.map((r) => r.symbol))).toEqual(new Set(['AAPLx/EUR']));
+    expect(rejected.every((r) => r.code === 'ERR_BAD_SYMBOL' && r.message.includes('AAPLx/EUR'))).toBe(true);
+    expect(count(records, 'trade', 'AAPLx/EUR')).toBe(0);
+    // An all-lower-case slip is refused at subscribe with the upper-case spelling as a hint.
+    expect(() => engine.subscribe({ exchange: 'kraken', channels: ['trades'], symbols: ['aaplx/usd'] })).toThrow(
+      /invalid symbol "aaplx\/usd".*did you mean AAPLX\/USD\?/,
+    );
+  });
+});
