@@ -99,6 +99,15 @@ export class Consumer {
     };
   }
 
+  /**
+   * Share of a connection's ring in use, 0 to 1: bytes written and not yet consumed over the
+   * ring's capacity (undefined for no such ring). Near 1 the producer waits or drops.
+   */
+  ringFill(connectionId: number): number | undefined {
+    const slot = this.rings.find((r) => r.connectionId === connectionId);
+    return slot === undefined ? undefined : slot.reader.usedBytes() / slot.reader.capacity;
+  }
+
   /** Data records consumed for one symbol and record type. */
   streamMessages(symbolId: number, type: number): number {
     const i = symbolId * 8 + type;

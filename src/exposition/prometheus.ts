@@ -9,6 +9,16 @@ export const LATENCY_BUCKETS_SECONDS = exponentialBuckets(0.000025, 2, 17);
 
 const CONNECTION_STATES = ['connecting', 'connected', 'stale', 'reconnecting', 'failed', 'closed'] as const;
 
+/** A source that can say how full each connection's ring is (a remote feed; an engine once it exposes it). */
+export interface RingFillSource {
+  /** 0 to 1, or undefined when the connection has no ring. */
+  ringFill(connectionId: number): number | undefined;
+}
+
+function hasRingFill(source: RecordConsumer): source is RecordConsumer & RingFillSource {
+  return typeof (source as Partial<RingFillSource>).ringFill === 'function';
+}
+
 /**
  * A Prometheus registry of its own (never prom-client's global one) over an engine or a remote
  * feed: counters and gauges are read from `stats()` at scrape time; the latency histograms are
@@ -77,6 +87,21 @@ export class RingfeedMetrics {
         }
       },
     });
+    if (hasRingFill(source)) {
+      new Gauge({
+        name: 'ringfeed_connection_ring_fill_ratio',
+        help: 'Share of the connection ring in use (0-1): records written and not yet consumed; near 1 the producer waits or drops',
+        labelNames: ['connection', 'exchange'],
+        registers: [r],
+        collect() {
+          this.reset();
+          for (const c of source.stats().connections) {
+            const fill = source.ringFill(c.id);
+            if (fill !== undefined) this.labels(String(c.id), c.exchange).set(fill);
+          }
+        },
+      });
+    }
     const totals: [string, string, (s: ReturnType<RecordConsumer['stats']>) => number][] = [
       ['ringfeed_messages_total', 'Data records consumed', (s) => s.messages],
       ['ringfeed_drops_total', 'Records lost (dropped, or missing upstream for a feed)', (s) => s.drops],

@@ -568,6 +568,15 @@ export class RemoteFeed extends EventEmitter<{ closed: [] }> implements RecordCo
   }
 
 
+  /**
+   * Share of the local ring in use (0 to 1). Every subscription writes into the one ring, so each
+   * connection id answers the same figure; undefined for an id that is not a subscription.
+   */
+  ringFill(connectionId: number): number | undefined {
+    if (!(connectionId >= 1 && connectionId <= this.subs.length)) return undefined;
+    return this.consumer.ringFill(1);
+  }
+
   stats(): FeedStats {
     this.assertOpen();
     const c = this.consumer.counters;
