@@ -160,7 +160,7 @@ describe('bybit adapter', () => {
     h.session.addStreams([spec('trades', 'BTC/USDT')]);
     const trade = (i: string, seq: number, BT: boolean) => ({ T: 1_786_538_700_833, s: 'BTCUSDT', S: 'Sell', v: '0.5', p: '64104.5', i, seq, BT, RPI: false });
     h.feed({ topic: 'publicTrade.BTCUSDT', ts: 1, type: 'snapshot', data: [trade('a', 10, false), trade('b', 11, true), trade('c', 12, false)] });
-    expect(h.of('trade').map((t) => t.seq)).toEqual([10, 12]);
+    expect(h.of('trade').map((t) => t.tradeId)).toEqual(['a', 'c']);
     expect(h.session.stats.offBookTrades).toBe(1);
     const text = JSON.stringify({ topic: 'publicTrade.BTCUSDT', ts: 2, type: 'snapshot', data: [trade('d', 13, false)] }).replace('"seq":13', '"seq":1e999');
     expect(() => h.feed(text)).toThrow(/bybit: malformed publicTrade\.BTCUSDT frame: field "seq" is not a finite number/);
@@ -561,11 +561,12 @@ describe('bybit: tickers, trades and candles', () => {
     h.feed(frame([tr('a', 10), tr('b', 10, 'Sell'), tr('c', 10)])); // overlap from a second socket
     h.feed(frame([tr('z', 9)])); // older
     h.feed(frame([tr('d', 11)]));
-    expect(h.of('trade').map((t) => [t.seq, t.side])).toEqual([
-      [10, Side.buy],
-      [10, Side.sell],
-      [10, Side.buy],
-      [11, Side.buy],
+    // The records carry the venue's ids ('a' is not an integer: text, seq NaN).
+    expect(h.of('trade').map((t) => [t.tradeId, t.seq, t.side])).toEqual([
+      ['a', Number.NaN, Side.buy],
+      ['b', Number.NaN, Side.sell],
+      ['c', Number.NaN, Side.buy],
+      ['d', Number.NaN, Side.buy],
     ]);
     expect(h.session.stats.duplicates).toBe(3);
   });

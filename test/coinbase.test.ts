@@ -177,7 +177,7 @@ describe('coinbase subscribe frames', () => {
 // ─── normalization ─────────────────────────────────────────────────────────────────────────
 
 describe('coinbase normalization', () => {
-  it('normalizes a match to the aggressor side (the message carries the maker side)', () => {
+  it('normalizes a match to the aggressor side (the message carries the maker side); seq is the trade id', () => {
     const h = harness();
     const s = createCoinbaseSession(h.ctx);
     s.addStreams([spec('trades', 'BTC/USD', 1)]);
@@ -185,8 +185,8 @@ describe('coinbase normalization', () => {
     s.onMessage(match('BTC-USD', 2, 'buy'));
     s.onMessage(match('BTC-USD', 2, 'buy')); // duplicate: dropped silently
     expect(h.of('trade')).toEqual([
-      { type: 'trade', symbolId: 1, ts: Date.parse('2024-01-02T03:04:05.123Z'), seq: 1007, side: Side.buy, price: 100.5, amount: 0.5 },
-      { type: 'trade', symbolId: 1, ts: Date.parse('2024-01-02T03:04:05.123Z'), seq: 1014, side: Side.sell, price: 100.5, amount: 0.5 },
+      { type: 'trade', symbolId: 1, ts: Date.parse('2024-01-02T03:04:05.123Z'), seq: 1, side: Side.buy, price: 100.5, amount: 0.5 },
+      { type: 'trade', symbolId: 1, ts: Date.parse('2024-01-02T03:04:05.123Z'), seq: 2, side: Side.sell, price: 100.5, amount: 0.5 },
     ]);
     expect(s.stats.duplicates).toBe(1);
   });
@@ -383,7 +383,8 @@ describe('coinbase recorded capture (cryptofeed COINBASE.ws.28.0, legacy level2)
     });
     // First match of the capture: SKL-BTC maker sold → the aggressor bought.
     const skl = products.indexOf('SKL-BTC') + 1;
-    const firstMatch = h.of('trade', skl).find((t) => t.seq === 177100030)!;
+    // Its trade_id (280232) is the record's seq; the feed sequence (177100030) is not the trade's identity.
+    const firstMatch = h.of('trade', skl).find((t) => t.seq === 280232)!;
     expect(firstMatch).toMatchObject({ side: Side.buy, price: 0.00001305, amount: 985, ts: Date.parse('2021-04-17T16:43:37.089Z') });
   });
 });

@@ -70,8 +70,19 @@ describe('RecordEncoder → RecordView round trip', () => {
       side: 'sell',
       price: 43210.5,
       amount: 0.0125,
+      tradeId: '',
     });
     expect(Object.isFrozen(r)).toBe(true);
+  });
+
+  it('trade with a text trade id (a UUID): carried whole, the record 8-byte aligned; seq stays NaN', () => {
+    const uuid = '8c2b8d3e-3f7a-4c1e-9a57-0e2f6c1d9b42';
+    expect(t.enc.trade(t.btc, 1_700_000_000_000, Number.NaN, Side.buy, 1, 2, uuid)).toBe(true);
+    expect(t.enc.trade(t.btc, 1_700_000_000_001, 7, Side.buy, 1, 2)).toBe(true);
+    t.enc.publish();
+    const [a, b] = t.drain();
+    expect(a).toMatchObject({ type: 'trade', seq: Number.NaN, tradeId: uuid, streamSeq: 0 });
+    expect(b).toMatchObject({ type: 'trade', seq: 7, tradeId: '', streamSeq: 1 });
   });
 
   it('trade sides', () => {
@@ -252,7 +263,7 @@ describe('RecordEncoder → RecordView round trip', () => {
 // reads (so it wraps and pads many times), reads back exactly.
 
 type Op =
-  | { k: 'trade'; sym: number; ts: number; seq: number; side: number; price: number; amount: number }
+  | { k: 'trade'; sym: number; ts: number; seq: number; side: number; price: number; amount: number; id: string }
   | { k: 'quote'; sym: number; ts: number; seq: number; v: number[] }
   | { k: 'ticker'; sym: number; ts: number; seq: number; v: number[] }
   | { k: 'book'; sym: number; ts: number; first: number; seq: number; snap: boolean; bids: number[]; asks: number[] }
@@ -263,7 +274,16 @@ const num = fc.double();
 const sym = fc.constantFrom(0, 1, 2);
 const flat = (max: number) => fc.array(fc.tuple(num, num), { maxLength: max }).map((l) => l.flat());
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ k: fc.constant('trade' as const), sym, ts: num, seq: num, side: fc.constantFrom(0, 1, 2), price: num, amount: num }),
+  fc.record({
+    k: fc.constant('trade' as const),
+    sym,
+    ts: num,
+    seq: num,
+    side: fc.constantFrom(0, 1, 2),
+    price: num,
+    amount: num,
+    id: fc.oneof(fc.constant(''), fc.stringMatching(/^[\x21-\x7e]{1,64}$/), fc.uuid()),
+  }),
   fc.record({ k: fc.constant('quote' as const), sym, ts: num, seq: num, v: fc.array(num, { minLength: 4, maxLength: 4 }) }),
   fc.record({ k: fc.constant('ticker' as const), sym, ts: num, seq: num, v: fc.array(num, { minLength: 12, maxLength: 12 }) }),
   fc.record({ k: fc.constant('book' as const), sym, ts: num, first: num, seq: num, snap: fc.boolean(), bids: flat(60), asks: flat(60) }),
@@ -274,7 +294,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 function encode(enc: RecordEncoder, op: Op): boolean {
   switch (op.k) {
     case 'trade':
-      return enc.trade(op.sym, op.ts, op.seq, op.side, op.price, op.amount);
+      return enc.trade(op.sym, op.ts, op.seq, op.side, op.price, op.amount, op.id);
     case 'quote':
       return enc.quote(op.sym, op.ts, op.seq, op.v[0], op.v[1], op.v[2], op.v[3]);
     case 'ticker':
@@ -297,7 +317,7 @@ function expected(op: Op, streamSeq: number, recvTs: number): MarketRecord {
   const b = { exchange: 'binance', symbol: SYMBOLS[op.sym], recvTs, streamSeq };
   switch (op.k) {
     case 'trade':
-      return { ...b, type: 'trade', exchangeTs: venueTime(op.ts, recvTs), seq: op.seq, side: SIDES[op.side], price: op.price, amount: op.amount };
+      return { ...b, type: 'trade', exchangeTs: venueTime(op.ts, recvTs), seq: op.seq, side: SIDES[op.side], price: op.price, amount: op.amount, tradeId: op.id };
     case 'quote':
       return { ...b, type: 'quote', exchangeTs: venueTime(op.ts, recvTs), seq: op.seq, bidPrice: op.v[0], bidAmount: op.v[1], askPrice: op.v[2], askAmount: op.v[3] };
     case 'ticker':

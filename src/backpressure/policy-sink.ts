@@ -110,13 +110,13 @@ export class PolicySink implements RecordSink {
     this.latest.set(key, write);
   }
 
-  trade(symbolId: number, exchangeTs: number, seq: number, side: number, price: number, amount: number): void {
-    if ((this.clear() || this.flush()) && this.out.trade(symbolId, exchangeTs, seq, side, price, amount)) return;
+  trade(symbolId: number, exchangeTs: number, seq: number, side: number, price: number, amount: number, tradeId?: string): void {
+    if ((this.clear() || this.flush()) && this.out.trade(symbolId, exchangeTs, seq, side, price, amount, tradeId)) return;
     if (this.policy === 'drop') {
       this.drop();
       return;
     }
-    this.enqueue(() => this.out.trade(symbolId, exchangeTs, seq, side, price, amount));
+    this.enqueue(() => this.out.trade(symbolId, exchangeTs, seq, side, price, amount, tradeId));
   }
 
   quote(

@@ -16,6 +16,8 @@ import {
   FLAG_CLOSED,
   FLAG_SIDE_MASK,
   FLAG_SNAPSHOT,
+  FLAG_TRADE_ID,
+  MAX_TRADE_ID_LENGTH,
   OFF_EXCHANGE,
   OFF_EXCHANGE_TS,
   OFF_FLAGS,
@@ -46,8 +48,10 @@ import {
   TICKER_QUOTE_VOLUME,
   TICKER_SIZE,
   TRADE_AMOUNT,
+  TRADE_ID,
+  TRADE_ID_LENGTH,
   TRADE_PRICE,
-  TRADE_SIZE,
+  tradeRecordSize,
 } from './layout.js';
 import { statusName } from './names.js';
 import type { RecordSink, TickerFields } from './sink.js';
@@ -141,12 +145,21 @@ export class RecordEncoder implements RecordSink {
     side: number,
     price: number,
     amount: number,
+    tradeId = '',
   ): boolean {
-    const o = this.begin(TRADE_SIZE, RecordType.trade, side & FLAG_SIDE_MASK, symbolId, exchangeTs, seq);
+    const n = Math.min(tradeId.length, MAX_TRADE_ID_LENGTH);
+    const flags = (side & FLAG_SIDE_MASK) | (n > 0 ? FLAG_TRADE_ID : 0);
+    const o = this.begin(tradeRecordSize(n), RecordType.trade, flags, symbolId, exchangeTs, seq);
     if (o < 0) return false;
     const f = o >>> 3;
     this.f64[f + (TRADE_PRICE >>> 3)] = price;
     this.f64[f + (TRADE_AMOUNT >>> 3)] = amount;
+    if (n > 0) {
+      const u8 = this.u8;
+      u8[o + TRADE_ID_LENGTH] = n;
+      // Sessions pass printable ASCII; anything else is masked rather than mis-encoded.
+      for (let i = 0; i < n; i++) u8[o + TRADE_ID + i] = tradeId.charCodeAt(i) & 0x7f;
+    }
     return true;
   }
 

@@ -27,11 +27,22 @@ export const OFF_BODY = HEADER_SIZE;
 export const FLAG_SIDE_MASK = 0b11;
 export const FLAG_SNAPSHOT = 1 << 2;
 export const FLAG_CLOSED = 1 << 3;
+/** A trade carries its venue trade id as text (the id is not an exact integer for `seq`). */
+export const FLAG_TRADE_ID = 1 << 4;
 
-// trade
+// trade; with FLAG_TRADE_ID: u8 id length at 56, the id's bytes (ASCII) from 57
 export const TRADE_PRICE = 40;
 export const TRADE_AMOUNT = 48;
 export const TRADE_SIZE = 56;
+export const TRADE_ID_LENGTH = 56;
+export const TRADE_ID = 57;
+/** Longest trade id a record carries (sessions refuse longer ones). */
+export const MAX_TRADE_ID_LENGTH = 64;
+
+/** Size of a trade record carrying an id of `length` bytes (0: none). */
+export function tradeRecordSize(length: number): number {
+  return length === 0 ? TRADE_SIZE : (TRADE_ID + length + 7) & ~7;
+}
 
 // quote
 export const QUOTE_BID_PRICE = 40;

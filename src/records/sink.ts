@@ -9,6 +9,10 @@
  * is set by the connection task once per socket read, not by the adapter.
  */
 export interface RecordSink {
+  /**
+   * `tradeId`: the venue's trade id where it is not an exact integer (a UUID, or digits beyond
+   * 2^53), printable ASCII, at most 64 characters; otherwise the id is `seq` and this is omitted.
+   */
   trade(
     symbolId: number,
     exchangeTs: number,
@@ -16,6 +20,7 @@ export interface RecordSink {
     side: number,
     price: number,
     amount: number,
+    tradeId?: string,
   ): void;
   quote(
     symbolId: number,

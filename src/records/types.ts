@@ -74,6 +74,11 @@ export interface TradeRecord extends RecordBase {
   readonly side: SideName;
   readonly price: number;
   readonly amount: number;
+  /**
+   * The venue's trade id where it is not an exact integer (Bybit: UUIDs on linear, 19-digit ids on
+   * spot); '' where the id is `seq` (or the venue has none). Deduplicate on `tradeId || seq`.
+   */
+  readonly tradeId: string;
 }
 
 export interface QuoteRecord extends RecordBase {

@@ -14,6 +14,7 @@ import {
   FLAG_CLOSED,
   FLAG_SIDE_MASK,
   FLAG_SNAPSHOT,
+  FLAG_TRADE_ID,
   OFF_EXCHANGE,
   OFF_EXCHANGE_TS,
   OFF_FLAGS,
@@ -42,6 +43,8 @@ import {
   TICKER_OPEN,
   TICKER_QUOTE_VOLUME,
   TRADE_AMOUNT,
+  TRADE_ID,
+  TRADE_ID_LENGTH,
   TRADE_PRICE,
 } from './layout.js';
 import { RECORD_TYPE_NAMES, SIDE_NAMES, statusName } from './names.js';
@@ -168,6 +171,12 @@ export class RecordView {
   }
   get amount(): number {
     return this.d(TRADE_AMOUNT);
+  }
+  /** The venue's trade id as text, '' where it is `seq` (see `TradeRecord.tradeId`); allocates only when present. */
+  get tradeId(): string {
+    const o = this.o;
+    if ((this.u8[o + OFF_FLAGS] & FLAG_TRADE_ID) === 0) return '';
+    return String.fromCharCode(...this.u8.subarray(o + TRADE_ID, o + TRADE_ID + this.u8[o + TRADE_ID_LENGTH]));
   }
 
   // quote (bidPrice / askPrice also for tickers)
@@ -300,6 +309,7 @@ export class RecordView {
           side: this.side,
           price: this.price,
           amount: this.amount,
+          tradeId: this.tradeId,
         });
       case 'quote':
         return Object.freeze({

@@ -22,10 +22,10 @@ export class TaskSink implements RecordSink {
     private readonly outsideRead: () => void,
   ) {}
 
-  trade(symbolId: number, exchangeTs: number, seq: number, side: number, price: number, amount: number): void {
+  trade(symbolId: number, exchangeTs: number, seq: number, side: number, price: number, amount: number, tradeId?: string): void {
     this.count++;
     if (!this.reading) this.outsideRead();
-    this.out.trade(symbolId, exchangeTs, seq, side, price, amount);
+    this.out.trade(symbolId, exchangeTs, seq, side, price, amount, tradeId);
   }
 
   quote(

@@ -41,6 +41,7 @@ import { dec, isObj, type Obj, preview, } from '../kit/json-fields.js';
 import { ASKS, BIDS, LevelScratch, parsePairLevels } from '../kit/levels.js';
 import { type SessionStats, sessionStats } from '../kit/session-stats.js';
 import { emptyTickerFields } from '../kit/ticker-fields.js';
+import { isTradeId, tradeIdSeq, tradeIdText } from '../kit/trade-id.js';
 import { batchArgs, bybitIntervalSec, DEFAULT_BOOK_DEPTH, MAX_ARGS_PER_REQUEST, topicOf } from './topics.js';
 
 /** Resync timing (`minResyncIntervalMs`, `snapshotTimeoutMs`, `now` …): see kit/book-resync.ts. */
@@ -429,8 +430,9 @@ export class BybitSession implements VenueSession {
         ids.clear();
       }
       ids.add(id);
-      // S is the taker's side.
-      this.ctx.sink.trade(st.symbolId, ts, seq, S === 'Buy' ? Side.buy : Side.sell, price, amount);
+      // S is the taker's side. The trade id: spot ids have 19 digits, linear ids are UUIDs, so
+      // mostly text; the cross sequence is not the trade's identity (a match shares it).
+      this.ctx.sink.trade(st.symbolId, ts, tradeIdSeq(id), S === 'Buy' ? Side.buy : Side.sell, price, amount, tradeIdText(id));
     }
   }
 
@@ -440,7 +442,7 @@ export class BybitSession implements VenueSession {
     this.fields.size(topic, t, 'p');
     this.fields.size(topic, t, 'v');
     if (t.S !== 'Buy' && t.S !== 'Sell') throw this.badField(topic, t, 'S', 'is not Buy or Sell');
-    if (typeof t.i !== 'string') throw this.badField(topic, t, 'i', 'is not a string');
+    if (!isTradeId(t.i)) throw this.badField(topic, t, 'i', 'is not a trade id (printable text, at most 64 characters)');
     if (t.seq !== undefined && !(typeof t.seq === 'number' && Number.isFinite(t.seq))) throw this.badField(topic, t, 'seq', 'is not a finite number');
     if (t.BT !== undefined && typeof t.BT !== 'boolean') throw this.badField(topic, t, 'BT', 'is not a boolean');
   }

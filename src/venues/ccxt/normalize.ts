@@ -6,6 +6,7 @@
  */
 import { ResyncReason, Side, StatusCode } from '../../records/types.js';
 import type { RecordSink, TickerFields } from '../contract.js';
+import { isTradeId, tradeIdSeq, tradeIdText } from '../kit/trade-id.js';
 import type { CcxtOhlcv, CcxtOrderBook, CcxtTicker, CcxtTrade } from './types.js';
 
 const UNIT_SEC: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800, M: 2_592_000, y: 31_536_000 };
@@ -21,10 +22,9 @@ function num(v: number | null | undefined): number {
   return typeof v === 'number' ? v : Number.NaN;
 }
 
-/** A venue id as a record sequence when it is a safe integer, NaN otherwise. */
+/** A venue id as a record sequence when it is an exact integer, NaN otherwise. */
 export function idSeq(id: string | null | undefined): number {
-  if (typeof id !== 'string' || !/^[0-9]{1,15}$/.test(id)) return Number.NaN;
-  return Number(id);
+  return typeof id === 'string' ? tradeIdSeq(id) : Number.NaN;
 }
 
 const RECENT_TRADES = 4096;
@@ -56,7 +56,7 @@ export class TradeNormalizer {
       if (this.seen.has(key)) continue;
       this.remember(key);
       const side = t.side === 'buy' ? Side.buy : t.side === 'sell' ? Side.sell : Side.unknown;
-      this.sink.trade(this.symbolId, ts, idSeq(t.id), side, price, amount);
+      this.sink.trade(this.symbolId, ts, idSeq(t.id), side, price, amount, isTradeId(t.id) ? tradeIdText(t.id) : '');
       emitted++;
     }
     return emitted;

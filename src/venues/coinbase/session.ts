@@ -366,7 +366,8 @@ export class CoinbaseSession implements VenueSession {
   private onMatch(p: ProductState | undefined, m: Obj, last: boolean): void {
     if (p === undefined) return;
     const id = this.fields.integer(p, m, 'trade_id');
-    const seq = this.fields.integer(p, m, 'sequence');
+    // The feed sequence is checked to be an integer, as the frame's; the trade's identity is its id.
+    this.fields.integer(p, m, 'sequence');
     const price = this.fields.size(p, m, 'price');
     const amount = this.fields.size(p, m, 'size');
     const ts = this.time(p, m);
@@ -386,7 +387,7 @@ export class CoinbaseSession implements VenueSession {
     // task), so it sets the baseline but is not emitted as a trade.
     if (!p.trades || last) return;
     // `side` is the maker order's side; the taker (aggressor) took the other side.
-    this.ctx.sink.trade(p.symbolId, ts, seq, side === 'buy' ? Side.sell : Side.buy, price, amount);
+    this.ctx.sink.trade(p.symbolId, ts, id, side === 'buy' ? Side.sell : Side.buy, price, amount);
   }
 
   private onHeartbeat(p: ProductState | undefined, m: Obj): void {
