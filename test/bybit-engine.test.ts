@@ -65,6 +65,12 @@ describe('bybit through the engine (real workers, simulator)', () => {
       expect(records.find((r) => r.type === 'book' && r.symbol === s)).toMatchObject({ snapshot: true });
       expect(statuses(records, s)).toEqual(['synced']);
     }
+    // Trade ids reach the consumer whole, as text (spot: 19 digits, linear: UUIDs), unique per symbol.
+    for (const s of [...spot, perp]) {
+      const ids = records.flatMap((r) => (r.type === 'trade' && r.symbol === s ? [r.tradeId] : []));
+      expect(ids.every((id) => /^(\d{19}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.test(id)), ids.slice(0, 3).join()).toBe(true);
+      expect(new Set(ids).size).toBe(ids.length);
+    }
     const perpTicker = records.find((r): r is TickerRecord => r.type === 'ticker' && r.symbol === perp)!;
     expect(perpTicker.exchange).toBe('bybit');
     expect(Number.isFinite(perpTicker.markPrice) && Number.isFinite(perpTicker.fundingRate)).toBe(true);
