@@ -135,6 +135,43 @@ describe('book snapshots for late joiners', () => {
     expect(joinMs).toBeLessThan(2000);
   }, 60_000);
 
+  it('a snapshot from before a publisher restart is not loaded; the restarted publisher’s is, with the deltas stored after it', async () => {
+    const names = uniqueNames('snaprestart');
+    cleanups.push(() => deleteStream(SHARED_NATS, names.stream));
+    const hourly = { bookSnapshotIntervalMs: 3_600_000 }; // snapshots only when the test says
+    const first = await publisherOn(SHARED_NATS, names, 12, hourly);
+    const a = new ViewSource('binance', first.handle);
+    a.book('BTC/USDT', 1, true, [99, 1], [101, 1]);
+    a.book('BTC/USDT', 2, false, [98, 1], []);
+    expect(await first.settled()).toBe(true);
+    first.snapshotBooksNow();
+    await waitFor(() => first.stats().snapshots === 1, 'the first publisher’s snapshot');
+    await first.close();
+    await new Promise((r) => setTimeout(r, 5)); // another epoch
+    const second = await publisherOn(SHARED_NATS, names, 12, hourly);
+    const b = new ViewSource('binance', second.handle);
+    b.book('BTC/USDT', 50, true, [90, 5], [110, 5]);
+    expect(await second.settled()).toBe(true);
+
+    const stale = await connectFeed({ servers: SHARED_NATS, ...names, from: 'new' });
+    cleanups.push(() => stale.close());
+    expect(stale.stats().feed.snapshotsLoaded).toBe(0);
+    expect(stale.book('binance', 'BTC/USDT')?.synced ?? false).toBe(false);
+
+    second.snapshotBooksNow();
+    await waitFor(() => second.stats().snapshots === 1, 'the second publisher’s snapshot');
+    b.book('BTC/USDT', 51, false, [], [110, 0, 111, 2]);
+    expect(await second.settled()).toBe(true);
+    const fresh = await connectFeed({ servers: SHARED_NATS, ...names, from: 'new' });
+    cleanups.push(() => fresh.close());
+    expect(fresh.stats().feed.snapshotsLoaded).toBe(1);
+    expect(fresh.book('binance', 'BTC/USDT')?.synced).toBe(true);
+    // The delta stored after the snapshot but before the join is applied too.
+    await waitFor(() => fresh.book('binance', 'BTC/USDT')?.seq === 51, 'the stored delta after the snapshot');
+    expect(levelsOf(fresh.book('binance', 'BTC/USDT'))).toBe(JSON.stringify([[[90, 5]], [[111, 2]]]));
+    expect(fresh.stats().feed).toMatchObject({ gaps: 0, duplicates: 0, publisherRestarts: 0 });
+  }, 30_000);
+
   it('subject helpers: snapshot subjects sit outside the data stream’s subjects and map back to their book', () => {
     const snap = bookSnapshotSubject('ringfeed', 'binance', 'BTC/USDT');
     expect(snap).toBe('ringfeed_snap.binance.book.BTC~2FUSDT');
