@@ -14,7 +14,6 @@
 
 import { writeFileSync } from 'node:fs';
 import { PolicySink } from '../src/backpressure/policy-sink.js';
-import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { RecordEncoder } from '../src/records/encoder.js';
 import { SymbolTable } from '../src/records/symbols.js';
 import { RecordView } from '../src/records/view.js';
@@ -22,6 +21,7 @@ import { createRing, RingReader, RingWriter } from '../src/ring/ring.js';
 import { mulberry32 } from '../src/simulator/kit/rng.js';
 import type { RecordSink, SessionContext, StreamSpec } from '../src/venues/contract.js';
 import { capturedSession, captureFrames, mutateCaptured } from '../test/kit/captured-frames.js';
+import { quietContext } from '../test/kit/recording-context.js';
 import { CAPTURED_CASES, RECORDED_CASES, recordedSession } from '../test/kit/venue-cases.js';
 
 function arg(name: string, dflt: number): number {
@@ -157,15 +157,7 @@ for (const v of targets) {
       candle: (...a) => (check('candle', a.slice(5, 10) as number[]), policy.candle(...a)),
       status: (...a) => policy.status(...a),
     };
-    const ctx: SessionContext = {
-      limits: DEFAULT_LIMITS,
-      sink,
-      log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
-      restUrl: 'http://127.0.0.1:1',
-      fetchJson: () => new Promise(() => {}),
-      send: quiet,
-      onResync: quiet,
-    };
+    const ctx = quietContext(sink);
     const session = v.open(ctx);
     const input: string[] = [];
     let expected = 0;

@@ -10,15 +10,15 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PolicySink } from '../src/backpressure/policy-sink.js';
-import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { RecordEncoder } from '../src/records/encoder.js';
 import { SymbolTable } from '../src/records/symbols.js';
 import { type MarketRecord, StatusCode } from '../src/records/types.js';
 import { RecordView } from '../src/records/view.js';
 import { createRing, RingReader, RingWriter } from '../src/ring/ring.js';
 import { mulberry32 } from '../src/simulator/kit/rng.js';
-import type { RecordSink, SessionContext, StreamSpec } from '../src/venues/contract.js';
+import type { RecordSink, StreamSpec } from '../src/venues/contract.js';
 import { type CapturedVenueCase, capturedSession, captureFrames, mutateCaptured } from './kit/captured-frames.js';
+import { quietContext } from './kit/recording-context.js';
 import { CAPTURED_CASES, RECORDED_CASES, type RecordedVenueCase, recordedSession } from './kit/venue-cases.js';
 
 const RUNS = Number(process.env.RINGFEED_PROPERTY_RUNS ?? 2000);
@@ -52,20 +52,6 @@ function recordingSink(rec: Recorded): RecordSink {
   };
 }
 
-function fakeContext(sink: RecordSink): SessionContext {
-  const quiet = () => {};
-  return {
-    limits: DEFAULT_LIMITS,
-    sink,
-    log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
-    restUrl: 'http://127.0.0.1:1',
-    // The snapshot never arrives: book streams stay buffering (and validating) diffs.
-    fetchJson: () => new Promise(() => {}),
-    send: quiet,
-    onResync: quiet,
-  };
-}
-
 /** What a property run needs of a venue: real frames, mutations of them, a session on a sink. */
 interface PropertyCase<F extends string | Buffer> {
   readonly id: string;
@@ -92,7 +78,7 @@ function recordedCase(v: RecordedVenueCase): PropertyCase<string> {
     runs: RUNS,
     arb: frameArb(v),
     open(sink) {
-      const s = recordedSession(v, fakeContext(sink));
+      const s = recordedSession(v, quietContext(sink));
       s.addStreams(v.recorded.streams);
       return { feed: (f) => s.onMessage(f), close: () => s.onDisconnect() };
     },

@@ -7,13 +7,13 @@
 import { connect as connectTcp } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { DEFAULT_LIMITS } from '../src/engine/options.js';
 import { startReplayServer } from '../src/simulator/ccxt/replay-server.js';
 import { VENUE_SIMULATORS } from '../src/simulator/index.js';
 import { readClientRequest } from '../src/simulator/kit/client-request.js';
 import type { BaseStats, CommonFaults } from '../src/simulator/kit/venue-server.js';
 import type { RecordSink, SocketVenueAdapter, StreamSpec, VenueSession } from '../src/venues/contract.js';
 import { waitFor } from './helpers/wait.js';
+import { NO_SINK, quietContext } from './kit/recording-context.js';
 import { VENUE_CASES } from './kit/venue-cases.js';
 
 interface KitSimulator {
@@ -64,18 +64,8 @@ class Recorder {
     readonly ws: WebSocket,
     row: VenueRow,
   ) {
-    const quiet = () => {};
-    const sink: RecordSink = { trade: () => this.trades++, quote: quiet, ticker: quiet, book: quiet, candle: quiet, status: quiet };
-    const log = { debug: quiet, info: quiet, warn: quiet, error: quiet };
-    this.session = row.adapter.createSession({
-      limits: DEFAULT_LIMITS,
-      sink,
-      log,
-      restUrl: 'http://127.0.0.1:1',
-      fetchJson: () => new Promise(() => {}),
-      send: (text) => ws.send(text),
-      onResync: quiet,
-    });
+    const sink: RecordSink = { ...NO_SINK, trade: () => this.trades++ };
+    this.session = row.adapter.createSession({ ...quietContext(sink), send: (text) => ws.send(text) });
     this.session.addStreams([row.stream]);
     ws.on('open', () => {
       for (const m of this.session.openMessages([row.stream])) ws.send(m);

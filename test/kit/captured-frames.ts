@@ -9,8 +9,9 @@
  */
 import net from 'node:net';
 import { DEFAULT_LIMITS } from '../../src/engine/options.js';
-import type { RecordSink, StreamSpec, TcpSession, TcpSessionContext, TcpVenueAdapter } from '../../src/venues/contract.js';
+import type { RecordSink, StreamSpec, TcpSession, TcpVenueAdapter } from '../../src/venues/contract.js';
 import { waitFor } from '../helpers/wait.js';
+import { NO_SINK, quietTcpContext } from './recording-context.js';
 import type { VenueCase } from './venue-cases.js';
 
 /** A TCP row's capture: what to subscribe on the simulator, how many frames to keep. */
@@ -32,26 +33,13 @@ export interface CapturedCase {
 
 export type CapturedVenueCase = VenueCase & { readonly captured: CapturedCase };
 
-const quiet = () => {};
-
 /** A session of `c` on `sink`, its handshake written to `send`, with the row's streams. */
-export function capturedSession(c: CapturedVenueCase, sink: RecordSink, send: (bytes: Uint8Array) => void = quiet): TcpSession<Buffer> {
-  const adapter = c.adapter as TcpVenueAdapter;
-  const ctx: TcpSessionContext = {
-    sink,
-    log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
-    send,
-    onResync: quiet,
-    reject: quiet,
-    limits: DEFAULT_LIMITS,
-  };
-  const session = adapter.createSession(ctx);
+export function capturedSession(c: CapturedVenueCase, sink: RecordSink, send: (bytes: Uint8Array) => void = () => {}): TcpSession<Buffer> {
+  const session = (c.adapter as TcpVenueAdapter).createSession(quietTcpContext(sink, send));
   for (const bytes of session.openMessages(c.captured.streams)) send(bytes);
   session.addStreams(c.captured.streams);
   return session;
 }
-
-const NO_SINK: RecordSink = { trade: quiet, quote: quiet, ticker: quiet, book: quiet, candle: quiet, status: quiet };
 
 /** The first `captured.frames` frames `c`'s simulator sends a real session of `c` (seed 1). */
 export async function captureFrames(c: CapturedVenueCase): Promise<Buffer[]> {
