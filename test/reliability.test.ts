@@ -10,6 +10,7 @@ import { wsFrameHeader } from './faults/proxy.js';
 import { type Rig, startRig } from './faults/rig.js';
 import { captureLogger } from './helpers/engine.js';
 import { waitFor } from './helpers/wait.js';
+import { quietContext } from './kit/recording-context.js';
 
 let rig: Rig | undefined;
 let engine: Engine | undefined;
@@ -57,17 +58,12 @@ describe('limits', () => {
 
   it('snapshot buffering is bounded by limits.maxBufferedUpdates when the REST snapshot never answers', () => {
     let fetches = 0;
-    const quiet = () => {};
     const ctx: SessionContext = {
-      sink: { trade: quiet, quote: quiet, ticker: quiet, book: quiet, candle: quiet, status: quiet },
-      log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
-      restUrl: 'http://127.0.0.1:1',
+      ...quietContext(),
       fetchJson: () => {
         fetches++;
         return new Promise(() => {});
       },
-      send: quiet,
-      onResync: quiet,
       limits: { ...DEFAULT_LIMITS, maxBufferedUpdates: 500 },
     };
     const s = createBinanceSession(ctx, { minResyncIntervalMs: 0 });
