@@ -79,6 +79,40 @@ describe('live-only (core NATS) feed', () => {
     expect(feed.stats().feed.snapshotsLoaded).toBeGreaterThanOrEqual(1);
   }, 30_000);
 
+  it('a core feed slower than the live rate keeps bounded memory: it lets messages go, is `behind`, and reports the hole', async () => {
+    const names = uniqueNames('coreslow');
+    cleanups.push(() => deleteStream(SHARED_NATS, names.stream));
+    const pub = await publisherOn(SHARED_NATS, names, 11);
+    const src = new ViewSource('binance', pub.handle);
+    const feed = await connectFeed({ servers: SHARED_NATS, ...names, mode: 'core', ringBytes: 4096, behindMessages: 20, iteratorHighWaterMark: 10 });
+    cleanups.push(() => feed.close());
+    // Not read for now: it holds the consumer, the ring fills, messages wait.
+    const iter = feed.records({ types: ['trade'] });
+    const sub = () => feed.stats().feed.subscriptions[0]!;
+    for (let i = 0; i < 3000; i++) src.trade('BTC/USDT', i);
+    expect(await pub.settled()).toBe(true);
+    await waitFor(() => feed.stats().feed.skipped > 0 && sub().status === 'behind', 'messages let go while held back');
+    expect(sub().pending).toBeLessThanOrEqual(20);
+    const seqs: number[] = [];
+    const reading = (async () => {
+      for await (const r of iter) {
+        seqs.push(r.type === 'trade' ? r.seq : -1);
+        if (seqs.at(-1) === 3000) break;
+      }
+    })();
+    await waitFor(() => sub().status === 'live' && sub().pending === 0, 'caught up');
+    src.trade('BTC/USDT', 3000); // the next message shows the hole
+    await reading;
+    const s = feed.stats().feed;
+    expect(s.subscriptions[0]!.behindEvents).toBeGreaterThanOrEqual(1);
+    expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b));
+    expect(seqs.length).toBeLessThan(3001);
+    expect(s.missingRecords).toBe(3001 - seqs.length);
+    expect(s.gaps).toBeGreaterThanOrEqual(1);
+    expect(feed.stats().gaps).toBe(s.gaps);
+    console.log(`slow core feed: ${seqs.length} of 3001 taken, ${s.skipped} messages let go, ${s.missingRecords} records reported missing in ${s.gaps} gap(s)`);
+  }, 60_000);
+
   it('refuses a core feed that asks for history', async () => {
     await expect(connectFeed({ servers: SHARED_NATS, mode: 'core', from: 'all' })).rejects.toThrow(/connectFeed.from must be "new" with mode "core"/);
     await expect(connectFeed({ servers: SHARED_NATS, mode: 'fast' as never })).rejects.toThrow(/connectFeed.mode must be "jetstream" or "core"/);

@@ -75,6 +75,8 @@ export interface FeedCounters {
   readonly slowWaits: number;
   /** Book snapshots applied (from the snapshot stream at a `new` start, or live in `core` mode). */
   readonly snapshotsLoaded: number;
+  /** `core` mode: messages let go while `behindMessages` were waiting (their records show as gaps). */
+  readonly skipped: number;
 }
 
 export interface FeedStats extends EngineStats {
@@ -141,7 +143,7 @@ export class RemoteFeed extends EventEmitter<{ closed: [] }> implements RecordCo
   private readonly expected = new Map<string, number>();
   /** publisherId → its epoch in the last batch (another one: the publisher restarted). */
   private readonly epochs = new Map<number, number>();
-  private readonly counters = { gaps: 0, missingRecords: 0, duplicates: 0, publisherRestarts: 0, slowWaits: 0, snapshotsLoaded: 0 };
+  private readonly counters = { gaps: 0, missingRecords: 0, duplicates: 0, publisherRestarts: 0, slowWaits: 0, snapshotsLoaded: 0, skipped: 0 };
   /** Book subject → the snapshot it was loaded from, until its first batch past the snapshot. */
   private readonly covered = new Map<string, Cover>();
   /** Book subjects loaded from a snapshot at a `new` start: their batches stored before the start are still read. */
@@ -300,7 +302,26 @@ export class RemoteFeed extends EventEmitter<{ closed: [] }> implements RecordCo
         sub.status = 'closed';
         return;
       }
-      this.chain = this.chain.then(() => (snapshot ? this.takeLiveSnapshot(sub, m.data, m.subject) : this.take(sub, m.data, m.subject)));
+      // Bounded memory: past `behindMessages` waiting, messages are let go (`behind`); the
+      // publishers' subject sequences then show the hole as a gap at the next message taken.
+      if (this.coreQueued >= this.options.behindMessages) {
+        this.counters.skipped++;
+        if (sub.status === 'live') {
+          sub.status = 'behind';
+          sub.behindEvents++;
+          this.log.warn({ subject: sub.subject, waiting: this.coreQueued }, 'core feed is behind the live rate; messages are skipped and reported as gaps');
+        }
+        return;
+      }
+      this.coreQueued++;
+      sub.pending = this.coreQueued;
+      this.chain = this.chain
+        .then(() => (snapshot ? this.takeLiveSnapshot(sub, m.data, m.subject) : this.take(sub, m.data, m.subject)))
+        .finally(() => {
+          this.coreQueued--;
+          sub.pending = this.coreQueued;
+          if (sub.status === 'behind' && this.coreQueued < this.options.behindMessages / 2) sub.status = 'live';
+        });
     };
     const snapshotFilters = new Set<string>();
     for (const sub of this.subs) {
@@ -317,6 +338,8 @@ export class RemoteFeed extends EventEmitter<{ closed: [] }> implements RecordCo
   }
 
   private readonly coreSnapshotSubs: NatsSubscription[] = [];
+  /** `core` mode: messages received and not yet taken. */
+  private coreQueued = 0;
 
   /** A live snapshot (`core` mode) syncs a book that is not synced (just joined, or after a gap). */
   private async takeLiveSnapshot(sub: Subscription, data: Uint8Array, subject: string): Promise<void> {
