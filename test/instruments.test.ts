@@ -5,6 +5,7 @@
  * venue does not list is refused for that stream only (the venue's refusal, named).
  */
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { SubscriptionRejection } from '../src/engine/events.js';
 import type { BookRecord, MarketRecord, TradeRecord } from '../src/records/types.js';
 import { startBybitSimulator, startKrakenSimulator, startOkxSimulator } from '../src/simulator/index.js';
@@ -102,6 +103,45 @@ describe('dated futures and options through the engine', () => {
     expect(rejected.every((r) => r.code === 'ERR_BAD_SYMBOL')).toBe(true);
     expect(engine.stats().connections).toHaveLength(1);
     expect(engine.stats().badMessages).toBe(0);
+  });
+});
+
+describe('bybit options', () => {
+  it("an option's 25-level book streams on the option socket and equals the simulator's; other option channels are refused by name", async () => {
+    const sim = await startBybitSimulator({ seed: 11, ratePerStream: 40 });
+    const { engine, records } = bybitRig.start(sim);
+    const option = 'BTC/USDC:USDC-261225-100000-C';
+    engine.subscribe({ exchange: 'bybit', channels: ['book'], symbols: [option, 'BTC/USDT:USDT'] });
+    await waitFor(() => count(records, 'book', option) >= 3 && count(records, 'book', 'BTC/USDT:USDT') >= 3, 'option and perpetual books');
+    await expectBookMatches(records, option, () => sim.book('BTC-25DEC26-100000-C', 'option', 25));
+    expect(booksAfterEach(records.filter((r): r is BookRecord => r.type === 'book' && r.symbol === option)).at(-1)!.bids).toHaveLength(25);
+    expect(statuses(records, option)).toEqual(['synced']);
+    expect(sim.stats()).toMatchObject({ optionConnections: 1, linearConnections: 1 });
+    for (const channel of ['trades', 'ticker', 'quotes', 'candles'] as const) {
+      expect(() => engine.subscribe({ exchange: 'bybit', channels: [channel], symbols: [option] }), channel).toThrow(
+        new RegExp(`bybit: channel "${channel}" is not available for the option BTC/USDC:USDC-261225-100000-C.*publicTrade\\.BTC`),
+      );
+    }
+  });
+
+  it('the simulator publishes option trades per base coin (publicTrade.BTC), each naming its option, as Bybit does', async () => {
+    const sim = bybitRig.track(await startBybitSimulator({ seed: 12, ratePerStream: 60, options: ['BTC-25DEC26-100000-C', 'BTC-25DEC26-90000-P'] }));
+    const ws = new WebSocket(`${sim.wsUrl}/v5/public/option`);
+    const frames: Array<{ topic?: string; success?: boolean; ret_msg?: string; data?: Array<{ s: string }> }> = [];
+    ws.on('message', (m) => frames.push(JSON.parse(String(m))));
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ op: 'subscribe', args: ['publicTrade.BTC'] }));
+    ws.send(JSON.stringify({ op: 'subscribe', args: ['publicTrade.BTC-25DEC26-100000-C'] }));
+    ws.send(JSON.stringify({ op: 'subscribe', args: ['orderbook.50.BTC-25DEC26-100000-C'] }));
+    const named = () => new Set(frames.flatMap((f) => (f.topic === 'publicTrade.BTC' ? f.data!.map((t) => t.s) : [])));
+    try {
+      await waitFor(() => named().size === 2, 'trades of both listed BTC options on publicTrade.BTC');
+      expect(named()).toEqual(new Set(['BTC-25DEC26-100000-C', 'BTC-25DEC26-90000-P']));
+      const acks = frames.filter((f) => f.success !== undefined);
+      expect(acks.map((a) => a.success)).toEqual([true, false, false]); // per-option trade topic and depth 50 do not exist
+    } finally {
+      ws.close();
+    }
   });
 });
 

@@ -129,13 +129,21 @@ describe('venue mappings of the grammar', () => {
     expect(okxSymbol('BTC-USD-261225-100000-X')).toBeUndefined();
   });
 
-  it('bybit: linear futures by day, month and year; inverse contracts and options refused, naming the symbol', () => {
+  it('bybit: linear futures and options by day, month and year; inverse contracts refused, naming the symbol', () => {
     expect(bybit.nativeSymbol('BTC/USDT:USDT-261225')).toBe('BTCUSDT-25DEC26');
     expect(bybit.nativeSymbol('BTC/USDC:USDC-261225')).toBe('BTC-25DEC26');
     expect(bybit.nativeSymbol('ETH/USDT:USDT-270108')).toBe('ETHUSDT-8JAN27');
     expect(bybit.nativeSymbol('BTC/USDT:USDT')).toBe('BTCUSDT');
     expect(() => bybit.nativeSymbol('BTC/USD:BTC-261225')).toThrow(/bybit: symbol "BTC\/USD:BTC-261225" settles in BTC \(inverse/);
-    expect(() => bybit.nativeSymbol('BTC/USDC:USDC-261225-100000-C')).toThrow(/bybit: .*BTC\/USDC:USDC-261225-100000-C.* is an option/);
+    expect(bybit.nativeSymbol('BTC/USDC:USDC-261225-100000-C')).toBe('BTC-25DEC26-100000-C');
+    expect(bybit.nativeSymbol('ETH/USDT:USDT-270108-3500-P')).toBe('ETH-8JAN27-3500-P-USDT');
+    expect(() => bybit.nativeSymbol('BTC/USD:BTC-261225-100000-C')).toThrow(/bybit: symbol "BTC\/USD:BTC-261225-100000-C" cannot exist: Bybit options/);
+    const opt = { channel: 'book' as const, symbol: 'BTC/USDC:USDC-261225-100000-C', symbolId: 2, native: 'BTC-25DEC26-100000-C' };
+    expect(bybit.connectionKey!(opt)).toBe('option');
+    expect(bybit.connectUrl!('ws://127.0.0.1:1', [opt])).toBe('ws://127.0.0.1:1/v5/public/option');
+    expect(() => bybit.connectionKey!({ ...opt, channel: 'funding', symbol: 'BTC/USDT:USDT-261225', native: 'BTCUSDT-25DEC26' })).toThrow(
+      /funding is only available for perpetuals/,
+    );
     expect(() => bybit.nativeSymbol('BTC/EUR:EUR-261225')).toThrow(/bybit: .*BTC\/EUR:EUR-261225.*not a USDT or USDC future/);
     expect(bybit.connectionKey!({ channel: 'trades', symbol: 'BTC/USDT:USDT-261225', symbolId: 1, native: 'BTCUSDT-25DEC26' })).toBe(
       'linear',

@@ -11,7 +11,7 @@
 import { type BookView, type MarketOptions, SYMBOL_PATTERN, SyntheticMarket } from '../binance/market.js';
 import { mulberry32, type Rng } from '../kit/rng.js';
 
-export type BybitSimCategory = 'spot' | 'linear';
+export type BybitSimCategory = 'spot' | 'linear' | 'option';
 
 /** Bybit kline interval → the market's (Binance) interval name. */
 const KLINE_INTERVAL: Readonly<Record<string, string>> = {
@@ -30,8 +30,10 @@ const KLINE_INTERVAL: Readonly<Record<string, string>> = {
   M: '1M',
 };
 
-/** Push cadence per order book depth (ms), as documented for v5. */
-const BOOK_CADENCE: Readonly<Record<number, number>> = { 1: 10, 50: 20, 200: 100, 1000: 200 };
+/** Push cadence per order book depth (ms), as documented for v5 (options: 25 and 100 levels only). */
+const BOOK_CADENCE: Readonly<Record<number, number>> = { 1: 10, 25: 20, 50: 20, 100: 100, 200: 100, 1000: 200 };
+const OPTION_DEPTHS: ReadonlySet<number> = new Set([25, 100]);
+const DEPTHS: ReadonlySet<number> = new Set([1, 50, 200, 1000]);
 
 const TOPIC_RE = /^(publicTrade|tickers|orderbook|kline)\.(?:([0-9A-Z]+)\.)?([0-9A-Z]+(?:-[0-9A-Z]+)*)$/;
 
@@ -85,19 +87,33 @@ export interface FeedOptions extends Omit<MarketOptions, 'symbols'> {
   readonly category: BybitSimCategory;
   readonly symbols: readonly string[];
   /**
-   * Dated futures this category lists, as Bybit names them (`BTCUSDT-25DEC26` USDT-settled,
-   * `BTC-25DEC26` USDC-settled). Only these exist; other dated names are refused.
+   * Dated instruments this category lists, as Bybit names them: linear futures (`BTCUSDT-25DEC26`
+   * USDT-settled, `BTC-25DEC26` USDC-settled) or options (`BTC-25DEC26-100000-C`, USDC-settled;
+   * `…-C-USDT`). Only these exist; other dated names are refused. The option category lists
+   * nothing else.
    */
   readonly dated?: readonly string[];
 }
 
-/** A Bybit linear future's name → the synthetic market's symbol for it (`BTCUSDT-25DEC26` → `BTC25DEC26USDT`). */
-const DATED_RE = /^([A-Z0-9]+?)(USDT)?-(\d{1,2}[A-Z]{3}\d{2})$/;
-function datedMarketSymbol(name: string): string {
-  const m = DATED_RE.exec(name);
-  if (m === null) throw new Error(`bybit simulator: ${JSON.stringify(name)} is not a Bybit future (BTCUSDT-25DEC26, BTC-25DEC26)`);
-  return `${m[1]}${m[3]}${m[2] ?? 'USDC'}`;
+const FUTURE_RE = /^([A-Z0-9]+?)(USDT)?-(\d{1,2}[A-Z]{3}\d{2})$/;
+const OPTION_RE = /^([A-Z0-9]+)-(\d{1,2}[A-Z]{3}\d{2})-(\d+(?:\.\d+)?)-([CP])(-USDT)?$/;
+
+/**
+ * A Bybit future's or option's name → the synthetic market's symbol for it (`BTCUSDT-25DEC26` →
+ * `BTC25DEC26USDT`, `BTC-25DEC26-100000-C` → `BTC25DEC26100000CUSDC`).
+ */
+function datedMarketSymbol(name: string, category: BybitSimCategory): string {
+  const f = category === 'linear' ? FUTURE_RE.exec(name) : null;
+  if (f !== null) return `${f[1]}${f[3]}${f[2] ?? 'USDC'}`;
+  const o = category === 'option' ? OPTION_RE.exec(name) : null;
+  if (o !== null) return `${o[1]}${o[2]}${o[3].replace('.', 'D')}${o[4]}${o[5] === undefined ? 'USDC' : 'USDT'}`;
+  throw new Error(
+    `bybit simulator: ${JSON.stringify(name)} is not a Bybit ${category === 'option' ? 'option (BTC-25DEC26-100000-C)' : 'future (BTCUSDT-25DEC26, BTC-25DEC26)'}`,
+  );
 }
+
+/** An option's base coin: the topic its trades go out on is `publicTrade.<base>`. */
+const optionBase = (name: string): string => name.slice(0, name.indexOf('-'));
 
 /** Where the feed writes: `topic` frames for every subscriber of the topic. */
 export type FeedEmit = (topic: string, frame: string) => void;
@@ -130,12 +146,12 @@ export class BybitFeed {
     this.epochMs = options.epochMs;
     this.rng = mulberry32((options.seed ^ (options.category === 'linear' ? 0x5bd1e995 : 0x27d4eb2f)) >>> 0);
     for (const name of options.dated ?? []) {
-      const ms = datedMarketSymbol(name);
+      const ms = datedMarketSymbol(name, options.category);
       this.toMarket.set(name, ms);
       this.fromMarket.set(ms, name);
     }
     this.market = new SyntheticMarket(
-      { ...options, symbols: [...options.symbols, ...this.toMarket.values()] },
+      { ...options, symbols: [...(options.category === 'option' ? [] : options.symbols), ...this.toMarket.values()] },
       {
         wants: (stream) => (this.wanted.get(stream) ?? 0) > 0,
         emit: (_t, stream, data) => this.onMarket(stream, data),
@@ -146,13 +162,12 @@ export class BybitFeed {
   /** Starts a subscription; returns an error message for a topic this category cannot serve. */
   subscribe(topic: string): string | undefined {
     const p = parseTopic(topic);
-    const listed = p !== undefined && (this.toMarket.has(p.symbol) || SYMBOL_PATTERN.test(p.symbol));
-    if (p === undefined || !listed || !this.market.ensureSymbol(this.marketSymbol(p.symbol))) {
+    const trades = p !== undefined && this.category === 'option' && p.kind === 'publicTrade';
+    if (p === undefined || !this.serves(p) || (!trades && !this.market.ensureSymbol(this.marketSymbol(p.symbol)))) {
       return `error:handler not found,topic:${topic}`;
     }
     this.refs.set(topic, (this.refs.get(topic) ?? 0) + 1);
-    const stream = this.marketStream(p);
-    if (stream !== undefined) this.wanted.set(stream, (this.wanted.get(stream) ?? 0) + 1);
+    for (const stream of this.marketStreams(p)) this.wanted.set(stream, (this.wanted.get(stream) ?? 0) + 1);
     if (p.kind === 'kline') this.market.ensureKline(this.marketSymbol(p.symbol), KLINE_INTERVAL[p.param!]);
     if (p.kind === 'orderbook' && !this.books.has(topic)) {
       const depth = Number(p.param);
@@ -181,11 +196,25 @@ export class BybitFeed {
     if (n <= 1) this.refs.delete(topic);
     else this.refs.set(topic, n - 1);
     const p = parseTopic(topic)!;
-    const stream = this.marketStream(p);
-    if (stream === undefined) return;
-    const w = (this.wanted.get(stream) ?? 1) - 1;
-    if (w <= 0) this.wanted.delete(stream);
-    else this.wanted.set(stream, w);
+    for (const stream of this.marketStreams(p)) {
+      const w = (this.wanted.get(stream) ?? 1) - 1;
+      if (w <= 0) this.wanted.delete(stream);
+      else this.wanted.set(stream, w);
+    }
+  }
+
+  /**
+   * Does this category serve the topic? Options: the books (25 or 100 levels) of listed options
+   * and `publicTrade.<base coin>` (every listed option of that base); their tickers and klines are
+   * not simulated. Spot and linear: depths 1, 50, 200, 1000 of listed or creatable symbols.
+   */
+  private serves(p: ParsedTopic): boolean {
+    if (this.category === 'option') {
+      if (p.kind === 'publicTrade') return [...this.toMarket.keys()].some((n) => optionBase(n) === p.symbol);
+      return p.kind === 'orderbook' && OPTION_DEPTHS.has(Number(p.param)) && this.toMarket.has(p.symbol);
+    }
+    if (p.kind === 'orderbook' && !DEPTHS.has(Number(p.param))) return false;
+    return this.toMarket.has(p.symbol) || SYMBOL_PATTERN.test(p.symbol);
   }
 
   /** The snapshot a new subscriber gets right away (books and linear tickers), if any yet. */
@@ -245,17 +274,21 @@ export class BybitFeed {
     return this.toMarket.get(symbol) ?? symbol;
   }
 
-  private marketStream(p: ParsedTopic): string | undefined {
+  /** The market streams a topic needs (an option trade topic: the trades of every option of its base). */
+  private marketStreams(p: ParsedTopic): string[] {
+    if (this.category === 'option' && p.kind === 'publicTrade') {
+      return [...this.toMarket].filter(([n]) => optionBase(n) === p.symbol).map(([, ms]) => `${ms.toLowerCase()}@trade`);
+    }
     const l = this.marketSymbol(p.symbol).toLowerCase();
     switch (p.kind) {
       case 'publicTrade':
-        return `${l}@trade`;
+        return [`${l}@trade`];
       case 'tickers':
-        return `${l}@ticker`;
+        return [`${l}@ticker`];
       case 'kline':
-        return `${l}@kline_${KLINE_INTERVAL[p.param!]}`;
+        return [`${l}@kline_${KLINE_INTERVAL[p.param!]}`];
       default:
-        return undefined;
+        return [];
     }
   }
 
@@ -312,7 +345,8 @@ export class BybitFeed {
 
   /** Trades of one taker order (same event time) go out in one frame with one cross sequence. */
   private onTrade(symbol: string, d: Record<string, unknown>): void {
-    const topic = `publicTrade.${symbol}`;
+    // Option trades go out per base coin (publicTrade.BTC), each naming its option in `s`.
+    const topic = `publicTrade.${this.category === 'option' ? optionBase(symbol) : symbol}`;
     const E = d.E as number;
     if (this.group !== undefined && (this.group.topic !== topic || this.group.E !== E)) this.flushTrades();
     if (this.group === undefined) {

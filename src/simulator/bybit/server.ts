@@ -24,6 +24,11 @@ export interface BybitSimulatorOptions extends CommonSimulatorOptions {
    * USDT-settled, and `BTC-25DEC26`, USDC-settled). Other dated names are refused.
    */
   linearFutures?: string[];
+  /**
+   * Options the option category (`/v5/public/option`) lists (default `BTC-25DEC26-100000-C`):
+   * books of 25 and 100 levels and `publicTrade.<base coin>`. Nothing else exists there.
+   */
+  options?: string[];
   /** Poisson rate per symbol (events/s) of book changes, touch quotes and taker orders (default 20). */
   ratePerStream?: number;
   /** Ticker pushes per second per symbol (default 10) and kline pushes per second (default 1). */
@@ -49,6 +54,7 @@ export interface BybitSimulatorStats extends SimulatorStats {
   pings: number;
   spotConnections: number;
   linearConnections: number;
+  optionConnections: number;
 }
 
 export interface BybitSimulator {
@@ -73,8 +79,10 @@ interface BybitConn {
 
 type Conn = Peer<BybitConn>;
 
-const CATEGORIES: readonly BybitSimCategory[] = ['spot', 'linear'];
+const CATEGORIES: readonly BybitSimCategory[] = ['spot', 'linear', 'option'];
 const DEFAULT_LINEAR_FUTURES = ['BTCUSDT-25DEC26', 'BTC-25DEC26'];
+const DEFAULT_OPTIONS = ['BTC-25DEC26-100000-C'];
+const SEED_SALT: Record<BybitSimCategory, number> = { spot: 0, linear: 7, option: 13 };
 
 export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Promise<BybitSimulator> {
   const tickMs = opts.tickMs ?? 5;
@@ -105,9 +113,14 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
       new BybitFeed(
         {
           category,
-          seed: category === 'spot' ? seed : (seed * 31 + 7) >>> 0,
+          seed: category === 'spot' ? seed : (seed * 31 + SEED_SALT[category]) >>> 0,
           symbols: (opts.symbols ?? DEFAULT_SYMBOLS).map((s) => s.toUpperCase()),
-          dated: category === 'linear' ? (opts.linearFutures ?? DEFAULT_LINEAR_FUTURES) : [],
+          dated:
+            category === 'linear'
+              ? (opts.linearFutures ?? DEFAULT_LINEAR_FUTURES)
+              : category === 'option'
+                ? (opts.options ?? DEFAULT_OPTIONS)
+                : [],
           ratePerStream: opts.ratePerStream ?? 20,
           rates: { ticker: opts.tickerRate ?? 10, kline: opts.klineRate ?? 1 },
           depthLevels: opts.depthLevels ?? 100,
@@ -250,15 +263,16 @@ export async function startBybitSimulator(opts: BybitSimulatorOptions = {}): Pro
     },
     stats() {
       let subscriptions = 0;
-      let spot = 0;
+      const per: Record<BybitSimCategory, number> = { spot: 0, linear: 0, option: 0 };
       for (const c of conns) {
         subscriptions += c.topics.size;
-        if (c.category === 'spot') spot++;
+        per[c.category]++;
       }
       return {
         ...server.stats(),
-        spotConnections: spot,
-        linearConnections: conns.size - spot,
+        spotConnections: per.spot,
+        linearConnections: per.linear,
+        optionConnections: per.option,
         subscriptions,
         pings,
       };

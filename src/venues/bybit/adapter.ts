@@ -1,7 +1,8 @@
 /**
- * Bybit v5 public adapter: spot (`wss://stream.bybit.com/v5/public/spot`) and USDT linear
- * perpetuals (`/v5/public/linear`). The two categories live on different endpoints, so the
- * connection key keeps their streams on separate sockets. Protocol state and normalization live in
+ * Bybit v5 public adapter: spot (`wss://stream.bybit.com/v5/public/spot`), USDT linear
+ * perpetuals and USDT/USDC linear futures (`/v5/public/linear`) and option books
+ * (`/v5/public/option`). Each category lives on its own endpoint, so the connection key keeps
+ * their streams on separate sockets. Protocol state and normalization live in
  * `bybit-session.ts`; topic naming in `bybit-topics.ts`.
  */
 

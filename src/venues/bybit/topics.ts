@@ -6,12 +6,14 @@
 import type { StreamSpec } from '../contract.js';
 import { expiryDMY, parseInstrument } from '../kit/symbols.js';
 
-/** The public endpoints this adapter speaks: `/v5/public/spot` and `/v5/public/linear`. */
-export type BybitCategory = 'spot' | 'linear';
+/** The public endpoints this adapter speaks: `/v5/public/spot`, `/v5/public/linear` and `/v5/public/option`. */
+export type BybitCategory = 'spot' | 'linear' | 'option';
 
 /** Order book depths Bybit offers on the `orderbook.<depth>.<symbol>` topic (spot and linear). */
 export const BYBIT_BOOK_DEPTHS: readonly number[] = [1, 50, 200, 1000];
 export const DEFAULT_BOOK_DEPTH = 50;
+/** Options have 25 and 100 levels only (v5 orderbook docs); their `book` topic is `orderbook.25.<symbol>`. */
+export const BYBIT_OPTION_BOOK_DEPTH = 25;
 
 /** Spot takes at most 10 args per subscribe request; linear has no such cap, batching is harmless. */
 export const MAX_ARGS_PER_REQUEST = 10;
@@ -55,8 +57,12 @@ export function bybitIntervalSec(interval: unknown): number | undefined {
   return typeof interval === 'string' && Object.hasOwn(INTERVAL_SEC, interval) ? INTERVAL_SEC[interval] : undefined;
 }
 
-/** Category of a normalized symbol: `BASE/QUOTE` → spot, `BASE/QUOTE:SETTLE` → linear. */
+/**
+ * Category of a normalized symbol: `BASE/QUOTE` → spot, `BASE/QUOTE:SETTLE[-YYMMDD]` → linear,
+ * `BASE/QUOTE:SETTLE-YYMMDD-STRIKE-C|P` → option.
+ */
 export function categoryOf(symbol: string): BybitCategory {
+  if (/-[CP]$/.test(symbol)) return 'option';
   return symbol.includes(':') ? 'linear' : 'spot';
 }
 
@@ -72,11 +78,18 @@ export function bybitNativeSymbol(symbol: string): string {
   const p = parseInstrument(symbol, { venue: 'bybit', kinds: ['spot', 'swap', 'future', 'option'] });
   const { base, quote, settle } = p;
   const supported =
-    'only spot (BASE/QUOTE), USDT linear perpetuals (BASE/USDT:USDT) and linear futures ' +
-    '(BASE/USDT:USDT-YYMMDD, BASE/USDC:USDC-YYMMDD) are supported';
+    'only spot (BASE/QUOTE), USDT linear perpetuals (BASE/USDT:USDT), linear futures ' +
+    '(BASE/USDT:USDT-YYMMDD, BASE/USDC:USDC-YYMMDD) and options (BASE/USDC:USDC-YYMMDD-STRIKE-C|P) are supported';
   if (p.kind === 'spot') return base + quote;
   if (p.kind === 'option') {
-    throw new Error(`bybit: symbol ${JSON.stringify(symbol)} is an option (category option); ${supported}`);
+    // BTC-25DEC26-100000-C settles in USDC; USDT-settled options carry a -USDT suffix.
+    const id = `${base}-${expiryDMY(p.expiry!, false)}-${p.strike}-${p.optionType}`;
+    if (quote === 'USDC' && settle === 'USDC') return id;
+    if (quote === 'USDT' && settle === 'USDT') return `${id}-USDT`;
+    throw new Error(
+      `bybit: symbol ${JSON.stringify(symbol)} cannot exist: Bybit options are quoted and settled in USDC ` +
+        '(BASE/USDC:USDC-YYMMDD-STRIKE-C|P) or USDT (BASE/USDT:USDT-YYMMDD-STRIKE-C|P)',
+    );
   }
   if (settle !== quote) {
     throw new Error(`bybit: symbol ${JSON.stringify(symbol)} settles in ${settle} (inverse contract); ${supported}`);
@@ -109,13 +122,14 @@ export function bybitInterval(interval: string, symbol: string): string {
 /** The topic carrying one stream, e.g. `orderbook.50.BTCUSDT`. Throws for an unsupported stream. */
 export function topicOf(spec: StreamSpec, bookDepth = DEFAULT_BOOK_DEPTH): string {
   const s = spec.native;
+  if (categoryOf(spec.symbol) === 'option') return optionTopicOf(spec);
   switch (spec.channel) {
     case 'trades':
       return `publicTrade.${s}`;
     case 'ticker':
       return `tickers.${s}`;
     case 'funding':
-      if (categoryOf(spec.symbol) !== 'linear') {
+      if (categoryOf(spec.symbol) !== 'linear' || /-\d{6}$/.test(spec.symbol)) {
         throw new Error(`bybit: funding is only available for perpetuals (BASE/QUOTE:SETTLE), not ${spec.symbol}`);
       }
       return `tickers.${s}`;
@@ -128,6 +142,19 @@ export function topicOf(spec: StreamSpec, bookDepth = DEFAULT_BOOK_DEPTH): strin
     default:
       throw new Error(`bybit: unsupported channel ${JSON.stringify(spec.channel)} for ${spec.symbol}`);
   }
+}
+
+/**
+ * Options carry fewer channels here: the book (`orderbook.25.<symbol>`, Bybit's smallest option
+ * depth). Option trades are published per base coin (`publicTrade.BTC`, every BTC option on one
+ * topic) and option tickers have their own fields (`bidPrice`, `bidIv`, greeks): neither is read.
+ */
+function optionTopicOf(spec: StreamSpec): string {
+  if (spec.channel === 'book') return `orderbook.${BYBIT_OPTION_BOOK_DEPTH}.${spec.native}`;
+  throw new Error(
+    `bybit: channel ${JSON.stringify(spec.channel)} is not available for the option ${spec.symbol}; ` +
+      'options have book only (Bybit publishes option trades per base coin, e.g. publicTrade.BTC)',
+  );
 }
 
 /** Split `requests` args into frames of at most MAX_ARGS_PER_REQUEST args. */
