@@ -5,6 +5,7 @@ import { type Logger, pino } from 'pino';
 import { Piscina } from 'piscina';
 import { BookKeeper, type L2Book } from '../book/book-keeper.js';
 import { Consumer } from '../consumer/consumer.js';
+import { type MetricsServer, serveMetrics } from '../exposition/health.js';
 import { type PublishOptions, resolvePublishOptions } from '../fanout/fanout-options.js';
 import { Publisher } from '../fanout/publisher.js';
 import type { LatencySummary } from '../metrics/latency.js';
@@ -149,6 +150,12 @@ export class Engine extends EventEmitter<EngineEvents> {
   private lastHandlerErrorLog = 0;
   /** NATS publishers fed by the consumer (`publish()`); closed after the last drain. */
   private readonly publishers = new Set<Publisher>();
+  /**
+   * The `/metrics` and `/health` server of the `metrics` option: resolves once it listens (its
+   * `port` is the bound one), rejects when it cannot (also logged); undefined without the option.
+   * Closed by `close()`.
+   */
+  readonly metricsServer: Promise<MetricsServer> | undefined;
 
   constructor(options: EngineOptions = {}, logger?: Logger) {
     super();
@@ -191,6 +198,14 @@ export class Engine extends EventEmitter<EngineEvents> {
       },
     });
     this.consumer.start();
+    const { metrics } = this.options;
+    if (metrics !== undefined) {
+      this.metricsServer = serveMetrics(this, metrics);
+      this.metricsServer.then(
+        (s) => this.log.info({ host: s.host, port: s.port }, 'metrics on /metrics and /health'),
+        (err: unknown) => this.log.error({ err: (err as Error).message, port: metrics.port }, 'metrics server could not listen'),
+      );
+    }
   }
 
   /** Subscribes channels × symbols on a venue; validates everything before changing anything. */
@@ -377,6 +392,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     await Promise.all(this.stopping);
     this.consumer.drain(Number.MAX_SAFE_INTEGER);
     await Promise.all([...this.publishers].map((p) => p.close()));
+    await this.metricsServer?.then(
+      (s) => s.close(),
+      () => undefined,
+    );
     await this.consumer.stop();
     await this.pool.destroy();
     this.emit('closed');

@@ -59,6 +59,11 @@ export interface EngineOptions {
   readonly iteratorHighWaterMark?: number;
   /** Worker heap limit in MB (`resourceLimits.maxOldGenerationSizeMb`). Default 512. */
   readonly workerMaxOldGenerationMb?: number;
+  /**
+   * Serve Prometheus `/metrics` and `/health` on `host:port` (default host 127.0.0.1; port 0 picks
+   * a free one) for the engine's life; `engine.metricsServer` resolves once it listens.
+   */
+  readonly metrics?: { readonly port: number; readonly host?: string };
 }
 
 export const DEFAULT_LIMITS: ConnectionLimits = {
@@ -90,6 +95,7 @@ export interface ResolvedOptions {
   readonly circuitBreaker: CircuitBreakerOptions;
   readonly iteratorHighWaterMark: number;
   readonly workerMaxOldGenerationMb: number;
+  readonly metrics: { readonly port: number; readonly host: string } | undefined;
 }
 
 const POLICIES: readonly BackpressurePolicy[] = ['block', 'drop', 'conflate'];
@@ -206,6 +212,7 @@ const KNOWN_OPTIONS = [
   'circuitBreaker',
   'iteratorHighWaterMark',
   'workerMaxOldGenerationMb',
+  'metrics',
 ] as const;
 const VENUE_KEYS = ['wsUrl', 'restUrl', 'credentials', 'ccxt', 'clientId', 'parser'] as const;
 const CREDENTIAL_KEYS = ['apiKey', 'secret', 'passphrase'] as const;
@@ -363,5 +370,16 @@ export function resolveOptions(input: EngineOptions = {}): ResolvedOptions {
     circuitBreaker,
     iteratorHighWaterMark: int(options.iteratorHighWaterMark ?? 10_000, 'iteratorHighWaterMark', 1),
     workerMaxOldGenerationMb: int(options.workerMaxOldGenerationMb ?? 512, 'workerMaxOldGenerationMb', 16),
+    metrics: options.metrics === undefined ? undefined : checkMetrics(options.metrics),
   };
+}
+
+function checkMetrics(value: unknown): { port: number; host: string } {
+  const m = checkObject(value, 'metrics', ['port', 'host']);
+  const port = int(m.port, 'metrics.port', 0, 65_535);
+  const host = m.host ?? '127.0.0.1';
+  if (typeof host !== 'string' || !/^[A-Za-z0-9.:-]+$/.test(host)) {
+    throw new RingfeedError('ERR_BAD_OPTION', `metrics.host must be a host name or address; got ${JSON.stringify(host)}`);
+  }
+  return { port, host };
 }
