@@ -18,12 +18,15 @@ const { cleanups, publisherOn } = fanoutRig({ maxBatchRecords: 8 });
 const levelsOf = (b: { levels(side: 'bids' | 'asks'): [number, number][] } | undefined) => JSON.stringify(b === undefined ? null : [b.levels('bids'), b.levels('asks')]);
 
 describe('book snapshots for late joiners', () => {
-  it('a `new` feed loads the last snapshot of each book it covers, synced when connectFeed resolves, then applies the later deltas with no gap and no repeat', async () => {
+  it.each([
+    ['keeps its own books', false],
+    ['reads the books it is given (the engine’s)', true],
+  ] as const)('a `new` feed loads the last snapshot of each book it covers, synced when connectFeed resolves, then applies the later deltas with no gap and no repeat (the publisher %s)', async (_, given) => {
     const names = uniqueNames('snap');
     cleanups.push(() => deleteStream(SHARED_NATS, names.stream));
-    const pub = await publisherOn(SHARED_NATS, names, 3, { bookSnapshotIntervalMs: 100 });
-    // What the publisher's side holds, kept by a book keeper of the test's own.
+    // What the publisher's side holds, kept by a book keeper of the test's own (updated before the publisher sees a record, as the engine's is).
     const truth = new BookKeeper();
+    const pub = await publisherOn(SHARED_NATS, names, 3, { bookSnapshotIntervalMs: 100 }, given ? truth : undefined);
     let truthTracked = false;
     let src: ViewSource | undefined;
     src = new ViewSource('binance', (v: RecordView) => {

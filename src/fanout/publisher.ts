@@ -1,7 +1,7 @@
 import { DiscardPolicy, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { BookKeeper } from '../book/book-keeper.js';
+import { BookKeeper, type L2Book } from '../book/book-keeper.js';
 import { nowMs } from '../clock.js';
 import { RecordEncoder } from '../records/encoder.js';
 import { bookRecordSize, OFF_LENGTH } from '../records/layout.js';
@@ -115,8 +115,9 @@ export class Publisher {
   private readonly counts = { records: 0, batches: 0, recordsAcked: 0, duplicates: 0, dropped: 0, retries: 0, reconnects: 0, snapshots: 0, snapshotErrors: 0 };
   /** Subject → stream sequence of its last acknowledged batch. */
   private readonly ackedSeqs = new Map<string, number>();
-  /** The publisher's own books (snapshots on): kept from the records it is handed. */
-  private readonly books: BookKeeper | undefined;
+  /** Books to snapshot (snapshots on): the engine's, or the publisher's own kept from the records it is handed. */
+  private readonly books: { get(symbolId: number): L2Book | undefined } | undefined;
+  private readonly ownBooks: BookKeeper | undefined;
   private readonly snapshotBooks = new Map<number, SnapshotBook>();
   private snapshotTimer: NodeJS.Timeout | undefined;
   private scratch: { writer: RingWriter; reader: RingReader } | undefined;
@@ -128,8 +129,15 @@ export class Publisher {
     private readonly log?: Logger,
     /** Called once when `close()` starts (the engine unhooks the publisher from its consumer). */
     private readonly onClose?: () => void,
+    /**
+     * The engine's books, already kept from the same records before this publisher's handler
+     * sees them: snapshots read them instead of a second copy. Without it the publisher keeps its own.
+     */
+    bookSource?: { get(symbolId: number): L2Book | undefined },
   ) {
-    if (options.bookSnapshotIntervalMs > 0) this.books = new BookKeeper();
+    if (options.bookSnapshotIntervalMs === 0) return;
+    if (bookSource === undefined) this.ownBooks = new BookKeeper();
+    this.books = bookSource ?? this.ownBooks;
   }
 
   /** Connects and creates (or updates) the stream. */
@@ -197,11 +205,11 @@ export class Publisher {
     else this.flushTimer ??= setTimeout(this.flush, this.options.flushIntervalMs);
   };
 
-  /** Applies a book or status record to the publisher's own books (for snapshots). */
+  /** Notes a book to snapshot, and applies the record to the publisher's own books if it keeps them. */
   private keepBook(view: RecordView, p: Pending): void {
     const symbolId = view.symbolId;
     if (view.typeCode === RecordType.book && !this.snapshotBooks.has(symbolId)) {
-      this.books!.track(symbolId, p.exchange, p.symbol);
+      this.ownBooks?.track(symbolId, p.exchange, p.symbol);
       this.snapshotBooks.set(symbolId, {
         symbolId,
         subject: p.subject,
@@ -212,7 +220,7 @@ export class Publisher {
         inFlight: false,
       });
     }
-    this.books!.handle(view);
+    this.ownBooks?.handle(view);
   }
 
   /**

@@ -20,9 +20,15 @@ export function fanoutRig(publisherDefaults: { maxBatchRecords: number; closeTim
   });
   return {
     cleanups,
-    async publisherOn(servers: string, names: StreamNames, publisherId = 1, extra: Omit<PublishOptions, 'servers'> = {}): Promise<Publisher> {
+    async publisherOn(
+      servers: string,
+      names: StreamNames,
+      publisherId = 1,
+      extra: Omit<PublishOptions, 'servers'> = {},
+      bookSource?: ConstructorParameters<typeof Publisher>[3],
+    ): Promise<Publisher> {
       const { maxBatchRecords, closeTimeoutMs } = publisherDefaults;
-      const p = new Publisher(resolvePublishOptions({ servers, ...names, publisherId, maxBatchRecords, ...extra }));
+      const p = new Publisher(resolvePublishOptions({ servers, ...names, publisherId, maxBatchRecords, ...extra }), undefined, undefined, bookSource);
       await p.start();
       cleanups.push(() => p.close(closeTimeoutMs));
       return p;
