@@ -107,38 +107,79 @@ describe('dated futures and options through the engine', () => {
 });
 
 describe('bybit options', () => {
-  it("an option's 25-level book streams on the option socket and equals the simulator's; other option channels are refused by name", async () => {
-    const sim = await startBybitSimulator({ seed: 11, ratePerStream: 40 });
+  it("options stream trades (routed by option from the base coin's topic) and a 25-level book equal to the simulator's", async () => {
+    const call = 'BTC/USDC:USDC-261225-100000-C';
+    const put = 'BTC/USDC:USDC-261225-90000-P';
+    const sim = await startBybitSimulator({
+      seed: 11,
+      ratePerStream: 60,
+      options: ['BTC-25DEC26-100000-C', 'BTC-25DEC26-90000-P', 'BTC-25DEC26-110000-C'],
+    });
+    // A raw subscriber to the same topic: which option each trade id belongs to, as Bybit says.
+    const ws = new WebSocket(`${sim.wsUrl}/v5/public/option`);
+    const optionOf = new Map<string, string>();
+    ws.on('message', (m) => {
+      const f = JSON.parse(String(m)) as { topic?: string; data?: Array<{ s: string; i: string }> };
+      if (f.topic === 'publicTrade.BTC') for (const t of f.data!) optionOf.set(t.i, t.s);
+    });
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ op: 'subscribe', args: ['publicTrade.BTC'] }));
     const { engine, records } = bybitRig.start(sim);
-    const option = 'BTC/USDC:USDC-261225-100000-C';
-    engine.subscribe({ exchange: 'bybit', channels: ['book'], symbols: [option, 'BTC/USDT:USDT'] });
-    await waitFor(() => count(records, 'book', option) >= 3 && count(records, 'book', 'BTC/USDT:USDT') >= 3, 'option and perpetual books');
-    await expectBookMatches(records, option, () => sim.book('BTC-25DEC26-100000-C', 'option', 25));
-    expect(booksAfterEach(records.filter((r): r is BookRecord => r.type === 'book' && r.symbol === option)).at(-1)!.bids).toHaveLength(25);
-    expect(statuses(records, option)).toEqual(['synced']);
-    expect(sim.stats()).toMatchObject({ optionConnections: 1, linearConnections: 1 });
-    for (const channel of ['trades', 'ticker', 'quotes', 'candles'] as const) {
-      expect(() => engine.subscribe({ exchange: 'bybit', channels: [channel], symbols: [option] }), channel).toThrow(
-        new RegExp(`bybit: channel "${channel}" is not available for the option BTC/USDC:USDC-261225-100000-C.*publicTrade\\.BTC`),
+    try {
+      engine.subscribe({ exchange: 'bybit', channels: ['trades', 'book'], symbols: [call, put, 'BTC/USDT:USDT'] });
+      await waitFor(
+        () => [call, put].every((s) => count(records, 'trade', s) >= 5 && count(records, 'book', s) >= 3) && count(records, 'book', 'BTC/USDT:USDT') >= 3,
+        "trades and books of both options and the perpetual's book",
       );
+      for (const [symbol, native] of [
+        [call, 'BTC-25DEC26-100000-C'],
+        [put, 'BTC-25DEC26-90000-P'],
+      ] as const) {
+        expectTradesOf(records, symbol, 'bybit');
+        const trades = records.filter((r): r is TradeRecord => r.type === 'trade' && r.symbol === symbol);
+        await waitFor(() => trades.every((t) => optionOf.has(t.tradeId)), `the raw subscriber to have seen every ${symbol} trade`);
+        // Every trade under this symbol is one Bybit published for this option (not another of the base's).
+        expect(new Set(trades.map((t) => optionOf.get(t.tradeId)))).toEqual(new Set([native]));
+        await expectBookMatches(records, symbol, () => sim.book(native, 'option', 25));
+        expect(booksAfterEach(records.filter((r): r is BookRecord => r.type === 'book' && r.symbol === symbol)).at(-1)!.bids).toHaveLength(25);
+        expect(statuses(records, symbol)).toEqual(['synced']);
+      }
+      // The third option's trades share the topic; none reached a consumer.
+      expect([...optionOf.values()]).toContain('BTC-25DEC26-110000-C');
+      expect(records.some((r) => r.type === 'trade' && r.symbol.includes('110000'))).toBe(false);
+      expect(sim.stats()).toMatchObject({ optionConnections: 2, linearConnections: 1 });
+      expect(engine.stats().badMessages).toBe(0);
+      for (const channel of ['ticker', 'quotes', 'candles'] as const) {
+        expect(() => engine.subscribe({ exchange: 'bybit', channels: [channel], symbols: [call] }), channel).toThrow(
+          new RegExp(`bybit: channel "${channel}" is not available for the option BTC/USDC:USDC-261225-100000-C; options have trades and book only`),
+        );
+      }
+    } finally {
+      ws.close();
     }
   });
 
-  it('the simulator publishes option trades per base coin (publicTrade.BTC), each naming its option, as Bybit does', async () => {
-    const sim = bybitRig.track(await startBybitSimulator({ seed: 12, ratePerStream: 60, options: ['BTC-25DEC26-100000-C', 'BTC-25DEC26-90000-P'] }));
+  it('the simulator serves option books of 25 and 100 levels only, and trades per base coin only', async () => {
+    const sim = bybitRig.track(await startBybitSimulator({ seed: 12 }));
     const ws = new WebSocket(`${sim.wsUrl}/v5/public/option`);
-    const frames: Array<{ topic?: string; success?: boolean; ret_msg?: string; data?: Array<{ s: string }> }> = [];
-    ws.on('message', (m) => frames.push(JSON.parse(String(m))));
+    const acks: boolean[] = [];
+    ws.on('message', (m) => {
+      const f = JSON.parse(String(m)) as { success?: boolean };
+      if (f.success !== undefined) acks.push(f.success);
+    });
     await new Promise((r) => ws.once('open', r));
-    ws.send(JSON.stringify({ op: 'subscribe', args: ['publicTrade.BTC'] }));
-    ws.send(JSON.stringify({ op: 'subscribe', args: ['publicTrade.BTC-25DEC26-100000-C'] }));
-    ws.send(JSON.stringify({ op: 'subscribe', args: ['orderbook.50.BTC-25DEC26-100000-C'] }));
-    const named = () => new Set(frames.flatMap((f) => (f.topic === 'publicTrade.BTC' ? f.data!.map((t) => t.s) : [])));
+    const topics = [
+      'orderbook.25.BTC-25DEC26-100000-C',
+      'orderbook.100.BTC-25DEC26-100000-C',
+      'orderbook.50.BTC-25DEC26-100000-C',
+      'publicTrade.BTC-25DEC26-100000-C',
+      'orderbook.25.BTC-25DEC26-100001-C',
+      'publicTrade.ETH',
+    ];
     try {
-      await waitFor(() => named().size === 2, 'trades of both listed BTC options on publicTrade.BTC');
-      expect(named()).toEqual(new Set(['BTC-25DEC26-100000-C', 'BTC-25DEC26-90000-P']));
-      const acks = frames.filter((f) => f.success !== undefined);
-      expect(acks.map((a) => a.success)).toEqual([true, false, false]); // per-option trade topic and depth 50 do not exist
+      for (const t of topics) ws.send(JSON.stringify({ op: 'subscribe', args: [t] }));
+      await waitFor(() => acks.length === topics.length, 'an answer to every subscribe');
+      expect(acks).toEqual([true, true, false, false, false, false]);
     } finally {
       ws.close();
     }

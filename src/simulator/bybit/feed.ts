@@ -351,9 +351,10 @@ export class BybitFeed {
     if (this.group !== undefined && (this.group.topic !== topic || this.group.E !== E)) this.flushTrades();
     if (this.group === undefined) {
       this.group = { topic, E, items: [] };
-      this.tradeSeq.set(symbol, (this.tradeSeq.get(symbol) ?? 100_000_000) + 1 + Math.floor(this.rng() * 20));
+      // One cross sequence per frame of the topic (an option topic's frame may hold several options).
+      this.tradeSeq.set(topic, (this.tradeSeq.get(topic) ?? 100_000_000) + 1 + Math.floor(this.rng() * 20));
     }
-    const seq = this.tradeSeq.get(symbol)!;
+    const seq = this.tradeSeq.get(topic)!;
     const side = d.m ? 'Sell' : 'Buy'; // buyer is the maker → the taker sold
     const id = this.category === 'spot' ? `229000000${String(1_000_000_000 + ++this.tradeId)}` : this.uuid();
     this.group.items.push(

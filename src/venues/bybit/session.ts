@@ -42,7 +42,7 @@ import { ASKS, BIDS, LevelScratch, parsePairLevels } from '../kit/levels.js';
 import { type SessionStats, sessionStats } from '../kit/session-stats.js';
 import { emptyTickerFields } from '../kit/ticker-fields.js';
 import { isTradeId, tradeIdSeq, tradeIdText } from '../kit/trade-id.js';
-import { batchArgs, bybitIntervalSec, DEFAULT_BOOK_DEPTH, MAX_ARGS_PER_REQUEST, topicOf } from './topics.js';
+import { batchArgs, bybitIntervalSec, categoryOf, DEFAULT_BOOK_DEPTH, MAX_ARGS_PER_REQUEST, topicOf } from './topics.js';
 
 /** Resync timing (`minResyncIntervalMs`, `snapshotTimeoutMs`, `now` …): see kit/book-resync.ts. */
 export interface BybitSessionOptions extends BookResyncTiming {
@@ -111,6 +111,11 @@ interface TopicState {
   tickerReady: boolean;
   readonly sync: BookSync | undefined;
   removed: boolean;
+  /**
+   * Option trades go out per base coin (`publicTrade.BTC`): the option's symbol (`s`) → its
+   * symbol id, for the options subscribed. Undefined on every other topic (one symbol each).
+   */
+  readonly routes: Map<string, number> | undefined;
 }
 
 function topicType(topic: string): number {
@@ -291,8 +296,10 @@ export class BybitSession implements VenueSession {
       const carried = this.specsOfTopic.get(topic) ?? [];
       if (!carried.some((t) => t.channel === spec.channel && t.symbolId === spec.symbolId)) carried.push(spec);
       this.specsOfTopic.set(topic, carried);
+      const perOption = spec.channel === 'trades' && categoryOf(spec.symbol) === 'option';
       const existing = this.topics.get(topic);
       if (existing !== undefined) {
+        existing.routes?.set(spec.native, spec.symbolId);
         const added = flag & ~existing.flags;
         existing.flags |= flag;
         existing.symbol = spec.symbol;
@@ -322,6 +329,7 @@ export class BybitSession implements VenueSession {
               }
             : undefined,
         removed: false,
+        routes: perOption ? new Map([[spec.native, spec.symbolId]]) : undefined,
       });
     }
   }
@@ -334,7 +342,10 @@ export class BybitSession implements VenueSession {
       else this.specsOfTopic.set(topic, carried);
       const st = this.topics.get(topic);
       if (st === undefined) continue;
-      st.flags &= ~(channelBit(spec.channel));
+      st.routes?.delete(spec.native);
+      // The channels the topic still carries (an option trade topic carries several options' trades).
+      st.flags = 0;
+      for (const t of carried ?? []) st.flags |= channelBit(t.channel);
       if (st.flags !== 0) continue;
       st.removed = true;
       if (st.sync !== undefined) this.bookSync.remove(st.sync.state);
@@ -430,9 +441,15 @@ export class BybitSession implements VenueSession {
         ids.clear();
       }
       ids.add(id);
+      // An option trade topic carries every option of its base coin: only subscribed ones are written.
+      const symbolId = st.routes === undefined ? st.symbolId : st.routes.get(t.s as string);
+      if (symbolId === undefined) {
+        this.stats.unknownStream++;
+        continue;
+      }
       // S is the taker's side. The trade id: spot ids have 19 digits, linear ids are UUIDs, so
       // mostly text; the cross sequence is not the trade's identity (a match shares it).
-      this.ctx.sink.trade(st.symbolId, ts, tradeIdSeq(id), S === 'Buy' ? Side.buy : Side.sell, price, amount, tradeIdText(id));
+      this.ctx.sink.trade(symbolId, ts, tradeIdSeq(id), S === 'Buy' ? Side.buy : Side.sell, price, amount, tradeIdText(id));
     }
   }
 

@@ -146,14 +146,16 @@ export function topicOf(spec: StreamSpec, bookDepth = DEFAULT_BOOK_DEPTH): strin
 
 /**
  * Options carry fewer channels here: the book (`orderbook.25.<symbol>`, Bybit's smallest option
- * depth). Option trades are published per base coin (`publicTrade.BTC`, every BTC option on one
- * topic) and option tickers have their own fields (`bidPrice`, `bidIv`, greeks): neither is read.
+ * depth) and trades, which Bybit publishes per base coin (`publicTrade.BTC`, every BTC option on
+ * one topic; the session writes those of the subscribed options, by `s`). Option tickers have
+ * their own fields (`bidPrice`, `bidIv`, greeks) and options have no 1-level book or klines.
  */
 function optionTopicOf(spec: StreamSpec): string {
   if (spec.channel === 'book') return `orderbook.${BYBIT_OPTION_BOOK_DEPTH}.${spec.native}`;
+  if (spec.channel === 'trades') return `publicTrade.${spec.native.slice(0, spec.native.indexOf('-'))}`;
   throw new Error(
     `bybit: channel ${JSON.stringify(spec.channel)} is not available for the option ${spec.symbol}; ` +
-      'options have book only (Bybit publishes option trades per base coin, e.g. publicTrade.BTC)',
+      'options have trades and book only',
   );
 }
 
