@@ -230,7 +230,8 @@ afterEach(() => {
 describe('simulator: synthetic Binance spot market', () => {
   let sim: Simulator;
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 42, depthLevels: 60, rates: { kline: 10, ticker: 5 }, pingIntervalMs: 100 });
+    // The protocol cases below send faster than Binance's 5 messages a second (test/pacing.test.ts covers that limit).
+    sim = await startSimulator({ seed: 42, depthLevels: 60, rates: { kline: 10, ticker: 5 }, pingIntervalMs: 100, maxClientMessagesPerSec: 0 });
   });
   afterAll(async () => {
     await sim.close();

@@ -4,6 +4,7 @@
  */
 import type { RecordSink } from '../records/sink.js';
 import type { Framing } from '../worker/framing.js';
+import type { PaceRate } from './kit/pacer.js';
 import type { RejectionCode } from './rejection.js';
 
 /** Normalized channel names a user asks for. */
@@ -177,6 +178,12 @@ export interface SocketVenueAdapter extends VenueCommon {
   readonly appPing?: { readonly intervalMs: number; readonly text: string };
   /** The session has a fast frame parser that `ctx.parser === 'json'` replaces with JSON.parse (Binance). */
   readonly fastParser?: true;
+  /**
+   * The venue's limit on messages a client sends on one connection, with a margin (Binance spot
+   * closes a connection above 5 a second): the task paces every message the session sends and
+   * folds subscribe (and unsubscribe) requests that wait into one. Default: unpaced.
+   */
+  readonly outgoing?: PaceRate;
 }
 
 /** A venue spoken over a framed TCP socket (`src/worker/tcp-task.ts`); frames are Buffers. */

@@ -10,12 +10,16 @@
  *   socket; an unlisted symbol is rejected, an unavailable list lets everything through.
  * - Planned rotation (`limits.rotateAfterMs`): the successor's frames are held during the overlap
  *   and replayed through the session, which drops what it already emitted by sequence.
+ * - Outgoing pacing (`adapter.outgoing`): every message the session sends goes through one pacer
+ *   (application pings do not); subscribe / unsubscribe requests that wait for it merge into one,
+ *   built when it is sent.
  */
 import WebSocket from 'ws';
 import { nowMs } from '../clock.js';
 import { fetchJsonBounded } from '../net/fetch-json.js';
 import { StatusCode } from '../records/types.js';
 import type { SocketVenueAdapter, StreamSpec, VenueSession } from '../venues/contract.js';
+import { Pacer } from '../venues/kit/pacer.js';
 import { socketVenue } from '../venues/registry.js';
 import { describeStreams, type RejectionCode, upgradeFailure } from '../venues/rejection.js';
 import { InstrumentCheck } from './instrument-check.js';
@@ -31,6 +35,18 @@ const ROTATION_QUEUE_LIMIT = 100_000;
 const UPGRADE_BODY_LIMIT = 2048;
 /** How long a refused upgrade's body is waited for. */
 const UPGRADE_BODY_WAIT_MS = 500;
+
+/** A message to the venue: text as the session wrote it, or streams to (un)subscribe, built when sent. */
+type Outgoing = { readonly text: string } | { readonly subscribe: readonly StreamSpec[] } | { readonly unsubscribe: readonly StreamSpec[] };
+
+const UNPACED = { perSecond: Number.POSITIVE_INFINITY };
+
+/** Two waiting requests of the same kind become one. */
+function mergeRequests(last: Outgoing, next: Outgoing): Outgoing | undefined {
+  if ('subscribe' in last && 'subscribe' in next) return { subscribe: [...last.subscribe, ...next.subscribe] };
+  if ('unsubscribe' in last && 'unsubscribe' in next) return { unsubscribe: [...last.unsubscribe, ...next.unsubscribe] };
+  return undefined;
+}
 
 export function runWsTask(task: ConnectionTask, adapter = socketVenue(task.venue)): Promise<ConnectionResult> {
   const base = new TaskBase(task, adapter.exchangeCode);
@@ -51,6 +67,8 @@ class WsTransport implements Transport {
   private successorQueue: Array<{ text: string; recvTs: number }> = [];
   private readonly current = () => this.socket;
   private readonly parse = (text: string): void => this.session.onMessage(text);
+  /** Messages to the venue, paced at `adapter.outgoing` (unpaced without). */
+  private readonly outbox: Pacer<Outgoing>;
 
   constructor(
     private readonly base: TaskBase,
@@ -64,12 +82,13 @@ class WsTransport implements Transport {
       { restUrl: task.restUrl, fetchJson: (url) => this.fetchJson(url) },
       base.log,
     );
+    this.outbox = new Pacer<Outgoing>((m) => this.write(m), adapter.outgoing ?? UNPACED, mergeRequests);
     this.session = adapter.createSession({
       sink: base.sink,
       log: base.log,
       restUrl: task.restUrl,
       fetchJson: (url) => this.fetchJson(url),
-      send: (text) => this.sendAll(text),
+      send: (text) => this.outbox.send({ text }),
       onResync: () => base.countResync(),
       credentials: task.credentials,
       limits: task.limits,
@@ -196,7 +215,9 @@ class WsTransport implements Transport {
   }
 
   private onOpen(ws: WebSocket): void {
-    for (const text of this.session.openMessages(this.streams.all)) ws.send(text);
+    // The open messages go ahead of anything asked for while connecting.
+    this.outbox.sendFirst(this.session.openMessages(this.streams.all).map((text) => ({ text })));
+    this.outbox.resume();
     this.session.addStreams(this.streams.all);
     this.base.opened();
     const { base } = this;
@@ -207,6 +228,7 @@ class WsTransport implements Transport {
       return true;
     });
     const appPing = this.adapter.appPing;
+    // Pings are not requests (OKX counts subscribes, not pings): never held behind paced requests.
     if (appPing) base.every(appPing.intervalMs, () => this.sendAll(appPing.text));
     base.startStaleWatchdog((idle) => `no data for ${idle} ms while the peer answers pings`);
     const { rotateAfterMs } = this.task.limits;
@@ -240,7 +262,7 @@ class WsTransport implements Transport {
     const removed = this.streams.remove(m.streams);
     if (removed.length === 0) return;
     this.session.removeStreams(removed);
-    for (const text of this.session.unsubscribeMessages(removed)) this.sendAll(text);
+    this.outbox.send({ unsubscribe: removed });
   }
 
   /** Streams that passed the instrument check join the connection (unless unsubscribed meanwhile). */
@@ -254,7 +276,25 @@ class WsTransport implements Transport {
       return;
     }
     this.session.addStreams(added);
-    for (const text of this.session.subscribeMessages(added)) this.sendAll(text);
+    this.outbox.send({ subscribe: added });
+  }
+
+  /**
+   * Writes one paced message; a request is built now, and what it expands into beyond its first
+   * frame waits its turn. False while the socket is still connecting: the outbox holds it until
+   * `onOpen` (a stream added then is neither in the connect URL nor lost).
+   */
+  private write(m: Outgoing): boolean {
+    if (this.socket?.readyState !== WebSocket.OPEN) return this.socket === undefined || this.socket.readyState !== WebSocket.CONNECTING;
+    if (!('text' in m)) {
+      const texts = 'subscribe' in m ? this.session.subscribeMessages(m.subscribe) : this.session.unsubscribeMessages(m.unsubscribe);
+      if (texts.length === 0) return true;
+      this.sendAll(texts[0]!);
+      this.outbox.sendFirst(texts.slice(1).map((text) => ({ text })));
+      return true;
+    }
+    this.sendAll(m.text);
+    return true;
   }
 
   private sendAll(text: string): void {
@@ -320,6 +360,7 @@ class WsTransport implements Transport {
   }
 
   close(reason: EndReason): void {
+    this.outbox.clear();
     this.session.onDisconnect();
     for (const ws of [this.socket, this.successor]) {
       if (!ws) continue;

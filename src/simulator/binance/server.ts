@@ -52,6 +52,11 @@ export interface SimulatorOptions extends CommonSimulatorOptions {
   pongTimeoutMs?: number;
   /** Close connections older than this with 1001 (default 24 h; 0 disables). */
   maxConnectionAgeMs?: number;
+  /**
+   * Close a connection sent more than this many messages (text and ping frames) in a second with
+   * 1008, as Binance does (default: spot 5, futures 10; 0 disables).
+   */
+  maxClientMessagesPerSec?: number;
   /** Serve a recorded capture instead of the synthetic market. */
   replay?: ReplayOptions;
   /**
@@ -116,6 +121,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     pingIntervalMs: opts.pingIntervalMs ?? 20_000,
     pongTimeoutMs: opts.pongTimeoutMs ?? 60_000,
     maxConnectionAgeMs: opts.maxConnectionAgeMs ?? 86_400_000,
+    maxClientMessagesPerSec: opts.maxClientMessagesPerSec ?? (opts.futures ? 10 : 5),
     unavailableBody: '{"code":-1008,"msg":"Service unavailable (simulated)."}',
     onDrop: (conn) => removeSubs(conn, conn.subs),
   });

@@ -61,6 +61,8 @@ export interface BaseStats {
   bytesSent: number;
   framesDropped: number;
   upgradesRejected: number;
+  /** Connections closed for sending more than `maxClientMessagesPerSec`. */
+  closedForMessageRate: number;
 }
 
 export interface SimulatorStats extends BaseStats {
@@ -76,6 +78,9 @@ export interface PeerBase<V> {
   openedAt: number;
   nextPingAt: number;
   awaitingPongSince: number;
+  /** Start of the current one-second window of client messages, and the messages in it. */
+  msgWindowAt: number;
+  msgsInWindow: number;
 }
 
 export type Peer<V> = PeerBase<V> & V;
@@ -127,6 +132,11 @@ export interface VenueServerOptions<V> extends CommonSimulatorOptions {
   pongTimeoutMs?: number;
   /** Close connections older than this with 1001 (default 0 = never). */
   maxConnectionAgeMs?: number;
+  /**
+   * Close a connection that sends more than this many messages (text and ping frames) within one
+   * second, with 1008 "Too many requests", as Binance does (default 0 = no limit).
+   */
+  maxClientMessagesPerSec?: number;
   /** Body of the HTTP 503 answered while `rejectConnections(true)`. */
   unavailableBody: string;
   /** The venue's cleanup when a peer leaves the registry (subscriptions, pending frames). */
@@ -141,7 +151,7 @@ export class VenueServer<V> {
   readonly app: TemplatedApp = uWS.App();
   /** Live connections, in open order. */
   readonly peers = new Set<Peer<V>>();
-  readonly counters = { framesSent: 0, bytesSent: 0, framesDropped: 0, upgradesRejected: 0 };
+  readonly counters = { framesSent: 0, bytesSent: 0, framesDropped: 0, upgradesRejected: 0, closedForMessageRate: 0 };
   readonly log: (msg: string, fields?: object) => void;
   readonly host: string;
   port = 0;
@@ -208,7 +218,17 @@ export class VenueServer<V> {
           return;
         }
         this.nextId++;
-        const base: PeerBase<V> = { id, ws: undefined, alive: false, stallQueue: [], openedAt: 0, nextPingAt: 0, awaitingPongSince: 0 };
+        const base: PeerBase<V> = {
+          id,
+          ws: undefined,
+          alive: false,
+          stallQueue: [],
+          openedAt: 0,
+          nextPingAt: 0,
+          awaitingPongSince: 0,
+          msgWindowAt: 0,
+          msgsInWindow: 0,
+        };
         const peer = Object.assign(base, state) as Peer<V>;
         res.upgrade({ peer }, key, protocol, extensions, context);
       },
@@ -225,7 +245,11 @@ export class VenueServer<V> {
       },
       message: (ws, message) => {
         const peer = ws.getUserData().peer;
-        if (peer.alive) route.message(peer, Buffer.from(message).toString('utf8'));
+        if (peer.alive && this.withinMessageRate(peer)) route.message(peer, Buffer.from(message).toString('utf8'));
+      },
+      ping: (ws) => {
+        const peer = ws.getUserData().peer;
+        if (peer.alive) this.withinMessageRate(peer);
       },
       drain: (ws) => {
         const peer = ws.getUserData().peer;
@@ -290,6 +314,22 @@ export class VenueServer<V> {
   }
 
   /** Ends a peer with a close frame. */
+  /** Counts a client message; false (and the connection closed) when it is one too many this second. */
+  private withinMessageRate(peer: Peer<V>): boolean {
+    const limit = this.opts.maxClientMessagesPerSec ?? 0;
+    if (limit <= 0) return true;
+    const now = this.now();
+    if (now - peer.msgWindowAt >= 1000) {
+      peer.msgWindowAt = now;
+      peer.msgsInWindow = 0;
+    }
+    if (++peer.msgsInWindow <= limit) return true;
+    this.counters.closedForMessageRate++;
+    this.log(`${this.opts.name}: too many messages from a client`, { conn: peer.id, limit });
+    this.end(peer, 1008, 'Too many requests');
+    return false;
+  }
+
   end(peer: Peer<V>, code: number, reason: string): void {
     const ws = peer.ws;
     if (!peer.alive || !ws) return;

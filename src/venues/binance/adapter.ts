@@ -18,6 +18,8 @@ export const binance: SocketVenueDefinition = {
   /** Binance closes connections after 24 h. */
   maxConnectionAgeMs: 24 * 60 * 60 * 1000,
   candleIntervals: SPOT_NAMING.intervals,
+  /** Binance spot closes a connection sent more than 5 messages a second (ping and pong frames count too). */
+  outgoing: { perSecond: 4 },
 
   nativeSymbol(symbol: string): string {
     const { base, quote } = parseSpotSymbol(symbol, 'binance (spot)');

@@ -42,6 +42,8 @@ export const binanceUsdm: SocketVenueDefinition = {
   /** USD-M documents a lower per-connection stream limit than spot (200); stay within it. */
   maxStreamsPerConnection: 200,
   candleIntervals: USDM_NAMING.intervals,
+  /** USD-M closes a connection sent more than 10 messages a second. */
+  outgoing: { perSecond: 8 },
 
   nativeSymbol(symbol: string): string {
     const { base, quote, settle } = parseSymbol(symbol);

@@ -10,13 +10,13 @@
 import { ResyncReason, Side, StatusCode } from '../../records/types.js';
 import type { StreamSpec, TcpSession, TcpSessionContext, TickerFields } from '../contract.js';
 import { BookResync, type BookResyncTiming, BookSyncState } from '../kit/book-resync.js';
+import { Pacer } from '../kit/pacer.js';
 import { emptyTickerFields } from '../kit/ticker-fields.js';
 import { describeStreams } from '../rejection.js';
 import { FieldReader, handshake as handshakeBytes, In, messageId, startApi, TickByTick, TickType, TWS_MAX_VERSION, TWS_MIN_VERSION, VERSION_LAST_TRADE_DATE } from './codec.js';
 import { type ContractSpec, parseContractSpec } from './contract-spec.js';
 import { DepthBook, DepthSide } from './depth-book.js';
 import { ENTITLEMENT_ERRORS, FARM_DOWN, FARM_OK, TwsError } from './errors.js';
-import { Pacer } from './pacer.js';
 import * as req from './requests.js';
 
 /** Rows of depth asked per side. */
@@ -63,7 +63,7 @@ export function createIbSession(ctx: TcpSessionContext, options: IbSessionOption
 export class IbSession implements TcpSession<Buffer> {
   readonly stats: IbSessionStats = { serverVersion: 0, requestsSent: 0, resubscribes: 0, resyncs: 0, ignored: 0 };
   private readonly clientId: number;
-  private readonly pacer: Pacer;
+  private readonly pacer: Pacer<Uint8Array>;
   private readonly reader = new FieldReader();
   private readonly contracts = new Map<string, Contract>();
   private readonly details = new Map<number, Contract>();
@@ -89,7 +89,8 @@ export class IbSession implements TcpSession<Buffer> {
     this.pacer = new Pacer((bytes) => {
       this.stats.requestsSent++;
       ctx.send(bytes);
-    }, options.perSecond);
+    // TWS closes a client above 50 messages a second: evenly spaced, with a margin.
+    }, { perSecond: options.perSecond ?? 40 });
   }
 
   get pendingRequests(): number {

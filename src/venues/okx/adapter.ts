@@ -26,6 +26,9 @@ export function createOkxAdapter(options: OkxSessionOptions = {}): SocketVenueDe
     candleIntervals: Object.keys(OKX_CANDLE_INTERVALS),
     // OKX closes a connection that has been silent for 30 s; it answers a text `ping` with `pong`.
     appPing: { intervalMs: 25_000, text: 'ping' },
+    // 480 subscribe / unsubscribe / login requests per connection per hour: a burst of 40, then one
+    // every ~8 s (40 + 0.12 × 3600 = 472 in any hour); waiting requests merge into one.
+    outgoing: { perSecond: 0.12, burst: 40 },
 
     nativeSymbol(symbol: string): string {
       return okxInstId(symbol);
