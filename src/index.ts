@@ -20,7 +20,7 @@ export { RingfeedMetrics } from './exposition/prometheus.js';
 export type { PublishOptions } from './fanout/fanout-options.js';
 export type { FeedCounters, FeedStats, FeedSubscriptionStats, FeedSubscriptionStatus } from './fanout/feed.js';
 export { connectFeed, RemoteFeed } from './fanout/feed.js';
-export type { FeedOptions, FeedStart } from './fanout/feed-options.js';
+export type { FeedMode, FeedOptions, FeedStart } from './fanout/feed-options.js';
 export type { PublisherState, PublisherStats } from './fanout/publisher.js';
 export { Publisher } from './fanout/publisher.js';
 export { escapeToken, unescapeToken } from './fanout/subjects.js';

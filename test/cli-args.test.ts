@@ -122,6 +122,15 @@ describe('other options', () => {
   });
 });
 
+describe('fan-out arguments', () => {
+  it('--book-snapshot-ms is 0 (off) or 100..3600000, named when not', () => {
+    expect(arg.bookSnapshotMs('0')).toBe(0);
+    expect(arg.bookSnapshotMs('250')).toBe(250);
+    expect(badOption(() => arg.bookSnapshotMs('50')).message).toBe('--book-snapshot-ms must be 0 or from 100 to 3600000; got 50');
+    expect(badOption(() => arg.bookSnapshotMs('soon')).message).toContain('--book-snapshot-ms');
+  });
+});
+
 describe('endpoints from --url / --rest-url', () => {
   it('passes only what the command line names (the engine derives REST from --url alone)', () => {
     expect(cliEndpoints('ws://127.0.0.1:9443', undefined)).toEqual({ wsUrl: 'ws://127.0.0.1:9443' });

@@ -140,6 +140,11 @@ describe('ringfeed simulate --venue futu, then stream futu --url tcp://', () => 
     }
   });
 
+  it('refuses listen --core with a replay start, and --book-snapshot-ms without --publish', async () => {
+    expectNamedError(await cli(['listen', 'nats://127.0.0.1:1', '--core', '--from', 'all', '--seconds', '1'], 15_000), '--core', '--from');
+    expectNamedError(await cli(['run', '--book-snapshot-ms', '500', '--seconds', '1'], 15_000), '--book-snapshot-ms needs --publish');
+  });
+
   it('refuses a tcp:// --url for a WebSocket venue, naming the option', async () => {
     expectNamedError(await cli(['stream', 'binance', 'trades', 'BTC/USDT', '--url', 'tcp://127.0.0.1:1', '--seconds', '1'], 15_000), '--url', 'ws:');
   });

@@ -21,6 +21,11 @@ describe('createEngine({ metrics })', () => {
     expect((await fetch(`${url}/health`)).status).toBe(200);
     const text = await (await fetch(`${url}/metrics`)).text();
     expect(text).toMatch(/ringfeed_connection_state\{connection="1",exchange="binance",state="connected"\} 1/);
+    // The engine's own rings: share in use, 0..1.
+    const fill = /ringfeed_connection_ring_fill_ratio\{connection="1",exchange="binance"\} ([0-9.e-]+)/.exec(text);
+    expect(fill, 'ring fill of connection 1').not.toBeNull();
+    expect(Number(fill![1])).toBeGreaterThanOrEqual(0);
+    expect(Number(fill![1])).toBeLessThan(1);
     await engine.close();
     await expect(fetch(`${url}/metrics`)).rejects.toThrow();
   });

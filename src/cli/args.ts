@@ -34,6 +34,8 @@ const OPTIONS = {
   stream: { type: 'string' },
   prefix: { type: 'string' },
   from: { type: 'string' },
+  core: { type: 'boolean', default: false },
+  'book-snapshot-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -190,6 +192,13 @@ export function readableFile(path: string, option: string): string {
 }
 
 export const metricsPort = (v: string) => numberOption(v, '--metrics-port', { min: 0, max: 65_535, integer: true, note: '0 = any free port' });
+
+/** `--book-snapshot-ms`: 0 (off) or 100 to 3 600 000, as `publish.bookSnapshotIntervalMs`. */
+export function bookSnapshotMs(v: string): number {
+  const n = numberOption(v, '--book-snapshot-ms', { min: 0, max: 3_600_000, integer: true, note: '0 = no book snapshots' });
+  if (n > 0 && n < 100) throw badArgument(`--book-snapshot-ms must be 0 or from 100 to 3600000; got ${v}`);
+  return n;
+}
 
 /** `--from`: new | all | a JetStream stream sequence ≥ 1. */
 export function feedStart(v: string): 'new' | 'all' | number {

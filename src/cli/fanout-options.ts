@@ -7,7 +7,16 @@ import * as arg from './args.js';
 /** `--publish URL` (with `--stream`, `--prefix`) and `--metrics-port N` for run and stream; returns what to close. */
 export async function startFanout(engine: Engine, args: Args): Promise<() => Promise<void>> {
   const metricsPort = args['metrics-port'] === undefined ? undefined : arg.metricsPort(args['metrics-port']);
-  if (args.publish !== undefined) await engine.publish({ servers: args.publish, stream: args.stream, prefix: args.prefix });
+  const snapshots = args['book-snapshot-ms'] === undefined ? undefined : arg.bookSnapshotMs(args['book-snapshot-ms']);
+  if (snapshots !== undefined && args.publish === undefined) throw arg.badArgument('--book-snapshot-ms needs --publish');
+  if (args.publish !== undefined) {
+    await engine.publish({
+      servers: args.publish,
+      stream: args.stream,
+      prefix: args.prefix,
+      ...(snapshots === undefined ? {} : { bookSnapshotIntervalMs: snapshots }),
+    });
+  }
   const server = metricsPort === undefined ? undefined : await startMetrics(engine, metricsPort);
   return async () => {
     await server?.close();

@@ -7,8 +7,8 @@ import { startMetrics } from './fanout-options.js';
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
 /**
- * `ringfeed listen [nats://host:port] [--subjects a,b] [--stream S] [--from new|all|SEQ]
- * [--seconds N] [--json] [--metrics-port N]`: consumes a published feed and prints the same
+ * `ringfeed listen [nats://host:port] [--subjects a,b] [--stream S] [--from new|all|SEQ] [--core]
+ * [--seconds N] [--json] [--metrics-port N]` (`--core`: live-only core NATS, gaps reported): consumes a published feed and prints the same
  * JSON summary as `run` at the end (a status line per second unless --json).
  */
 export async function listen(args: Args, positionals: string[], untilStopped: (seconds: number) => Promise<void>): Promise<void> {
@@ -17,7 +17,8 @@ export async function listen(args: Args, positionals: string[], untilStopped: (s
   const from = args.from === undefined ? 'new' : arg.feedStart(args.from);
   const subjects = args.subjects === undefined ? undefined : arg.listOption(args.subjects, '--subjects');
   const metricsPort = args['metrics-port'] === undefined ? undefined : arg.metricsPort(args['metrics-port']);
-  const feed = await connectFeed({ servers, subjects, stream: args.stream, prefix: args.prefix, from });
+  if (args.core && args.from !== undefined && from !== 'new') throw arg.badArgument('--core reads live messages only: --from must be new (or left out)');
+  const feed = await connectFeed({ servers, subjects, stream: args.stream, prefix: args.prefix, from, ...(args.core ? { mode: 'core' as const } : {}) });
   const metrics = metricsPort === undefined ? undefined : await startMetrics(feed, metricsPort);
   const started = Date.now();
   let previous = feed.stats();

@@ -61,6 +61,9 @@ Options (listen, and --publish):
   --stream S         JetStream stream name (default RINGFEED)
   --prefix P         first subject token(s) (default ringfeed)
   --from F           listen: new | all | a stream sequence to resume from (default new)
+  --core             listen: live-only core NATS (no JetStream consumer; gaps reported)
+  --book-snapshot-ms N  run, stream with --publish: book snapshots for late joiners every N ms
+                     (default 1000; 0 = off)
 Options (simulate):
   --host H --port N  listen address (default 127.0.0.1:9443; 0 = any free port); a port
                      another process holds is refused

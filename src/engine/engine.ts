@@ -275,14 +275,26 @@ export class Engine extends EventEmitter<EngineEvents> {
   async publish(options: PublishOptions): Promise<Publisher> {
     this.assertOpen();
     let remove = (): void => {};
-    const publisher = new Publisher(resolvePublishOptions(options), this.log, () => {
-      remove();
-      this.publishers.delete(publisher);
-    });
+    // The engine's books are kept before the publisher's handler sees a record: its snapshots read them.
+    const publisher = new Publisher(
+      resolvePublishOptions(options),
+      this.log,
+      () => {
+        remove();
+        this.publishers.delete(publisher);
+      },
+      this.books,
+    );
     await publisher.start();
     this.publishers.add(publisher);
     remove = this.consumer.addHandler(publisher.handle);
     return publisher;
+  }
+
+  /** Share of a connection's ring in use, 0 to 1 (undefined for no such connection); `/metrics` reads it. */
+  ringFill(connectionId: number): number | undefined {
+    this.assertOpen();
+    return this.consumer.ringFill(connectionId);
   }
 
   /** Every record, as a reusable view (valid only during the call; no allocation). */
