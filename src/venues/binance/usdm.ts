@@ -46,7 +46,7 @@ export const binanceUsdm: SocketVenueDefinition = {
   outgoing: { perSecond: 8 },
 
   nativeSymbol(symbol: string): string {
-    const { base, quote, settle } = parseSymbol(symbol);
+    const { base, quote, settle } = parseSymbol(symbol, 'binance-usdm');
     if (settle === undefined || settle !== quote) {
       throw new Error(
         `binance-usdm: symbol ${JSON.stringify(symbol)} is not a USDⓈ-M perpetual; expected BASE/QUOTE:QUOTE ` +

@@ -6,7 +6,7 @@
  */
 
 import type { Channel, VenueAdapter, } from '../contract.js';
-import { parseSymbol } from '../kit/symbols.js';
+import { parseInstrument } from '../kit/symbols.js';
 import { CCXT_PRO_CATALOG } from './catalog.js';
 
 /** Exchange codes 32.. are reserved for ccxt venues. */
@@ -72,7 +72,8 @@ export function createCcxtAdapter(exchangeId: string, id = exchangeId): VenueAda
     transport: 'ccxt',
     nativeSymbol(symbol: string): string {
       try {
-        parseSymbol(symbol);
+        // ccxt's unified symbols keep the venue's case and name dated futures and options too.
+        parseInstrument(symbol, { case: 'preserve', kinds: ['spot', 'swap', 'future', 'option'] });
       } catch (err) {
         throw new Error(`${id}: ${(err as Error).message}`);
       }

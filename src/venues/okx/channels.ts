@@ -121,7 +121,8 @@ export function okxChannelsOf(spec: StreamSpec, bookChannel: OkxBookChannel): st
     case 'book':
       return [bookChannel];
     case 'funding':
-      return isDerivativeInstId(spec.native) ? ['funding-rate', 'mark-price'] : [];
+      // Funding exists for perpetual swaps only (OKX refuses funding-rate for futures and options).
+      return okxInstType(spec.native) === 'SWAP' ? ['funding-rate', 'mark-price'] : [];
     case 'candles': {
       const interval = spec.interval ?? '1m';
       const c = Object.hasOwn(OKX_CANDLE_INTERVALS, interval) ? OKX_CANDLE_INTERVALS[interval] : undefined;
