@@ -18,18 +18,9 @@ import { createEngine, type Engine, type EngineStats, RecordType, type RecordVie
 import { LatencyHistogram } from '../../src/metrics/latency.js';
 import { distributionOf, nowMs, summaryOf, TradeIdCheck, until, Window } from '../measure.js';
 import type { MixedResult, MixedSpec, MixedVenue, PhaseResult, VenueResult } from '../types.js';
+import { internals } from './engine-internals.js';
 import type { Target } from './target.js';
 
-interface ConsumerInternals {
-  recvToConsume: LatencyHistogram;
-  exchangeToConsume: LatencyHistogram;
-}
-
-function internals(engine: Engine): ConsumerInternals | undefined {
-  const consumer = (engine as unknown as { consumer?: Partial<ConsumerInternals> }).consumer;
-  if (consumer?.recvToConsume && consumer.exchangeToConsume) return consumer as ConsumerInternals;
-  return undefined;
-}
 
 /** The engine's piscina workers, if reachable. */
 function workersOf(engine: Engine): Worker[] | undefined {

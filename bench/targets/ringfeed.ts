@@ -8,19 +8,9 @@ import { createEngine, type Engine, type EngineStats, RecordType, type RecordVie
 import type { LatencyHistogram } from '../../src/metrics/latency.js';
 import { distributionOf, Histograms, nowMs, summaryOf, TradeIdCheck, until, Window } from '../measure.js';
 import type { PhaseResult, PhaseSpec } from '../types.js';
+import { internals } from './engine-internals.js';
 import type { Target } from './target.js';
 
-/** The engine's consumer histograms, reached so the window can start after warm-up. */
-interface ConsumerInternals {
-  recvToConsume: LatencyHistogram;
-  exchangeToConsume: LatencyHistogram;
-}
-
-function internals(engine: Engine): ConsumerInternals | undefined {
-  const consumer = (engine as unknown as { consumer?: Partial<ConsumerInternals> }).consumer;
-  if (consumer?.recvToConsume && consumer.exchangeToConsume) return consumer as ConsumerInternals;
-  return undefined;
-}
 
 export function ringfeedTarget(): Target {
   let engine: Engine | undefined;

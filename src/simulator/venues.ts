@@ -23,6 +23,8 @@ export interface VenueSimulatorOptions {
   readonly rate?: number;
   /** Binance spot only (other venues ignore it): replay a capture instead of the synthetic market. */
   readonly replay?: ReplayOptions;
+  /** Binance venues only: the client message-rate limit (default Binance's; 0 = none). */
+  readonly maxClientMessagesPerSec?: number;
 }
 
 /** The simulator of each venue the CLI can run, with the streams `ringfeed run` subscribes. */
@@ -32,12 +34,14 @@ export const VENUE_SIMULATORS: Readonly<
   binance: {
     symbols: 'BTC/USDT,ETH/USDT,SOL/USDT,BNB/USDT,XRP/USDT,ADA/USDT',
     channels: 'trades,quotes,book,candles',
-    start: (o) => startSimulator({ host: o.host, port: o.port, seed: o.seed, ratePerStream: o.rate, replay: o.replay }),
+    start: (o) =>
+      startSimulator({ host: o.host, port: o.port, seed: o.seed, ratePerStream: o.rate, replay: o.replay, maxClientMessagesPerSec: o.maxClientMessagesPerSec }),
   },
   'binance-usdm': {
     symbols: 'BTC/USDT:USDT,ETH/USDT:USDT,SOL/USDT:USDT',
     channels: 'trades,quotes,book,candles,funding',
-    start: (o) => startSimulator({ host: o.host, port: o.port, seed: o.seed, ratePerStream: o.rate, futures: true }),
+    start: (o) =>
+      startSimulator({ host: o.host, port: o.port, seed: o.seed, ratePerStream: o.rate, futures: true, maxClientMessagesPerSec: o.maxClientMessagesPerSec }),
   },
   coinbase: {
     symbols: 'BTC/USD,ETH/USD,SOL/USD',

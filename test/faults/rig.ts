@@ -35,13 +35,14 @@ export async function startRig(
   engineOptions: EngineOptions = {},
   opts: { direct?: boolean; keepRecords?: boolean } = {},
 ): Promise<Rig> {
-  const sim = await startSimulator({ seed, ...simOptions });
+  // Fault scenarios ping far faster than Binance allows (50–150 ms): its message limit is off here (test/pacing.test.ts has it).
+  const sim = await startSimulator({ seed, maxClientMessagesPerSec: 0, ...simOptions });
   return attachRig(sim, 'binance', seed, engineOptions, opts);
 }
 
 /** Another native venue's simulator (see `VENUE_SIMULATORS`) → fault proxy → engine. */
 export async function startVenueRig(venue: string, seed: number, rate: number, engineOptions: EngineOptions = {}): Promise<Rig<VenueSimulator>> {
-  const sim = await VENUE_SIMULATORS[venue]!.start({ port: 0, seed, rate });
+  const sim = await VENUE_SIMULATORS[venue]!.start({ port: 0, seed, rate, maxClientMessagesPerSec: 0 });
   return attachRig(sim, venue, seed, engineOptions, {});
 }
 
