@@ -53,7 +53,7 @@ describe('okx adapter basics', () => {
     expect(okx.appPing).toEqual({ intervalMs: 25_000, text: 'ping' });
   });
 
-  it('builds subscribe frames (funding = funding-rate + mark-price, swaps only) and swallows pong', () => {
+  it('builds subscribe frames (funding = funding-rate + mark-price + index-tickers of the index, swaps only) and swallows pong', () => {
     const { ctx } = fakeCtx();
     const s = createOkxSession(ctx);
     const specs = [spec('book', 'BTC/USDT'), spec('funding', 'BTC/USDT:USDT', 2), spec('funding', 'BTC/USDT', 3), spec('candles', 'ETH/USDT', 4, '1d')];
@@ -64,6 +64,7 @@ describe('okx adapter basics', () => {
           { channel: 'books', instId: 'BTC-USDT' },
           { channel: 'funding-rate', instId: 'BTC-USDT-SWAP' },
           { channel: 'mark-price', instId: 'BTC-USDT-SWAP' },
+          { channel: 'index-tickers', instId: 'BTC-USDT' },
           { channel: 'candle1Dutc', instId: 'ETH-USDT' },
         ],
       },

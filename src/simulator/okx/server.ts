@@ -77,7 +77,7 @@ type Conn = Peer<OkxConn>;
 
 /** Instruments created on demand: a base against a quote OKX trades in (FOO-BAR is refused with 60018). */
 const INST_RE = /^[A-Z0-9]{2,}-(USDT|USDC|USD|EUR|DAI|BTC|ETH)(-SWAP)?$/;
-const PUBLIC_CHANNELS = new Set(['trades', 'tickers', 'bbo-tbt', 'books', 'books5', 'funding-rate', 'mark-price']);
+const PUBLIC_CHANNELS = new Set(['trades', 'tickers', 'bbo-tbt', 'books', 'books5', 'funding-rate', 'mark-price', 'index-tickers']);
 const DEFAULT_INSTRUMENTS = [
   'BTC-USDT',
   'ETH-USDT',
@@ -232,6 +232,9 @@ export async function startOkxSimulator(opts: OkxSimulatorOptions = {}): Promise
     emit('tickers', id, [inst.tickerData(now)]);
     if (id.endsWith('-SWAP')) {
       emit('mark-price', id, [{ instType: 'SWAP', instId: id, markPx: String(inst.day.close), ts: String(now) }]);
+      const index = id.replace(/-SWAP$/, '');
+      const px = String(inst.day.close);
+      emit('index-tickers', index, [{ instId: index, idxPx: px, high24h: px, low24h: px, open24h: px, sodUtc0: px, sodUtc8: px, ts: String(now) }]);
       const hour = 8 * 3600_000;
       const fundingTime = Math.ceil(now / hour) * hour;
       emit('funding-rate', id, [

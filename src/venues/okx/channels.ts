@@ -60,6 +60,14 @@ export function isDerivativeInstId(instId: string): boolean {
   return instId.endsWith('-SWAP') || /-\d{6}(?:-[\d.]+-[CP])?$/.test(instId);
 }
 
+/**
+ * The instId a channel is subscribed with: `index-tickers` takes the index (the swap's underlying,
+ * `BTC-USDT` for `BTC-USDT-SWAP`); every other channel the instrument itself.
+ */
+export function channelInstId(channel: string, instId: string): string {
+  return channel === 'index-tickers' ? instId.replace(/-SWAP$/, '') : instId;
+}
+
 /** OKX's instType of an instId: SPOT, SWAP, FUTURES or OPTION. */
 export function okxInstType(instId: string): 'SPOT' | 'SWAP' | 'FUTURES' | 'OPTION' {
   if (instId.endsWith('-SWAP')) return 'SWAP';
@@ -122,7 +130,8 @@ export function okxChannelsOf(spec: StreamSpec, bookChannel: OkxBookChannel): st
       return [bookChannel];
     case 'funding':
       // Funding exists for perpetual swaps only (OKX refuses funding-rate for futures and options).
-      return okxInstType(spec.native) === 'SWAP' ? ['funding-rate', 'mark-price'] : [];
+      // The index price comes from the index's own channel (`index-tickers`).
+      return okxInstType(spec.native) === 'SWAP' ? ['funding-rate', 'mark-price', 'index-tickers'] : [];
     case 'candles': {
       const interval = spec.interval ?? '1m';
       const c = Object.hasOwn(OKX_CANDLE_INTERVALS, interval) ? OKX_CANDLE_INTERVALS[interval] : undefined;

@@ -43,7 +43,7 @@ import { ASKS, BIDS, LevelScratch, parsePairLevels } from '../kit/levels.js';
 import { type SessionStats, sessionStats } from '../kit/session-stats.js';
 import { emptyTickerFields } from '../kit/ticker-fields.js';
 import { OkxBook } from './book.js';
-import { isDerivativeInstId, type OkxBookChannel, okxCandleSec, okxChannelsOf } from './channels.js';
+import { channelInstId, isDerivativeInstId, type OkxBookChannel, okxCandleSec, okxChannelsOf } from './channels.js';
 
 /** Resync timing (`minResyncIntervalMs`, `snapshotTimeoutMs`, `now` …): see kit/book-resync.ts. */
 export interface OkxSessionOptions extends BookResyncTiming {
@@ -68,6 +68,7 @@ export interface OkxSessionStats extends SessionStats {
 /** OKX's own channels beyond the normalized kinds. */
 const K_BOOK5 = K_VENUE;
 const K_MARK = K_VENUE + 1;
+const K_INDEX = K_VENUE + 2;
 
 interface BookSync {
   readonly book: OkxBook;
@@ -159,7 +160,7 @@ export class OkxSession implements VenueSession {
   private requests(op: string, streams: readonly StreamSpec[]): string[] {
     const args: Array<{ channel: string; instId: string }> = [];
     for (const spec of streams) {
-      for (const channel of okxChannelsOf(spec, this.bookChannel)) args.push({ channel, instId: spec.native });
+      for (const channel of okxChannelsOf(spec, this.bookChannel)) args.push({ channel, instId: channelInstId(channel, spec.native) });
     }
     const out: string[] = [];
     for (let i = 0; i < args.length; i += this.maxArgs) {
@@ -210,7 +211,8 @@ export class OkxSession implements VenueSession {
     if (instId === undefined) return;
     const channel = /channel:([A-Za-z0-9-]+)/.exec(msg)?.[1];
     const streams = [...this.specs.values()].filter(
-      (s) => s.native === instId && (channel === undefined || okxChannelsOf(s, this.bookChannel).includes(channel)),
+      (s) =>
+        okxChannelsOf(s, this.bookChannel).some((c) => (channel === undefined || c === channel) && channelInstId(c, s.native) === instId),
     );
     if (streams.length === 0) return;
     const code = String(m.code) === '60018' ? 'ERR_BAD_SYMBOL' : 'ERR_SUBSCRIPTION_REJECTED';
@@ -247,7 +249,7 @@ export class OkxSession implements VenueSession {
           inner = new Map();
           this.byChannel.set(channel, inner);
         }
-        inner.set(spec.native, st);
+        inner.set(st.instId, st);
         list.push(st);
       }
       this.bySpec.set(key, list);
@@ -263,11 +265,12 @@ export class OkxSession implements VenueSession {
     else if (channel === 'books5') kind = K_BOOK5;
     else if (channel === 'funding-rate') kind = K_FUNDING;
     else if (channel === 'mark-price') kind = K_MARK;
+    else if (channel === 'index-tickers') kind = K_INDEX;
     else kind = K_CANDLES;
     return {
       kind,
       channel,
-      instId: spec.native,
+      instId: channelInstId(channel, spec.native),
       deriv: isDerivativeInstId(spec.native),
       intervalSec: kind === K_CANDLES ? (okxCandleSec(channel) ?? Number.NaN) : Number.NaN,
       symbol: spec.symbol,
@@ -371,6 +374,9 @@ export class OkxSession implements VenueSession {
           break;
         case K_MARK:
           for (let i = 0; i < data.length; i++) this.onMark(st, this.item(st, data, i), check);
+          break;
+        case K_INDEX:
+          for (let i = 0; i < data.length; i++) this.onIndex(st, this.item(st, data, i), check);
           break;
       }
     }
@@ -477,6 +483,21 @@ export class OkxSession implements VenueSession {
     f.last = f.open = f.high = f.low = f.baseVolume = f.quoteVolume = Number.NaN;
     f.bidPrice = f.askPrice = f.indexPrice = f.fundingRate = f.nextFundingTs = Number.NaN;
     f.markPrice = this.fields.decimal(st, d, 'markPx');
+    if (check) return;
+    if (ts <= st.last) {
+      this.stats.duplicates++;
+      return;
+    }
+    st.last = ts;
+    this.ctx.sink.ticker(st.symbolId, ts, Number.NaN, f);
+  }
+
+  private onIndex(st: StreamState, d: Obj, check = false): void {
+    const ts = this.fields.decimal(st, d, 'ts');
+    const f = this.ticker;
+    f.last = f.open = f.high = f.low = f.baseVolume = f.quoteVolume = Number.NaN;
+    f.bidPrice = f.askPrice = f.markPrice = f.fundingRate = f.nextFundingTs = Number.NaN;
+    f.indexPrice = this.fields.decimal(st, d, 'idxPx');
     if (check) return;
     if (ts <= st.last) {
       this.stats.duplicates++;
