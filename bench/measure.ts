@@ -1,9 +1,13 @@
 /** Measurement pieces every target uses the same way, so that the figures compare. */
-import { LatencyHistogram, type LatencySummary } from '../src/metrics/latency.js';
+import { LatencyHistogram } from '../src/metrics/latency.js';
 import type { Distribution, LatencyUs } from './types.js';
 
 export function summaryOf(h: LatencyHistogram): LatencyUs {
-  const s: LatencySummary = h.summary();
+  return latencyOf(h.summary());
+}
+
+/** The report's percentiles of a latency summary (engine stats carry more fields). */
+export function latencyOf(s: LatencyUs): LatencyUs {
   return { p50: s.p50, p95: s.p95, p99: s.p99, p999: s.p999, max: s.max };
 }
 

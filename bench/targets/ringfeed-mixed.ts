@@ -16,7 +16,7 @@ import type { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import { createEngine, type Engine, type EngineStats, RecordType, type RecordView, StatusCode } from '../../src/index.js';
 import { LatencyHistogram } from '../../src/metrics/latency.js';
-import { distributionOf, nowMs, summaryOf, TradeIdCheck, until, Window } from '../measure.js';
+import { distributionOf, latencyOf, nowMs, summaryOf, TradeIdCheck, until, Window } from '../measure.js';
 import type { MixedResult, MixedSpec, MixedVenue, PhaseResult, VenueResult } from '../types.js';
 import { internals } from './engine-internals.js';
 import type { Target } from './target.js';
@@ -254,7 +254,6 @@ export function ringfeedMixedTarget(): Target<MixedSpec, MixedResult> {
       });
       const s = engine.stats();
       const inner = internals(engine);
-      const pick = (x: { p50: number; p95: number; p99: number; p999: number; max: number }) => ({ p50: x.p50, p95: x.p95, p99: x.p99, p999: x.p999, max: x.max });
       const total: PhaseResult = {
         messages: s.messages - base.messages,
         seconds: w.seconds,
@@ -263,8 +262,8 @@ export function ringfeedMixedTarget(): Target<MixedSpec, MixedResult> {
         drops: s.drops - base.drops,
         gaps: s.gaps - base.gaps,
         tradeIdHoles: perVenue.reduce((n, v) => n + v.tradeIdHoles, 0),
-        latencyUs: pick(s.latencyUs.exchangeToConsume),
-        recvToConsumeUs: pick(s.latencyUs.recvToConsume),
+        latencyUs: latencyOf(s.latencyUs.exchangeToConsume),
+        recvToConsumeUs: latencyOf(s.latencyUs.recvToConsume),
         distribution: inner ? distributionOf(inner.recvToConsume) : [],
         levelsPerBookMsg: 0,
         extra: {

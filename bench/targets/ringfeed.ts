@@ -6,7 +6,7 @@
 import { pino } from 'pino';
 import { createEngine, type Engine, type EngineStats, RecordType, type RecordView, StatusCode } from '../../src/index.js';
 import type { LatencyHistogram } from '../../src/metrics/latency.js';
-import { distributionOf, Histograms, nowMs, summaryOf, TradeIdCheck, until, Window } from '../measure.js';
+import { distributionOf, Histograms, latencyOf, nowMs, summaryOf, TradeIdCheck, until, Window } from '../measure.js';
 import type { PhaseResult, PhaseSpec } from '../types.js';
 import { internals } from './engine-internals.js';
 import type { Target } from './target.js';
@@ -91,8 +91,8 @@ export function ringfeedTarget(): Target {
         drops: s.drops - base.drops,
         gaps: s.gaps - base.gaps,
         tradeIdHoles: trades.holes,
-        latencyUs: inner ? pick(s.latencyUs.exchangeToConsume) : summaryOf(fallback!.exchange),
-        recvToConsumeUs: inner ? pick(s.latencyUs.recvToConsume) : summaryOf(fallback!.recv),
+        latencyUs: inner ? latencyOf(s.latencyUs.exchangeToConsume) : summaryOf(fallback!.exchange),
+        recvToConsumeUs: inner ? latencyOf(s.latencyUs.recvToConsume) : summaryOf(fallback!.recv),
         distribution: exchangeDist,
         levelsPerBookMsg: bookMsgs > 0 ? bookLevels / bookMsgs : 0,
         extra: {
@@ -112,8 +112,4 @@ export function ringfeedTarget(): Target {
       return result;
     },
   };
-}
-
-function pick(s: { p50: number; p95: number; p99: number; p999: number; max: number }) {
-  return { p50: s.p50, p95: s.p95, p99: s.p99, p999: s.p999, max: s.max };
 }

@@ -159,9 +159,13 @@ function twsFields(frame: Buffer): string[] {
 
 /** A TWS message: the fields, each NUL-terminated, behind their 4-byte big-endian length. */
 export function twsMessage(fields: readonly (string | number)[]): Buffer {
-  const body = Buffer.from(fields.map((f) => `${f}\0`).join(''), 'utf8');
+  return twsFrame(Buffer.from(fields.map((f) => `${f}\0`).join(''), 'utf8'));
+}
+
+/** `body` behind its 4-byte big-endian length (TWS framing). */
+export function twsFrame(body: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(4 + body.length);
   out.writeUInt32BE(body.length, 0);
-  body.copy(out, 4);
+  out.set(body, 4);
   return out;
 }

@@ -285,7 +285,9 @@ class WsTransport implements Transport {
    * `onOpen` (a stream added then is neither in the connect URL nor lost).
    */
   private write(m: Outgoing): boolean {
-    if (this.socket?.readyState !== WebSocket.OPEN) return this.socket === undefined || this.socket.readyState !== WebSocket.CONNECTING;
+    const state = this.socket?.readyState;
+    if (state === WebSocket.CONNECTING) return false;
+    if (state !== WebSocket.OPEN) return true; // no socket, or closing: nothing to send on
     if (!('text' in m)) {
       const texts = 'subscribe' in m ? this.session.subscribeMessages(m.subscribe) : this.session.unsubscribeMessages(m.unsubscribe);
       if (texts.length === 0) return true;

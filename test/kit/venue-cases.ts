@@ -15,6 +15,7 @@ import { encodePacket, packetBody, readHeader } from '../../src/venues/futu/code
 import { createKrakenSession } from '../../src/venues/kraken/session.js';
 import { createOkxSession } from '../../src/venues/okx/session.js';
 import { venues } from '../../src/venues/registry.js';
+import { twsFrame } from '../../src/worker/framing.js';
 import { KIT_RULE_TS, type KitRuleCase, type KitRuleEnv, type Level, ruleSpec, subscribes } from './kit-rule-case.js';
 
 /** A WebSocket venue's kit rules: text frames to a `VenueSession`. */
@@ -465,7 +466,7 @@ const ROWS: readonly Row[] = [
       frames: 400,
       rate: 200,
       payload: (frame) => frame.subarray(4),
-      reframe: (_frame, payload) => Buffer.concat([lengthOf(payload), payload]),
+      reframe: (_frame, payload) => twsFrame(payload),
       fieldSeparator: 0,
       minSinkCalls: 100,
     },
@@ -473,13 +474,6 @@ const ROWS: readonly Row[] = [
     kitRules: ibKitRules,
   },
 ];
-
-/** A TWS frame's 4-byte big-endian length. */
-function lengthOf(payload: Buffer): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(payload.length);
-  return b;
-}
 
 export const VENUE_CASES: readonly VenueCase[] = ROWS.map(venueCase);
 /** The cases the property tests and the fuzzer run on: those with recorded frames. */

@@ -12,12 +12,12 @@
  * fundingRate, nextFundingTs), `candles` ← `@kline_<i>`.
  */
 
-import type { SessionContext, SocketVenueDefinition, StreamSpec, VenueSession } from '../contract.js';
+import type { SocketVenueDefinition } from '../contract.js';
 import { parseSymbol } from '../kit/symbols.js';
+import { flavoredVenue } from './adapter.js';
 import { type BinanceFlavor, USDM_DEPTH_RULE } from './flavor.js';
 import { usdmListedSymbols } from './instruments.js';
-import { createBinanceSession } from './session.js';
-import { combinedStreamUrl, SPOT_NAMING, type StreamNaming } from './streams.js';
+import { SPOT_NAMING, type StreamNaming } from './streams.js';
 
 /** Spot's stream names plus `funding`; no 1 s klines. */
 export const USDM_NAMING: StreamNaming = {
@@ -37,11 +37,9 @@ export const binanceUsdm: SocketVenueDefinition = {
   channels: ['trades', 'aggTrades', 'quotes', 'ticker', 'book', 'candles', 'funding'],
   defaultWsUrl: 'wss://fstream.binance.com',
   defaultRestUrl: 'https://fapi.binance.com',
-  /** Binance closes connections after 24 h. */
-  maxConnectionAgeMs: 24 * 60 * 60 * 1000,
+  ...flavoredVenue(USDM_FLAVOR),
   /** USD-M documents a lower per-connection stream limit than spot (200); stay within it. */
   maxStreamsPerConnection: 200,
-  candleIntervals: USDM_NAMING.intervals,
   /** USD-M closes a connection sent more than 10 messages a second. */
   outgoing: { perSecond: 8 },
 
@@ -56,15 +54,6 @@ export const binanceUsdm: SocketVenueDefinition = {
     return base + quote;
   },
 
-  connectUrl(wsBaseUrl: string, streams: readonly StreamSpec[]): string {
-    return combinedStreamUrl(USDM_NAMING, wsBaseUrl, streams);
-  },
-
   /** Binance's WebSocket takes streams of unknown symbols silently: exchangeInfo tells them apart. */
   listedSymbols: usdmListedSymbols,
-  fastParser: true,
-
-  createSession(ctx: SessionContext): VenueSession {
-    return createBinanceSession(ctx, { flavor: USDM_FLAVOR, parser: ctx.parser });
-  },
 };

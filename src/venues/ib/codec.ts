@@ -6,7 +6,7 @@
  * with `API\0`, then (length-prefixed, no NUL) `v<min>..<max>`; the server answers with its
  * version and connection time, and the client sends `startApi` with its client id.
  */
-import { twsMessage } from '../../worker/framing.js';
+import { twsFrame, twsMessage } from '../../worker/framing.js';
 
 /**
  * The server versions we speak: 176 is TWS/Gateway 10.19 (2022); 193 is the last text-only one
@@ -68,10 +68,7 @@ export const TickByTick = { last: 1, allLast: 2, bidAsk: 3, midPoint: 4 } as con
 
 /** The opening bytes: `API\0` and the version range. */
 export function handshake(min = TWS_MIN_VERSION, max = TWS_MAX_VERSION): Buffer {
-  const range = Buffer.from(`v${min}..${max}`, 'latin1');
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(range.length, 0);
-  return Buffer.concat([Buffer.from('API\0', 'latin1'), len, range]);
+  return Buffer.concat([Buffer.from('API\0', 'latin1'), twsFrame(Buffer.from(`v${min}..${max}`, 'latin1'))]);
 }
 
 /** `startApi`: version 2, the client id, no optional capabilities. */

@@ -3,19 +3,12 @@
 import type { TickerFields } from '../contract.js';
 
 export function emptyTickerFields(): TickerFields {
-  const nan = Number.NaN;
-  return {
-    last: nan,
-    open: nan,
-    high: nan,
-    low: nan,
-    baseVolume: nan,
-    quoteVolume: nan,
-    bidPrice: nan,
-    askPrice: nan,
-    markPrice: nan,
-    indexPrice: nan,
-    fundingRate: nan,
-    nextFundingTs: nan,
-  };
+  return clearTickerFields({} as TickerFields);
+}
+
+/** Sets every field of `f` to NaN (a record that carries one or two of them); returns `f`. */
+export function clearTickerFields(f: TickerFields): TickerFields {
+  f.last = f.open = f.high = f.low = f.baseVolume = f.quoteVolume = Number.NaN;
+  f.bidPrice = f.askPrice = f.markPrice = f.indexPrice = f.fundingRate = f.nextFundingTs = Number.NaN;
+  return f;
 }

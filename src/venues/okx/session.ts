@@ -41,7 +41,7 @@ import { parseObjectFrame } from '../kit/frame.js';
 import { dec, isObj, type Obj, preview, previewValue } from '../kit/json-fields.js';
 import { ASKS, BIDS, LevelScratch, parsePairLevels } from '../kit/levels.js';
 import { type SessionStats, sessionStats } from '../kit/session-stats.js';
-import { emptyTickerFields } from '../kit/ticker-fields.js';
+import { clearTickerFields, emptyTickerFields } from '../kit/ticker-fields.js';
 import { OkxBook } from './book.js';
 import { channelInstId, isDerivativeInstId, type OkxBookChannel, okxCandleSec, okxChannelsOf } from './channels.js';
 
@@ -108,6 +108,9 @@ export class OkxSession implements VenueSession {
   /** The spec of each `bySpec` key (what a refusal is reported for). */
   private readonly specs = new Map<string, StreamSpec>();
   private readonly ticker: TickerFields = emptyTickerFields();
+  /** Level counts of the last `readTop`. */
+  private topBids = 0;
+  private topAsks = 0;
   private readonly levels = new LevelScratch();
   private readonly fields = new FieldReader<StreamState>((st) => `okx: malformed ${st.channel} frame for ${st.instId}`);
 
@@ -373,10 +376,10 @@ export class OkxSession implements VenueSession {
           for (let i = 0; i < data.length; i++) this.onFunding(st, this.item(st, data, i), check);
           break;
         case K_MARK:
-          for (let i = 0; i < data.length; i++) this.onMark(st, this.item(st, data, i), check);
+          for (let i = 0; i < data.length; i++) this.onPrice(st, this.item(st, data, i), check, 'markPx', 'markPrice');
           break;
         case K_INDEX:
-          for (let i = 0; i < data.length; i++) this.onIndex(st, this.item(st, data, i), check);
+          for (let i = 0; i < data.length; i++) this.onPrice(st, this.item(st, data, i), check, 'idxPx', 'indexPrice');
           break;
       }
     }
@@ -429,9 +432,10 @@ export class OkxSession implements VenueSession {
 
   private onTicker(st: StreamState, d: Obj, check = false): void {
     const ts = this.fields.decimal(st, d, 'ts');
-    const f = this.ticker;
-    f.last = this.fields.decimal(st, d, 'last');
+    const last = this.fields.decimal(st, d, 'last');
     if (check) return;
+    const f = clearTickerFields(this.ticker);
+    f.last = last;
     f.open = dec(d.open24h);
     f.high = dec(d.high24h);
     f.low = dec(d.low24h);
@@ -441,16 +445,7 @@ export class OkxSession implements VenueSession {
     f.quoteVolume = st.deriv ? Number.NaN : dec(d.volCcy24h);
     f.bidPrice = dec(d.bidPx);
     f.askPrice = dec(d.askPx);
-    f.markPrice = Number.NaN;
-    f.indexPrice = Number.NaN;
-    f.fundingRate = Number.NaN;
-    f.nextFundingTs = Number.NaN;
-    if (ts <= st.last) {
-      this.stats.duplicates++;
-      return;
-    }
-    st.last = ts;
-    this.ctx.sink.ticker(st.symbolId, ts, Number.NaN, f);
+    this.emitTicker(st, ts);
   }
 
   private onFunding(st: StreamState, d: Obj, check = false): void {
@@ -458,18 +453,17 @@ export class OkxSession implements VenueSession {
     const fundingTime = this.fields.decimal(st, d, 'fundingTime');
     if (check) return;
     const ts = dec(d.ts);
-    const f = this.ticker;
-    f.last = f.open = f.high = f.low = f.baseVolume = f.quoteVolume = Number.NaN;
-    f.bidPrice = f.askPrice = f.markPrice = f.indexPrice = Number.NaN;
+    const f = clearTickerFields(this.ticker);
     f.fundingRate = rate;
     // fundingTime is the upcoming settlement the rate applies to (Binance's `T`).
     f.nextFundingTs = fundingTime;
-    const key = Number.isNaN(ts) ? fundingTime + rate : ts;
-    if (!Number.isNaN(ts) && ts <= st.last) {
-      this.stats.duplicates++;
+    if (!Number.isNaN(ts)) {
+      this.emitTicker(st, ts);
       return;
     }
-    if (Number.isNaN(ts) && key === st.last) {
+    // No time on the frame: a repeat of the same settlement and rate is the duplicate.
+    const key = fundingTime + rate;
+    if (key === st.last) {
       this.stats.duplicates++;
       return;
     }
@@ -477,51 +471,52 @@ export class OkxSession implements VenueSession {
     this.ctx.sink.ticker(st.symbolId, ts, Number.NaN, f);
   }
 
-  private onMark(st: StreamState, d: Obj, check = false): void {
+  /** `mark-price` and `index-tickers`: one price per record (`field`), every other field NaN. */
+  private onPrice(st: StreamState, d: Obj, check: boolean, venueKey: 'markPx' | 'idxPx', field: 'markPrice' | 'indexPrice'): void {
     const ts = this.fields.decimal(st, d, 'ts');
-    const f = this.ticker;
-    f.last = f.open = f.high = f.low = f.baseVolume = f.quoteVolume = Number.NaN;
-    f.bidPrice = f.askPrice = f.indexPrice = f.fundingRate = f.nextFundingTs = Number.NaN;
-    f.markPrice = this.fields.decimal(st, d, 'markPx');
+    const price = this.fields.decimal(st, d, venueKey);
     if (check) return;
-    if (ts <= st.last) {
-      this.stats.duplicates++;
-      return;
-    }
-    st.last = ts;
-    this.ctx.sink.ticker(st.symbolId, ts, Number.NaN, f);
+    clearTickerFields(this.ticker)[field] = price;
+    this.emitTicker(st, ts);
   }
 
-  private onIndex(st: StreamState, d: Obj, check = false): void {
-    const ts = this.fields.decimal(st, d, 'ts');
-    const f = this.ticker;
-    f.last = f.open = f.high = f.low = f.baseVolume = f.quoteVolume = Number.NaN;
-    f.bidPrice = f.askPrice = f.markPrice = f.fundingRate = f.nextFundingTs = Number.NaN;
-    f.indexPrice = this.fields.decimal(st, d, 'idxPx');
-    if (check) return;
+  /** Writes the session's ticker fields unless `ts` is not newer than the stream's last (a duplicate). */
+  private emitTicker(st: StreamState, ts: number): void {
     if (ts <= st.last) {
       this.stats.duplicates++;
       return;
     }
     st.last = ts;
-    this.ctx.sink.ticker(st.symbolId, ts, Number.NaN, f);
+    this.ctx.sink.ticker(st.symbolId, ts, Number.NaN, this.ticker);
+  }
+
+  /**
+   * A top-of-book frame (`bbo-tbt`, `books5`): its levels into the scratch (counts in `topBids` /
+   * `topAsks`); false when only checking, or when the frame is not newer than the stream's last
+   * (by `seqId`, else `ts`: a duplicate, counted).
+   */
+  private readTop(st: StreamState, d: Obj, ts: number, check: boolean): boolean {
+    const bids = d.bids;
+    const asks = d.asks;
+    if (!Array.isArray(bids) || !Array.isArray(asks)) throw this.malformed(st, 'bids/asks are not arrays');
+    this.topBids = parsePairLevels('okx', st.channel, st.instId, BIDS, bids, this.levels, true);
+    this.topAsks = parsePairLevels('okx', st.channel, st.instId, ASKS, asks, this.levels, true);
+    if (check) return false;
+    const key = typeof d.seqId === 'number' ? d.seqId : ts;
+    if (key <= st.last) {
+      this.stats.duplicates++;
+      return false;
+    }
+    st.last = key;
+    return true;
   }
 
   private onBbo(st: StreamState, d: Obj, check = false): void {
     const ts = this.fields.decimal(st, d, 'ts');
-    const bids = d.bids;
-    const asks = d.asks;
-    if (!Array.isArray(bids) || !Array.isArray(asks)) throw this.malformed(st, 'bids/asks are not arrays');
-    const nb = parsePairLevels('okx', st.channel, st.instId, BIDS, bids, this.levels, true);
-    const na = parsePairLevels('okx', st.channel, st.instId, ASKS, asks, this.levels, true);
-    if (check) return;
+    if (!this.readTop(st, d, ts, check)) return;
     const seqId = typeof d.seqId === 'number' ? d.seqId : Number.NaN;
-    const key = Number.isNaN(seqId) ? ts : seqId;
-    if (key <= st.last) {
-      this.stats.duplicates++;
-      return;
-    }
-    st.last = key;
+    const nb = this.topBids;
+    const na = this.topAsks;
     this.ctx.sink.quote(
       st.symbolId,
       ts,
@@ -677,20 +672,11 @@ export class OkxSession implements VenueSession {
   }
 
   private onBooks5(st: StreamState, d: Obj, check = false): void {
-    const bids = d.bids;
-    const asks = d.asks;
-    if (!Array.isArray(bids) || !Array.isArray(asks)) throw this.malformed(st, 'bids/asks are not arrays');
     const ts = this.fields.decimal(st, d, 'ts');
-    const nb = parsePairLevels('okx', st.channel, st.instId, BIDS, bids, this.levels, true);
-    const na = parsePairLevels('okx', st.channel, st.instId, ASKS, asks, this.levels, true);
-    if (check) return;
+    if (!this.readTop(st, d, ts, check)) return;
     const seqId = typeof d.seqId === 'number' ? d.seqId : Number.NaN;
-    const key = Number.isNaN(seqId) ? ts : seqId;
-    if (key <= st.last) {
-      this.stats.duplicates++;
-      return;
-    }
-    st.last = key;
+    const nb = this.topBids;
+    const na = this.topAsks;
     const sync = st.sync!;
     if (nb > 0 && na > 0 && this.levels.bids[0] >= this.levels.asks[0]) {
       this.ctx.log.warn('okx: crossed books5 frame dropped', { instId: st.instId, seqId });
